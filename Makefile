@@ -1,0 +1,53 @@
+# The two everyday commands:
+#   make app    set everything up, then run the web app on the embedded model (samples loaded)
+#   make test   set everything up, then run every test (unit, integration, e2e)
+# Everything else is a building block of those two.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+export ANONYMIZED_TELEMETRY := False
+# The assembled 1 GB model file is shared by all test runs on this machine.
+export NEWS_RAG_TEST_MODEL_DIR ?= $(CURDIR)/data/test-models
+
+.PHONY: app test setup browser lint bench eval-smoke clean
+
+app: setup
+	$(BIN)/news-rag models --prepare
+	$(BIN)/python app.py
+
+test: setup browser
+	$(BIN)/ruff check .
+	$(BIN)/pytest -m "unit or integration or e2e"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[local,dev]'
+	touch $(STAMP)
+
+# Debian's chromium for the browser tests (never a downloaded browser build).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: setup
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+eval-smoke: setup
+	$(BIN)/news-rag eval evals/smoke.yaml --out eval-runs/smoke
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,66 @@
+"""Shared CLI plumbing: logging, settings, the service, and turning errors into messages.
+
+Example:
+    >>> import click
+    >>> @click.command()
+    ... @handle_errors
+    ... def hello() -> None:
+    ...     click.echo("hi")
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+import click
+
+from rag.errors import RagError
+
+if TYPE_CHECKING:
+    from rag.service import NewsRAG
+    from rag.settings import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def configure_logging(verbose: bool = False) -> None:
+    """Log to stderr; INFO for our package (or DEBUG with ``-v``), WARNING for libraries."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    logging.getLogger("rag").setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn :class:`RagError` into a clean ``Error: ...`` message and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except RagError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+
+    return wrapper
+
+
+def load_cli_settings(**overrides: object) -> Settings:
+    """Settings from the environment plus non-None CLI overrides."""
+    from rag.settings import load_settings
+
+    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def open_service(**overrides: object) -> NewsRAG:
+    """Build the service from settings (models start lazily, on first use)."""
+    from rag.service import NewsRAG
+
+    return NewsRAG.from_settings(load_cli_settings(**overrides))

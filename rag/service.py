@@ -1,0 +1,374 @@
+"""The library facade and composition root: one object that builds every service from settings.
+
+``NewsRAG`` wires the store, the embedder, the retriever, the answer chain and the
+summarizer together. Models start lazily: listing articles loads no LLM, and the
+embedded model server starts on the first question or summary. Tests inject fakes
+through :meth:`NewsRAG.from_settings`.
+
+Example:
+    >>> from rag import NewsRAG
+    >>> rag = NewsRAG.from_settings()
+    >>> rag.ingest(["samples/"])
+    >>> answer = rag.ask("What did Hegseth rule out?")
+    >>> print(answer.answer, [c.title for c in answer.citations])
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag import __version__
+from rag.errors import NotFoundError
+from rag.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.runnables import Runnable
+
+    from rag.documents import Article
+    from rag.ingest import IngestReport
+    from rag.qa import Answer, QAService
+    from rag.retrieval import HybridRetriever, SearchFilters
+    from rag.store import ArticleInfo, ArticleStore, StoreStats
+    from rag.summarize import Digest, Summarizer, Summary
+
+logger = logging.getLogger(__name__)
+
+History = Sequence[tuple[str, str]]
+
+
+class NewsRAG:
+    """Ingest news articles, ask grounded questions, and summarize: the whole library in one.
+
+    Build it with :meth:`from_settings`; every part is created on first use.
+
+    Example:
+        >>> rag = NewsRAG.from_settings(load_settings(data_dir="/tmp/news"))
+        >>> report = rag.ingest(["samples/"])
+        >>> for piece in rag.stream("What did Hegseth rule out?"):
+        ...     print(piece if isinstance(piece, str) else piece.citations)
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embeddings: Embeddings | None = None,
+        llm: BaseChatModel | None = None,
+    ) -> None:
+        self.settings = settings
+        self._embeddings = embeddings
+        self._llm = llm
+        self._llm_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings | None = None,
+        *,
+        embeddings: Embeddings | None = None,
+        llm: BaseChatModel | None = None,
+    ) -> NewsRAG:
+        """Build from settings (default: ``RAG_*`` environment and ``.env``).
+
+        ``embeddings`` and ``llm`` replace the configured models (fakes in tests, or
+        any LangChain model a developer already has).
+
+        Example:
+            >>> from langchain_core.language_models import FakeListChatModel
+            >>> rag = NewsRAG.from_settings(llm=FakeListChatModel(responses=["ok"]))
+        """
+        return cls(settings or load_settings(), embeddings=embeddings, llm=llm)
+
+    # --- parts (built lazily) --------------------------------------------------
+    @cached_property
+    def embeddings(self) -> Embeddings:
+        """The embedding model (local MiniLM by default)."""
+        if self._embeddings is None:
+            from rag.embeddings import build_embeddings
+
+            self._embeddings = build_embeddings(self.settings)
+        return self._embeddings
+
+    @cached_property
+    def store(self) -> ArticleStore:
+        """The Chroma-backed article store."""
+        from rag.store import ArticleStore
+
+        return ArticleStore.from_settings(self.settings, self.embeddings)
+
+    @property
+    def llm(self) -> BaseChatModel:
+        """The chat model; the embedded model server starts on first access."""
+        with self._llm_lock:
+            if self._llm is None:
+                from rag.llm import build_chat_model
+
+                self._llm = build_chat_model(self.settings)
+            return self._llm
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        """The hybrid (dense + BM25) LangChain retriever over the store."""
+        from rag.retrieval import HybridRetriever
+
+        return HybridRetriever.from_settings(self.store, self.settings)
+
+    @cached_property
+    def qa(self) -> QAService:
+        """The question-answering service (condense, retrieve, answer, cite)."""
+        from rag.qa import QAService
+
+        return QAService(self.retriever, self.llm, self.settings)
+
+    @property
+    def chain(self) -> Runnable:
+        """The LCEL answer chain: ``{"question", "history", "filters"}`` -> ``Answer``."""
+        return self.qa.chain
+
+    @cached_property
+    def summarizer(self) -> Summarizer:
+        """The summary and digest service (with its on-disk cache)."""
+        from rag.summarize import Summarizer
+
+        return Summarizer(self.store, lambda: self.llm, self.retriever, self.settings)
+
+    # --- library ---------------------------------------------------------------
+    def ingest(
+        self,
+        sources: Iterable[str | Path],
+        *,
+        progress: Callable[..., None] | None = None,
+    ) -> IngestReport:
+        """Load files, folders, URLs and feeds, then chunk, embed and store them.
+
+        Example:
+            >>> report = rag.ingest(["samples/", "https://example.org/feed.xml"])
+            >>> report.added, report.failed
+        """
+        from rag.ingest import ingest_sources
+
+        return ingest_sources(list(sources), self.store, self.settings, progress=progress)
+
+    def ingest_text(
+        self,
+        text: str,
+        title: str,
+        *,
+        source: str | None = None,
+        url: str | None = None,
+        published: str | None = None,
+        author: str | None = None,
+    ) -> IngestReport:
+        """Store one article given as raw text (e.g. pasted in the app).
+
+        Example:
+            >>> rag.ingest_text("Body of the story...", "A headline", source="Civic Wire")
+        """
+        from rag.ingest import ingest_text
+
+        return ingest_text(
+            self.store,
+            self.settings,
+            text=text,
+            title=title,
+            source=source,
+            url=url,
+            published=published,
+            author=author,
+        )
+
+    def list_articles(self, source: str | None = None) -> list[ArticleInfo]:
+        """All stored articles (optionally of one outlet), newest first.
+
+        Example:
+            >>> [a.title for a in rag.list_articles()]
+        """
+        return self.store.list_articles(source=source)
+
+    def get_article(self, article_id: str) -> Article:
+        """One stored article with its full text; :class:`NotFoundError` if unknown.
+
+        Example:
+            >>> rag.get_article("3f2a...").title
+        """
+        article = self.store.get_article(article_id)
+        if article is None:
+            raise NotFoundError(
+                f"no article with id {article_id!r}", hint="list ids with: news-rag list"
+            )
+        return article
+
+    def delete(self, article_ids: Iterable[str]) -> int:
+        """Delete articles (and all their chunks); returns how many existed.
+
+        Example:
+            >>> rag.delete(["3f2a..."])
+            1
+        """
+        return self.store.delete(list(article_ids))
+
+    def stats(self) -> StoreStats:
+        """Counts of articles and chunks, and where the store lives.
+
+        Example:
+            >>> rag.stats().articles
+        """
+        return self.store.stats()
+
+    def describe(self) -> dict[str, Any]:
+        """What is in use (LLM, embedder, store, version), without secrets.
+
+        Example:
+            >>> rag.describe()["version"]
+        """
+        from rag.llm import describe_llm
+
+        settings = self.settings
+        if settings.embedding_provider == "local":
+            embedder = "all-MiniLM-L6-v2 (int8 ONNX, local)"
+        else:
+            endpoint = settings.embedding_base_url or settings.llm_base_url
+            embedder = f"{settings.embedding_model} at {endpoint}"
+        return {
+            "version": __version__,
+            "llm": describe_llm(settings),
+            "embedder": embedder,
+            "store": settings.chroma_url or str(settings.chroma_dir),
+            "store_mode": "server" if settings.chroma_url else "embedded",
+            "collection": settings.collection,
+            "retrieval": f"{settings.retrieval_mode}, k={settings.retrieval_k}",
+        }
+
+    # --- questions ---------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        *,
+        history: History | None = None,
+        filters: SearchFilters | None = None,
+    ) -> Answer:
+        """Answer a question from the articles, with numbered citations.
+
+        ``history`` is the conversation so far as ``(user, assistant)`` pairs; a follow-up
+        is rewritten into a standalone question first.
+
+        Example:
+            >>> a = rag.ask("What did Hegseth rule out?")
+            >>> a.answer, a.citations[0].title
+        """
+        return self.qa.ask(question, history=history, filters=filters)
+
+    def stream(
+        self,
+        question: str,
+        *,
+        history: History | None = None,
+        filters: SearchFilters | None = None,
+    ) -> Iterator[str | Answer]:
+        """Stream answer tokens as they are generated; the last item is the full ``Answer``.
+
+        Example:
+            >>> for piece in rag.stream("Who met in Munich?"):
+            ...     print(piece if isinstance(piece, str) else "", end="")
+        """
+        return self.qa.stream(question, history=history, filters=filters)
+
+    def astream(
+        self,
+        question: str,
+        *,
+        history: History | None = None,
+        filters: SearchFilters | None = None,
+    ) -> AsyncIterator[str | Answer]:
+        """Async version of :meth:`stream`.
+
+        Example:
+            >>> async for piece in rag.astream("Who met in Munich?"):
+            ...     pass
+        """
+        return self.qa.astream(question, history=history, filters=filters)
+
+    # --- summaries -----------------------------------------------------------------
+    def summarize(self, article_id: str, *, style: str = "brief", refresh: bool = False) -> Summary:
+        """Summarize one article in a style: ``brief``, ``bullets``, ``headline`` or ``quotes``.
+
+        Example:
+            >>> rag.summarize("3f2a...", style="bullets").text
+        """
+        return self.summarizer.summarize(article_id, style=style, refresh=refresh)
+
+    def stream_summary(
+        self, article_id: str, *, style: str = "brief", refresh: bool = False
+    ) -> Iterator[str | Summary]:
+        """Stream a summary's tokens; the last item is the ``Summary``.
+
+        Example:
+            >>> for piece in rag.stream_summary("3f2a..."):
+            ...     pass
+        """
+        return self.summarizer.stream(article_id, style=style, refresh=refresh)
+
+    def digest(
+        self,
+        *,
+        article_ids: Sequence[str] | None = None,
+        topic: str | None = None,
+        source: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        limit: int = 5,
+        refresh: bool = False,
+    ) -> Digest:
+        """A digest across articles (chosen by ids, topic, outlet or dates) with [n] markers.
+
+        Example:
+            >>> rag.digest(topic="war in Ukraine", limit=3).text
+        """
+        return self.summarizer.digest(
+            article_ids=article_ids,
+            topic=topic,
+            source=source,
+            since=since,
+            until=until,
+            limit=limit,
+            refresh=refresh,
+        )
+
+    def stream_digest(
+        self,
+        *,
+        article_ids: Sequence[str] | None = None,
+        topic: str | None = None,
+        source: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        limit: int = 5,
+        refresh: bool = False,
+    ) -> Iterator[str | Digest]:
+        """Stream a digest's tokens; the last item is the ``Digest``.
+
+        Example:
+            >>> for piece in rag.stream_digest(topic="elections"):
+            ...     pass
+        """
+        return self.summarizer.stream_digest(
+            article_ids=article_ids,
+            topic=topic,
+            source=source,
+            since=since,
+            until=until,
+            limit=limit,
+            refresh=refresh,
+        )
+
+    def close(self) -> None:
+        """Release resources (the embedded model server stops at process exit)."""
+        logger.debug("NewsRAG closed")
