@@ -273,3 +273,22 @@ def _describe_validation_error(exc: ValidationError) -> str:
         shown = "" if secret else f" (got {value!r})"
         lines.append(f"Invalid setting {name}{shown}: {error['msg']}")
     return "\n".join(lines)
+
+
+def settings_table() -> str:
+    """The configuration table of the README, generated from the fields above.
+
+    Example:
+        >>> settings_table().splitlines()[0]
+        '| Variable | Default | Description |'
+    """
+    rows = ["| Variable | Default | Description |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        if field.default_factory is not None:
+            default = "number of CPU cores"
+        elif field.default is None:
+            default = "unset"
+        else:
+            default = f"`{field.default}`"
+        rows.append(f"| `{ENV_PREFIX}{name.upper()}` | {default} | {field.description} |")
+    return "\n".join(rows)
