@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     llm_startup_timeout: float = Field(
         60.0, gt=0, description="Seconds to wait for the embedded model server to become healthy."
     )
+    llm_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="Loopback port of the embedded model server (127.0.0.1 only). 0: a free port.",
+    )
 
     # --- embeddings ----------------------------------------------------------
     embedding_provider: Literal["local", "openai"] = Field(

@@ -1,0 +1,177 @@
+"""Parse inline citations ``[n]`` in a model's answer, drop invalid ones, check quotations.
+
+* ``[1]``, ``[1, 2]``, ``[1][2]`` and ``[Source 1]`` are recognised and normalised to ``[n]``.
+* A number that points to no source is removed from the text and flagged.
+* A quoted passage ("..." or “...”) attributed to sources (the citations of its sentence,
+  else all cited sources) that do not contain it is flagged.
+* Abstention ("The articles don't say.") is recognised tolerantly.
+
+Example:
+    >>> parsed = parse_citations('He said "no NATO" [1] and more [7].', {1: "We want no NATO."})
+    >>> parsed.text
+    'He said "no NATO" [1] and more.'
+    >>> parsed.numbers, [f.kind for f in parsed.flags]
+    ([1], ['invalid_citation'])
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel
+
+__all__ = ["Flag", "ParsedAnswer", "is_abstention", "normalize_text", "parse_citations"]
+
+FlagKind = Literal["invalid_citation", "unsupported_quote", "no_citation"]
+
+_CITE = re.compile(
+    r"\[\s*((?:sources?\s*)?\d{1,3}(?:\s*(?:,|;|and|&)\s*(?:sources?\s*)?\d{1,3})*)\s*\]",
+    re.IGNORECASE,
+)
+_QUOTE = re.compile(r"\"([^\"\n]{2,400}?)\"|“([^”\n]{2,400}?)”")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+_ABSTAIN = re.compile(
+    r"\b(?:articles?|sources?|texts?|context|documents?)\s+(?:provided\s+)?"
+    r"(?:do|does|did)\s*(?:n't|not)\s+(?:say|mention|contain|provide|include|specify|"
+    r"discuss|address|state|cover)\b"
+    r"|\bno\s+(?:relevant\s+)?information\s+(?:about|on|regarding|in)\b",
+    re.IGNORECASE,
+)
+
+
+class Flag(BaseModel):
+    """Something wrong with an answer that a reader should know about.
+
+    Example:
+        >>> Flag(kind="invalid_citation", message="citation [7] points to no source", number=7)
+        Flag(kind='invalid_citation', message='citation [7] points to no source', number=7)
+    """
+
+    kind: FlagKind
+    message: str
+    number: int | None = None
+
+
+@dataclass
+class ParsedAnswer:
+    """Answer text with citations normalised, the valid numbers cited (in order) and flags."""
+
+    text: str
+    numbers: list[int] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+
+
+def normalize_text(text: str) -> str:
+    """Lowercase letters and digits only, single spaces: for containment checks.
+
+    Example:
+        >>> normalize_text("“Unrealistic,” he said — NATO’s")
+        'unrealistic he said nato s'
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"[^\w\s]|_", " ", text)
+    return " ".join(text.split())
+
+
+def is_abstention(text: str, abstain_message: str) -> bool:
+    """True when the model said the sources do not contain the answer (tolerant).
+
+    Example:
+        >>> is_abstention("The articles don’t say.", "The articles don't say.")
+        True
+        >>> is_abstention("Hegseth ruled it out [1].", "The articles don't say.")
+        False
+    """
+    said = normalize_text(_CITE.sub(" ", text))
+    if not said:
+        return True
+    cites = bool(_CITE.search(text))
+    phrase = normalize_text(abstain_message)
+    for variant in (phrase, phrase.replace(" don t ", " do not ")):
+        if said == variant or (said.startswith(variant) and not cites):
+            return True
+    first_sentence = _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
+    return bool(_ABSTAIN.search(first_sentence)) and not cites
+
+
+def parse_citations(text: str, sources: Mapping[int, str]) -> ParsedAnswer:
+    """Normalise citations, drop numbers not in ``sources`` and flag unsupported quotes.
+
+    ``sources`` maps each source number to the text the model saw for it.
+
+    Example:
+        >>> parse_citations("Yes [2].", {1: "a", 2: "b"}).numbers
+        [2]
+    """
+    flags: list[Flag] = []
+    numbers: list[int] = []
+    flagged: set[int] = set()
+
+    def replace(match: re.Match[str]) -> str:
+        kept = []
+        for number in (int(n) for n in re.findall(r"\d+", match.group(1))):
+            if number in sources:
+                kept.append(number)
+                if number not in numbers:
+                    numbers.append(number)
+            elif number not in flagged:
+                flagged.add(number)
+                flags.append(
+                    Flag(
+                        kind="invalid_citation",
+                        message=f"citation [{number}] points to no source and was removed",
+                        number=number,
+                    )
+                )
+        return "".join(f"[{n}]" for n in dict.fromkeys(kept))
+
+    cleaned = _tidy(_CITE.sub(replace, text))
+    flags.extend(_check_quotes(cleaned, sources, numbers))
+    return ParsedAnswer(text=cleaned, numbers=numbers, flags=flags)
+
+
+def _tidy(text: str) -> str:
+    """Remove the gaps left by dropped citations."""
+    text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    return text.strip()
+
+
+def _check_quotes(text: str, sources: Mapping[int, str], cited: list[int]) -> list[Flag]:
+    flags = []
+    for match in _QUOTE.finditer(text):
+        quote = match.group(1) or match.group(2)
+        fragments = [normalize_text(f) for f in re.split(r"\.\.\.|…", quote)]
+        fragments = [f for f in fragments if f]
+        if not fragments:
+            continue
+        attributed = _attributed_numbers(text, match.start(), match.end()) or cited
+        attributed = [n for n in attributed if n in sources] or list(sources)
+        haystacks = [normalize_text(sources[n]) for n in attributed]
+        if not any(all(f in h for f in fragments) for h in haystacks):
+            where = "".join(f"[{n}]" for n in attributed)
+            flags.append(
+                Flag(
+                    kind="unsupported_quote",
+                    message=f"quoted text “{quote.strip()}” is not in source {where}",
+                )
+            )
+    return flags
+
+
+def _attributed_numbers(text: str, start: int, end: int) -> list[int]:
+    """Citation numbers in the sentence holding text[start:end] (quotes may contain periods)."""
+    before = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
+    sentence_start = before[-1] if before else 0
+    after = _SENTENCE_END.search(text, end)
+    sentence_end = after.end() if after else len(text)
+    # a citation right after the sentence end still belongs to it: "... said." [1]
+    tail = re.match(r"\s*(?:\[\d+\])+", text[sentence_end:])
+    if tail:
+        sentence_end += tail.end()
+    window = text[sentence_start:start] + " " + text[end:sentence_end]
+    return [int(n) for n in re.findall(r"\[(\d+)\]", window)]

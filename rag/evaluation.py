@@ -1,0 +1,1594 @@
+"""The eval runner: load a suite, ingest its corpus, run every case, score, report.
+
+A suite is a YAML file (see ``evals/README.md``) naming a corpus, QA and summary
+datasets (JSON Lines), settings overrides and pass thresholds. The runner:
+
+1. ingests the corpus into a separate collection (``eval-<suite>`` by default), removing
+   articles left there by earlier runs that are no longer part of the corpus;
+2. maps the datasets' article keys (URLs) to store ids;
+3. asks every QA case through the library facade (``NewsRAG.ask``) and summarizes every
+   summary case (``NewsRAG.summarize``), timing each call;
+4. scores each case with :mod:`rag.metrics` (and optionally an LLM judge), aggregates
+   overall and per question type, checks thresholds;
+5. writes ``results.jsonl``, ``summary.json``, ``report.md``, ``ragas.jsonl`` and PNG
+   charts to the output folder, plus ``compare.md`` when compared with an earlier run.
+
+Example:
+    >>> from rag.evaluation import run_suite
+    >>> outcome = run_suite("evals/smoke.yaml", out_dir="eval-runs/smoke")  # doctest: +SKIP
+    >>> outcome.passed, outcome.summary["qa"]["hit_at_k"]  # doctest: +SKIP
+    (True, 1.0)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rag import metrics
+from rag.errors import ConfigError, LLMUnavailableError, ModelError, RagError
+
+__all__ = [
+    "QA_TYPES",
+    "Comparison",
+    "EvalOutcome",
+    "QACase",
+    "Suite",
+    "SummaryCase",
+    "aggregate",
+    "check_thresholds",
+    "compare_runs",
+    "load_suite",
+    "run_suite",
+    "score_qa",
+    "score_summary",
+]
+
+logger = logging.getLogger(__name__)
+
+QA_TYPES = ("single", "multi", "followup", "unanswerable", "date")
+QA_METRICS = (
+    "hit_at_k",
+    "recall_at_k",
+    "mrr",
+    "exact_match",
+    "f1",
+    "contains_answer",
+    "must_include_recall",
+    "abstention_accuracy",
+    "citation_validity",
+)
+SUMMARY_METRICS = (
+    "key_fact_coverage",
+    "rouge1",
+    "rouge2",
+    "rougeL",
+    "faithful_rate",
+    "forbidden_free_rate",
+)
+REGRESSION_DELTA = 0.05
+WORST_CASES = 8
+JUDGE_PROMPT = "eval_judge"
+JUDGE_CONTEXT_CHARS = 6000
+
+ProgressCallback = Callable[[str, int, int], None]
+"""Called as ``progress(stage, done, total)``; stages: ingest, qa, summaries."""
+
+ServiceFactory = Callable[[Any], Any]
+
+
+# =========================================================================== suite model
+@dataclass
+class QACase:
+    """One question with its expectations (a line of a QA dataset).
+
+    Example:
+        >>> QACase(id="q1", type="single", question="Who won?", answers=["Ruiz"]).answerable
+        True
+    """
+
+    id: str
+    type: str
+    question: str
+    history: list[tuple[str, str]] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
+    must_include: list[metrics.Alternatives] = field(default_factory=list)
+    gold_articles: list[metrics.Alternatives] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    answerable: bool = True
+    notes: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "") -> QACase:
+        """Validate one dataset line.
+
+        Example:
+            >>> QACase.from_dict({"id": "u1", "type": "unanswerable", "question": "?"}).answerable
+            False
+        """
+        _require(data, ("id", "type", "question"), where)
+        kind = str(data["type"])
+        if kind not in QA_TYPES:
+            raise ConfigError(f"{where}: type {kind!r} is not one of {', '.join(QA_TYPES)}")
+        evidence = data.get("evidence") or []
+        history = [tuple(turn) for turn in data.get("history") or []]
+        if any(len(turn) != 2 for turn in history):
+            raise ConfigError(f"{where}: history must be a list of [user, assistant] pairs")
+        answerable = bool(data.get("answerable", kind != "unanswerable"))
+        case = cls(
+            id=str(data["id"]),
+            type=kind,
+            question=str(data["question"]),
+            history=[(str(u), str(a)) for u, a in history],
+            answers=[str(a) for a in data.get("answers") or []],
+            must_include=list(data.get("must_include") or []),
+            gold_articles=list(data.get("gold_articles") or []),
+            evidence=[evidence] if isinstance(evidence, str) else [str(e) for e in evidence],
+            answerable=answerable,
+            notes=str(data.get("notes") or ""),
+        )
+        if case.answerable and not case.gold_articles:
+            raise ConfigError(f"{where}: answerable case {case.id!r} needs gold_articles")
+        return case
+
+
+@dataclass
+class SummaryCase:
+    """One article to summarize with its key facts, reference and forbidden claims.
+
+    Example:
+        >>> SummaryCase.from_dict({"id": "s1", "article": "https://x.example/a",
+        ...     "key_facts": [{"fact": "f", "keywords": ["k"]}]}).style
+        'brief'
+    """
+
+    id: str
+    article: str
+    key_facts: list[dict[str, Any]]
+    style: str = "brief"
+    reference: str | None = None
+    forbidden: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], *, where: str = "", default_style: str = "brief"
+    ) -> SummaryCase:
+        """Validate one dataset line."""
+        _require(data, ("id", "article", "key_facts"), where)
+        facts = list(data["key_facts"])
+        if any(not isinstance(f, Mapping) or not f.get("keywords") for f in facts):
+            raise ConfigError(f"{where}: every key fact needs 'keywords'")
+        forbidden = list(data.get("forbidden") or [])
+        for claim in forbidden:
+            if not isinstance(claim, Mapping) or not (
+                claim.get("keywords") or claim.get("pattern")
+            ):
+                raise ConfigError(f"{where}: a forbidden claim needs 'keywords' or 'pattern'")
+            if claim.get("pattern"):
+                try:
+                    re.compile(str(claim["pattern"]))
+                except re.error as exc:
+                    raise ConfigError(f"{where}: invalid pattern: {exc}") from None
+        return cls(
+            id=str(data["id"]),
+            article=str(data["article"]),
+            key_facts=[dict(f) for f in facts],
+            style=str(data.get("style") or default_style),
+            reference=data.get("reference") or None,
+            forbidden=[dict(c) for c in forbidden],
+        )
+
+
+@dataclass
+class Suite:
+    """A parsed suite file: corpus, datasets, settings overrides and thresholds.
+
+    Example:
+        >>> suite = load_suite("evals/smoke.yaml")  # doctest: +SKIP
+        >>> suite.name, len(suite.qa_cases)  # doctest: +SKIP
+        ('smoke', 10)
+    """
+
+    name: str
+    path: Path
+    corpus: list[Path]
+    qa_cases: list[QACase]
+    summary_cases: list[SummaryCase]
+    description: str = ""
+    collection: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
+    summary_refresh: bool = True
+
+
+def _require(data: Mapping[str, Any], keys: Iterable[str], where: str) -> None:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where}: expected a JSON object")
+    missing = [k for k in keys if not data.get(k)]
+    if missing:
+        raise ConfigError(f"{where}: missing field(s): {', '.join(missing)}")
+
+
+def _read_jsonl(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    if not path.is_file():
+        raise ConfigError(f"dataset not found: {path}", hint="paths are relative to the suite")
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        try:
+            rows.append((f"{path.name}:{number}", json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path.name}:{number}: invalid JSON: {exc.msg}") from None
+    return rows
+
+
+def _parse_thresholds(raw: Mapping[str, Any] | None, where: str) -> dict[str, dict[str, float]]:
+    thresholds: dict[str, dict[str, float]] = {}
+    for name, spec in (raw or {}).items():
+        if isinstance(spec, int | float):
+            thresholds[str(name)] = {"min": float(spec)}
+        elif isinstance(spec, Mapping) and set(spec) <= {"min", "max"} and spec:
+            thresholds[str(name)] = {k: float(v) for k, v in spec.items()}
+        else:
+            raise ConfigError(f"{where}: threshold {name!r} must be a number or {{min|max: n}}")
+    return thresholds
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read and validate a suite YAML file and its datasets.
+
+    Example:
+        >>> load_suite("evals/smoke.yaml").collection  # doctest: +SKIP
+        'eval-smoke'
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            f"suite file not found: {path}", hint="try: news-rag eval evals/smoke.yaml"
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"suite {path} is not valid YAML: {exc}") from None
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"suite {path} must be a mapping")
+    base = path.parent
+    name = str(data.get("name") or path.stem)
+    corpus = [Path(os.path.normpath(base / str(p))) for p in _as_list(data.get("corpus"))]
+    if not corpus:
+        raise ConfigError(f"suite {path}: 'corpus' must name at least one file or folder")
+    for item in corpus:
+        if not item.exists():
+            raise ConfigError(f"suite {path}: corpus path not found: {item}")
+    datasets = data.get("datasets") or {}
+    summaries_cfg = data.get("summaries") or {}
+    style = str(summaries_cfg.get("style") or "brief")
+    qa_cases = [
+        QACase.from_dict(row, where=where)
+        for file in _as_list(datasets.get("qa"))
+        for where, row in _read_jsonl(base / str(file))
+    ]
+    summary_cases = [
+        SummaryCase.from_dict(row, where=where, default_style=style)
+        for file in _as_list(datasets.get("summaries"))
+        for where, row in _read_jsonl(base / str(file))
+    ]
+    ids = [c.id for c in qa_cases] + [c.id for c in summary_cases]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ConfigError(f"suite {path}: duplicate case ids: {', '.join(duplicates)}")
+    if not ids:
+        raise ConfigError(f"suite {path}: no cases (check 'datasets')")
+    return Suite(
+        name=name,
+        path=path,
+        corpus=corpus,
+        qa_cases=qa_cases,
+        summary_cases=summary_cases,
+        description=str(data.get("description") or ""),
+        collection=str(data.get("collection") or f"eval-{name}"),
+        settings=dict(data.get("settings") or {}),
+        thresholds=_parse_thresholds(data.get("thresholds"), str(path)),
+        summary_refresh=bool(summaries_cfg.get("refresh", True)),
+    )
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+# ====================================================================== article keys
+def url_key(url: str) -> str:
+    """A comparison key for URLs: no scheme, no ``www.``, no query/fragment, no final ``/``.
+
+    Example:
+        >>> url_key("HTTPS://www.Example.org/a/b/?utm=1#x")
+        'example.org/a/b'
+    """
+    text = url.strip()
+    text = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", text)
+    text = re.split(r"[?#]", text, maxsplit=1)[0].rstrip("/")
+    host, _, rest = text.partition("/")
+    host = host.lower().removeprefix("www.").removesuffix(":443").removesuffix(":80")
+    return f"{host}/{rest}" if rest else host
+
+
+class ArticleIndex:
+    """Maps dataset article keys (URLs or store ids) to store ids.
+
+    Example:
+        >>> index = ArticleIndex([("id1", "https://a.example/x", "X")])
+        >>> index.resolve("https://www.a.example/x/"), index.resolve("id1"), index.resolve("?")
+        ('id1', 'id1', None)
+    """
+
+    def __init__(self, articles: Iterable[tuple[str, str | None, str]]) -> None:
+        self.titles: dict[str, str] = {}
+        self.urls: dict[str, str] = {}
+        self._by_url: dict[str, str] = {}
+        for article_id, url, title in articles:
+            self.titles[article_id] = title
+            self.urls[article_id] = url or ""
+            if url:
+                self._by_url[url_key(url)] = article_id
+
+    @classmethod
+    def from_service(cls, service: Any) -> ArticleIndex:
+        """Index every article the service lists."""
+        return cls((a.id, a.url, a.title) for a in service.list_articles())
+
+    def resolve(self, key: str) -> str | None:
+        """The store id for a URL or id, ``None`` when not stored."""
+        if key in self.titles:
+            return key
+        return self._by_url.get(url_key(key))
+
+    def resolve_gold(self, gold: Sequence[metrics.Alternatives]) -> tuple[list[list[str]], list]:
+        """Resolve each requirement's alternatives; returns (resolved, keys not found).
+
+        A requirement whose alternatives are all missing is reported; alternatives that
+        are missing while another one resolves are dropped silently (a smaller corpus).
+        """
+        resolved: list[list[str]] = []
+        missing: list[Any] = []
+        for item in gold:
+            alternatives = [item] if isinstance(item, str) else list(item)
+            ids = [i for i in (self.resolve(a) for a in alternatives) if i]
+            if ids:
+                resolved.append(ids)
+            else:
+                missing.append(item)
+        return resolved, missing
+
+
+# ========================================================================== scoring
+def _citation_dict(citation: Any) -> dict[str, Any]:
+    return {
+        "number": getattr(citation, "number", None),
+        "article_id": str(getattr(citation, "article_id", "")),
+        "title": str(getattr(citation, "title", "") or ""),
+        "url": str(getattr(citation, "url", "") or ""),
+        "published": str(getattr(citation, "published", "") or ""),
+        "text": str(getattr(citation, "text", "") or ""),
+    }
+
+
+def score_qa(
+    case: QACase,
+    answer_text: str,
+    abstained: bool,
+    retrieved: Sequence[str],
+    citations: Sequence[tuple[str, str]],
+    gold_ids: Sequence[Sequence[str]],
+    k: int,
+) -> dict[str, float | None]:
+    """Every QA metric for one case; ``None`` where a metric does not apply.
+
+    ``retrieved`` is the ranked article id of each retrieved chunk; ``citations`` the
+    ``(article_id, chunk text)`` pairs the answer cites; ``gold_ids`` the resolved gold
+    requirements (each a list of acceptable ids).
+
+    Example:
+        >>> case = QACase(id="q", type="single", question="Who?", answers=["Mensah"],
+        ...               must_include=["Mensah"], gold_articles=["a"])
+        >>> s = score_qa(case, "Kofi Mensah [1].", False, ["a"], [("a", "Mensah scored")],
+        ...              [["a"]], k=5)
+        >>> s["hit_at_k"], s["must_include_recall"], s["citation_validity"], s["score"]
+        (1.0, 1.0, 1.0, 1.0)
+    """
+    scores: dict[str, float | None] = dict.fromkeys(QA_METRICS)
+    scores["abstention_accuracy"] = metrics.abstention_correct(abstained, case.answerable)
+    if not case.answerable:
+        scores["score"] = scores["abstention_accuracy"]
+        return scores
+    if gold_ids:
+        scores["hit_at_k"] = metrics.hit_at_k(retrieved, gold_ids, k)
+        scores["recall_at_k"] = metrics.recall_at_k(retrieved, gold_ids, k)
+        scores["mrr"] = metrics.reciprocal_rank(retrieved, gold_ids)
+    text = "" if abstained else answer_text
+    if case.answers:
+        scores["exact_match"] = metrics.exact_match(text, case.answers)
+        scores["f1"] = metrics.f1_score(text, case.answers)
+        scores["contains_answer"] = metrics.contains_answer(text, case.answers)
+    recall = metrics.keyword_recall(text, case.must_include)
+    scores["must_include_recall"] = recall
+    if not abstained:
+        flat_gold = [i for group in gold_ids for i in group]
+        scores["citation_validity"] = metrics.citation_validity(
+            citations, flat_gold, case.evidence, case.answers
+        )
+    if abstained:
+        scores["score"] = 0.0
+    else:
+        parts = (recall, scores["hit_at_k"], scores["citation_validity"])
+        scores["score"] = metrics.mean(parts)
+    return scores
+
+
+def score_summary(case: SummaryCase, text: str, article_text: str) -> dict[str, Any]:
+    """Key-fact coverage, ROUGE (if a reference), faithfulness and forbidden claims.
+
+    Example:
+        >>> case = SummaryCase(id="s", article="u", key_facts=[{"fact": "r", "keywords": ["3.75"]}])
+        >>> s = score_summary(case, "Rate cut to 3.75%.", "The bank cut to 3.75% on Thursday.")
+        >>> s["key_fact_coverage"], s["faithful"], s["forbidden_made"]
+        (1.0, True, [])
+    """
+    from rag.faithfulness import check_faithfulness
+
+    coverage, covered = metrics.key_fact_coverage(text, case.key_facts)
+    made = metrics.forbidden_violations(text, case.forbidden)
+    issues = check_faithfulness(metrics.strip_citations(text), article_text).issues
+    scores: dict[str, Any] = {
+        "key_fact_coverage": coverage,
+        "key_facts_missed": [
+            f.get("fact", "") for f, ok in zip(case.key_facts, covered, strict=True) if not ok
+        ],
+        "faithful": not issues,
+        "faithfulness_issues": issues,
+        "forbidden_made": made,
+        "words": len(text.split()),
+    }
+    scores.update(dict.fromkeys(("rouge1", "rouge2", "rougeL")))
+    if case.reference:
+        scores.update(metrics.rouge_scores(text, case.reference))
+    scores["score"] = metrics.mean([coverage, float(not issues), float(not made)])
+    return scores
+
+
+# ======================================================================= aggregation
+def _qa_aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"cases": len(rows), "errors": sum(1 for r in rows if r.get("error"))}
+    for name in (*QA_METRICS, "score"):
+        out[name] = metrics.mean(r["scores"].get(name) for r in rows)
+    latencies = [r.get("latency_s") for r in rows]
+    tokens = [r.get("prompt_tokens") for r in rows]
+    out["latency_p50_s"] = metrics.percentile(latencies, 50)
+    out["latency_p95_s"] = metrics.percentile(latencies, 95)
+    out["prompt_tokens_mean"] = metrics.mean(tokens)
+    out["prompt_tokens_p95"] = metrics.percentile(tokens, 95)
+    judged = [r["judge"] for r in rows if r.get("judge")]
+    if judged:
+        out["judge_faithfulness"] = metrics.mean(j.get("faithfulness") for j in judged)
+        out["judge_correctness"] = metrics.mean(j.get("correctness") for j in judged)
+    return out
+
+
+def _summary_aggregate(rows: Sequence[Mapping[str, Any]], key: str = "scores") -> dict[str, Any]:
+    scored = [r[key] for r in rows if r.get(key)]
+    out: dict[str, Any] = {"cases": len(rows)}
+    out["key_fact_coverage"] = metrics.mean(s.get("key_fact_coverage") for s in scored)
+    for name in ("rouge1", "rouge2", "rougeL"):
+        out[name] = metrics.mean(s.get(name) for s in scored)
+    out["faithful_rate"] = metrics.mean(float(s["faithful"]) for s in scored if "faithful" in s)
+    out["forbidden_free_rate"] = metrics.mean(float(not s["forbidden_made"]) for s in scored)
+    out["words_mean"] = metrics.mean(s.get("words") for s in scored)
+    return out
+
+
+def aggregate(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Overall, per-type and summary aggregates (with the lead-3 baseline beside).
+
+    Example:
+        >>> aggregate([])["qa"]["cases"]
+        0
+    """
+    qa_rows = [r for r in results if r["kind"] == "qa"]
+    sum_rows = [r for r in results if r["kind"] == "summary"]
+    by_type: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in qa_rows:
+        by_type[row["type"]].append(row)
+    summary = _summary_aggregate(sum_rows)
+    summary["errors"] = sum(1 for r in sum_rows if r.get("error"))
+    summary["latency_p50_s"] = metrics.percentile((r.get("latency_s") for r in sum_rows), 50)
+    summary["latency_p95_s"] = metrics.percentile((r.get("latency_s") for r in sum_rows), 95)
+    summary["prompt_tokens_mean"] = metrics.mean(r.get("prompt_tokens") for r in sum_rows)
+    summary["baseline_lead3"] = _summary_aggregate(sum_rows, key="baseline")
+    return {
+        "qa": _qa_aggregate(qa_rows),
+        "qa_by_type": {t: _qa_aggregate(by_type[t]) for t in QA_TYPES if by_type.get(t)},
+        "summary": summary,
+    }
+
+
+def _lookup(summary: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = summary
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def check_thresholds(
+    summary: Mapping[str, Any], thresholds: Mapping[str, Mapping[str, float]]
+) -> list[dict[str, Any]]:
+    """One row per threshold: metric, bound, value, passed.
+
+    A metric that was not measured fails (a suite must not pass by measuring nothing).
+
+    Example:
+        >>> rows = check_thresholds({"qa": {"hit_at_k": 0.5}}, {"qa.hit_at_k": {"min": 0.8}})
+        >>> rows[0]["passed"]
+        False
+    """
+    rows = []
+    for name, bound in thresholds.items():
+        value = _lookup(summary, name)
+        ok = isinstance(value, int | float) and not math.isnan(value)
+        if ok and "min" in bound:
+            ok = value >= bound["min"]
+        if ok and "max" in bound:
+            ok = value <= bound["max"]
+        rows.append({"metric": name, **bound, "value": value, "passed": bool(ok)})
+    return rows
+
+
+# ========================================================================= comparison
+@dataclass
+class Comparison:
+    """The difference between an earlier run and this one.
+
+    Example:
+        >>> Comparison(old_dir="old").regressions
+        []
+    """
+
+    old_dir: str
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def regressions(self) -> list[dict[str, Any]]:
+        """Cases whose score dropped by more than ``REGRESSION_DELTA``."""
+        return [c for c in self.cases if c["delta"] is not None and c["delta"] < -REGRESSION_DELTA]
+
+    @property
+    def improvements(self) -> list[dict[str, Any]]:
+        """Cases whose score rose by more than ``REGRESSION_DELTA``."""
+        return [c for c in self.cases if c["delta"] is not None and c["delta"] > REGRESSION_DELTA]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (for ``summary.json``)."""
+        return {
+            "old_dir": self.old_dir,
+            "metrics": self.metrics,
+            "regressions": self.regressions,
+            "improvements": self.improvements,
+            "added": self.added,
+            "removed": self.removed,
+        }
+
+
+def _flatten(summary: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
+    flat: dict[str, float] = {}
+    for key, value in summary.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{name}."))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            flat[name] = float(value)
+    return flat
+
+
+def _short(row: Mapping[str, Any] | None) -> str:
+    if not row:
+        return ""
+    return str(row.get("answer") if row.get("kind") == "qa" else row.get("summary") or "")
+
+
+def compare_runs(
+    old_dir: str | Path,
+    results: Sequence[Mapping[str, Any]],
+    summary: Mapping[str, Any],
+) -> Comparison:
+    """Compare this run with the one saved in ``old_dir``, metric by metric and case by case.
+
+    Example:
+        >>> comparison = compare_runs("eval-runs/before", results, summary)  # doctest: +SKIP
+        >>> [c["id"] for c in comparison.regressions]  # doctest: +SKIP
+    """
+    old_dir = Path(old_dir)
+    results_path, summary_path = old_dir / "results.jsonl", old_dir / "summary.json"
+    if not results_path.is_file() or not summary_path.is_file():
+        raise ConfigError(
+            f"no earlier run in {old_dir}", hint="pass the --out folder of a previous eval run"
+        )
+    old_rows = {
+        row["id"]: row
+        for row in (json.loads(line) for line in results_path.read_text().splitlines() if line)
+    }
+    old_summary = json.loads(summary_path.read_text())
+    comparison = Comparison(old_dir=str(old_dir))
+    old_flat, new_flat = _flatten(old_summary.get("metrics", {})), _flatten(summary)
+    for name in sorted(set(old_flat) | set(new_flat)):
+        old, new = old_flat.get(name), new_flat.get(name)
+        delta = new - old if old is not None and new is not None else None
+        comparison.metrics.append({"metric": name, "old": old, "new": new, "delta": delta})
+    new_ids = set()
+    for row in results:
+        new_ids.add(row["id"])
+        old_row = old_rows.get(row["id"])
+        if old_row is None:
+            comparison.added.append(row["id"])
+            continue
+        old_score, new_score = old_row.get("score"), row.get("score")
+        delta = new_score - old_score if None not in (old_score, new_score) else None
+        comparison.cases.append(
+            {
+                "id": row["id"],
+                "kind": row["kind"],
+                "old": old_score,
+                "new": new_score,
+                "delta": delta,
+                "old_output": _short(old_row),
+                "new_output": _short(row),
+            }
+        )
+    comparison.removed = sorted(set(old_rows) - new_ids)
+    return comparison
+
+
+# ============================================================================= judge
+_JSON_OBJECT = re.compile(r"\{.*?\}", re.DOTALL)
+
+
+def parse_judge_reply(text: str) -> dict[str, float | None]:
+    """Read ``{"faithfulness": x, "correctness": y}`` (0-1, or 1-5 rescaled) from a reply.
+
+    Example:
+        >>> parse_judge_reply('Sure. {"faithfulness": 5, "correctness": 0.5}')
+        {'faithfulness': 1.0, 'correctness': 0.5}
+        >>> parse_judge_reply("no json")
+        {'faithfulness': None, 'correctness': None}
+    """
+    result: dict[str, float | None] = {"faithfulness": None, "correctness": None}
+    for match in _JSON_OBJECT.finditer(text or ""):
+        try:
+            data = json.loads(match.group(0))
+        except json.JSONDecodeError:
+            continue
+        for name in result:
+            value = data.get(name) if isinstance(data, dict) else None
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value = float(value)
+                result[name] = value if value <= 1 else max(0.0, min(1.0, (value - 1) / 4))
+        if any(v is not None for v in result.values()):
+            break
+    return result
+
+
+class Judge:
+    """LLM-as-judge: faithfulness to the sources and correctness against the gold answer.
+
+    Uses the configured LLM (``prompts/eval_judge.yaml``); its scores are labelled with
+    the judge model name everywhere they appear.
+
+    Example:
+        >>> judge = Judge(llm, model="gpt-4o-mini")  # doctest: +SKIP
+        >>> judge.score("Who won?", "Ruiz [1].", ["Ana Ruiz won."], ["Ana Ruiz"])  # doctest: +SKIP
+        {'faithfulness': 1.0, 'correctness': 1.0}
+    """
+
+    def __init__(self, llm: Any, model: str) -> None:
+        from rag.prompts import load_prompt
+
+        self.llm = llm
+        self.model = model
+        self.prompt = load_prompt(JUDGE_PROMPT)
+
+    def score(
+        self, question: str, answer: str, contexts: Sequence[str], gold: Sequence[str]
+    ) -> dict[str, float | None]:
+        """Judge one answer; ``None`` scores when the reply cannot be parsed."""
+        sources = "\n\n".join(f"[{i}] {c}" for i, c in enumerate(contexts, start=1))
+        messages = self.prompt.messages(
+            question=question,
+            answer=answer,
+            contexts=sources[:JUDGE_CONTEXT_CHARS],
+            gold_answers="; ".join(gold) or "(the question is not answerable from the articles)",
+        )
+        reply = self.llm.invoke(messages)
+        return parse_judge_reply(str(getattr(reply, "content", reply)))
+
+
+# ============================================================================ runner
+@dataclass
+class EvalOutcome:
+    """What a run produced: rows, aggregates, threshold checks and output paths.
+
+    Example:
+        >>> outcome = run_suite("evals/smoke.yaml")  # doctest: +SKIP
+        >>> outcome.passed, outcome.out_dir  # doctest: +SKIP
+    """
+
+    suite: Suite
+    out_dir: Path
+    results: list[dict[str, Any]]
+    summary: dict[str, Any]
+    thresholds: list[dict[str, Any]]
+    comparison: Comparison | None = None
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """True when every threshold holds."""
+        return all(row["passed"] for row in self.thresholds)
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        """The thresholds that did not hold."""
+        return [row for row in self.thresholds if not row["passed"]]
+
+
+def build_service(settings: Any) -> Any:
+    """The real library facade for a run (tests replace this with a fake).
+
+    Example:
+        >>> service = build_service(load_settings(collection="eval-smoke"))  # doctest: +SKIP
+    """
+    from rag.service import NewsRAG
+
+    return NewsRAG.from_settings(settings)
+
+
+def suite_settings(suite: Suite, **overrides: Any) -> Any:
+    """Settings for a run: environment, then the suite's overrides, then ``overrides``.
+
+    The collection is always the suite's own, so eval articles never mix with a library.
+
+    Example:
+        >>> suite_settings(suite, retrieval_mode="bm25").collection  # doctest: +SKIP
+        'eval-smoke'
+    """
+    from rag.settings import load_settings
+
+    values = {**suite.settings, **{k: v for k, v in overrides.items() if v is not None}}
+    values["collection"] = suite.collection
+    return load_settings(**values)
+
+
+class _Runner:
+    """Runs one suite against one service; see :func:`run_suite`."""
+
+    def __init__(
+        self,
+        suite: Suite,
+        service: Any,
+        settings: Any,
+        *,
+        progress: ProgressCallback | None,
+        judge: Judge | None,
+        limit: int | None,
+    ) -> None:
+        self.suite = suite
+        self.service = service
+        self.settings = settings
+        self.progress = progress or (lambda stage, done, total: None)
+        self.judge = judge
+        self.qa_cases = suite.qa_cases[:limit] if limit else suite.qa_cases
+        self.summary_cases = suite.summary_cases[:limit] if limit else suite.summary_cases
+        self.k = int(getattr(settings, "retrieval_k", 5))
+        self.index = ArticleIndex([])
+        self.ingest_info: dict[str, Any] = {}
+        self.warnings: list[str] = []
+
+    # --- corpus -------------------------------------------------------------------
+    def ingest(self) -> None:
+        self.progress("ingest", 0, 1)
+        started = time.perf_counter()
+        report = self.service.ingest([str(p) for p in self.suite.corpus])
+        kept = set(getattr(report, "article_ids", []) or [])
+        stale = [a.id for a in self.service.list_articles() if a.id not in kept]
+        total_ok = getattr(report, "added", 0) + getattr(report, "unchanged", 0)
+        total_ok += getattr(report, "replaced", 0)
+        if stale and kept and len(kept) >= total_ok:
+            self.service.delete(stale)
+        failed = list(getattr(report, "failed", []) or [])
+        for origin, reason in failed:
+            self.warnings.append(f"ingest failed for {origin}: {reason}")
+        self.index = ArticleIndex.from_service(self.service)
+        self.ingest_info = {
+            "articles": len(self.index.titles),
+            "added": getattr(report, "added", 0),
+            "unchanged": getattr(report, "unchanged", 0),
+            "replaced": getattr(report, "replaced", 0),
+            "failed": [list(f) for f in failed],
+            "stale_removed": len(stale) if stale and kept and len(kept) >= total_ok else 0,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        self.progress("ingest", 1, 1)
+
+    # --- QA -----------------------------------------------------------------------
+    def run_qa(self) -> list[dict[str, Any]]:
+        rows = []
+        total = len(self.qa_cases)
+        self.progress("qa", 0, total)
+        for done, case in enumerate(self.qa_cases, start=1):
+            rows.append(self.qa_case(case))
+            self.progress("qa", done, total)
+        return rows
+
+    def qa_case(self, case: QACase) -> dict[str, Any]:
+        gold_ids, missing = self.index.resolve_gold(case.gold_articles)
+        row: dict[str, Any] = {
+            "kind": "qa",
+            "id": case.id,
+            "type": case.type,
+            "question": case.question,
+            "history": [list(t) for t in case.history],
+            "answerable": case.answerable,
+            "gold_answers": case.answers,
+            "must_include": case.must_include,
+            "gold_articles": case.gold_articles,
+            "gold_article_ids": gold_ids,
+            "evidence": case.evidence,
+            "error": None,
+        }
+        if missing:
+            row["error"] = f"gold article(s) not in the store: {missing}"
+        started = time.perf_counter()
+        try:
+            answer = self.service.ask(case.question, history=case.history or None)
+        except (LLMUnavailableError, ModelError):
+            raise
+        except Exception as exc:  # one broken case must not end the run
+            logger.warning("case %s failed: %s", case.id, exc)
+            row.update(
+                _qa_failure(case, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
+            )
+            return row
+        latency = time.perf_counter() - started
+        sources = list(getattr(answer, "sources", None) or getattr(answer, "citations", []))
+        citations = list(getattr(answer, "citations", []) or [])
+        text = str(getattr(answer, "answer", ""))
+        abstained = bool(getattr(answer, "abstained", False))
+        retrieved = [str(getattr(s, "article_id", "")) for s in sources]
+        cited = [
+            (str(getattr(c, "article_id", "")), str(getattr(c, "text", ""))) for c in citations
+        ]
+        scores = score_qa(case, text, abstained, retrieved, cited, gold_ids, self.k)
+        row.update(
+            {
+                "answer": text,
+                "abstained": abstained,
+                "standalone_question": getattr(answer, "standalone_question", None),
+                "citations": [_citation_dict(c) for c in citations],
+                "retrieved": [
+                    {**_citation_dict(s), "rank": rank} for rank, s in enumerate(sources, start=1)
+                ],
+                "flags": [str(getattr(f, "kind", f)) for f in getattr(answer, "flags", []) or []],
+                "latency_s": round(latency, 4),
+                "timings": dict(getattr(answer, "timings", {}) or {}),
+                "prompt_tokens": getattr(answer, "prompt_tokens", None),
+                "scores": scores,
+                "score": None if row["error"] else scores.get("score"),
+            }
+        )
+        if row["error"]:
+            row["scores"]["score"] = None
+        if self.judge is not None and not row["error"]:
+            row["judge"] = self._judge(case, row)
+        return row
+
+    def _judge(self, case: QACase, row: Mapping[str, Any]) -> dict[str, Any] | None:
+        assert self.judge is not None
+        try:
+            verdict = self.judge.score(
+                case.question, row["answer"], [s["text"] for s in row["retrieved"]], case.answers
+            )
+        except RagError as exc:
+            logger.warning("judge failed on %s: %s", case.id, exc)
+            return None
+        return {**verdict, "model": self.judge.model}
+
+    # --- summaries ----------------------------------------------------------------
+    def run_summaries(self) -> list[dict[str, Any]]:
+        rows = []
+        total = len(self.summary_cases)
+        self.progress("summaries", 0, total)
+        for done, case in enumerate(self.summary_cases, start=1):
+            rows.append(self.summary_case(case))
+            self.progress("summaries", done, total)
+        return rows
+
+    def summary_case(self, case: SummaryCase) -> dict[str, Any]:
+        article_id = self.index.resolve(case.article)
+        row: dict[str, Any] = {
+            "kind": "summary",
+            "id": case.id,
+            "type": "summary",
+            "article": case.article,
+            "article_id": article_id,
+            "title": self.index.titles.get(article_id or "", ""),
+            "style": case.style,
+            "reference": case.reference,
+            "error": None,
+        }
+        if article_id is None:
+            row.update(_summary_failure(f"article not in the store: {case.article}", 0.0))
+            return row
+        article_text = str(self.service.get_article(article_id).text)
+        baseline_text = metrics.lead_n(article_text, 3)
+        row["baseline"] = {
+            "text": baseline_text,
+            **score_summary(case, baseline_text, article_text),
+        }
+        started = time.perf_counter()
+        try:
+            summary = self.service.summarize(
+                article_id, style=case.style, refresh=self.suite.summary_refresh
+            )
+        except (LLMUnavailableError, ModelError):
+            raise
+        except Exception as exc:
+            logger.warning("summary %s failed: %s", case.id, exc)
+            row.update(
+                _summary_failure(f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
+            )
+            return row
+        text = str(getattr(summary, "text", summary))
+        scores = score_summary(case, text, article_text)
+        row.update(
+            {
+                "summary": text,
+                "method": getattr(summary, "method", None),
+                "service_faithful": getattr(summary, "faithful", None),
+                "service_issues": list(getattr(summary, "issues", []) or []),
+                "cached": getattr(summary, "cached", None),
+                "latency_s": round(time.perf_counter() - started, 4),
+                "prompt_tokens": getattr(summary, "prompt_tokens", None),
+                "scores": scores,
+                "score": scores["score"],
+            }
+        )
+        return row
+
+
+def _qa_failure(case: QACase, error: str, latency: float) -> dict[str, Any]:
+    scores: dict[str, float | None] = dict.fromkeys(QA_METRICS, 0.0)
+    if not case.answerable:
+        scores = {**dict.fromkeys(QA_METRICS), "abstention_accuracy": 0.0}
+    scores["score"] = 0.0
+    return {
+        "answer": "",
+        "abstained": False,
+        "citations": [],
+        "retrieved": [],
+        "latency_s": round(latency, 4),
+        "prompt_tokens": None,
+        "scores": scores,
+        "score": 0.0,
+        "error": error,
+    }
+
+
+def _summary_failure(error: str, latency: float) -> dict[str, Any]:
+    scores = {
+        "key_fact_coverage": 0.0,
+        "faithful": False,
+        "forbidden_made": [],
+        "rouge1": None,
+        "rouge2": None,
+        "rougeL": None,
+        "score": 0.0,
+    }
+    return {
+        "summary": "",
+        "latency_s": round(latency, 4),
+        "scores": scores,
+        "score": 0.0,
+        "error": error,
+    }
+
+
+def _run_info(suite: Suite, settings: Any, service: Any, judge: Judge | None) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "suite": suite.name,
+        "suite_file": str(suite.path),
+        "description": suite.description,
+        "collection": suite.collection,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "settings": _public_settings(settings),
+        "judge_model": judge.model if judge else None,
+    }
+    try:
+        info["service"] = service.describe()
+    except Exception:  # a fake or a partial service: the description is optional
+        info["service"] = {}
+    return info
+
+
+def _public_settings(settings: Any) -> dict[str, Any]:
+    keys = (
+        "llm_model",
+        "llm_base_url",
+        "llm_temperature",
+        "llm_max_tokens",
+        "llm_ctx_size",
+        "embedding_provider",
+        "embedding_model",
+        "chunk_tokens",
+        "chunk_overlap",
+        "retrieval_mode",
+        "retrieval_k",
+        "retrieval_fetch_k",
+        "max_chunks_per_article",
+        "abstain_min_similarity",
+        "collection",
+    )
+    values = {}
+    for key in keys:
+        value = getattr(settings, key, None)
+        values[key] = (
+            value if isinstance(value, int | float | str | bool | type(None)) else str(value)
+        )
+    return values
+
+
+def run_suite(
+    suite: Suite | str | Path,
+    *,
+    out_dir: str | Path | None = None,
+    limit: int | None = None,
+    compare: str | Path | None = None,
+    retrieval_mode: str | None = None,
+    judge: bool = False,
+    settings_overrides: Mapping[str, Any] | None = None,
+    service: Any = None,
+    progress: ProgressCallback | None = None,
+    write: bool = True,
+) -> EvalOutcome:
+    """Run a suite end to end and write its outputs (see the module docstring).
+
+    ``service`` replaces the real facade (tests pass a fake with the same methods);
+    ``settings_overrides`` go on top of the suite's settings (e.g. ``data_dir``).
+
+    Example:
+        >>> outcome = run_suite("evals/smoke.yaml", limit=3)  # doctest: +SKIP
+        >>> [f.name for f in outcome.files]  # doctest: +SKIP
+        ['results.jsonl', 'summary.json', 'ragas.jsonl', 'report.md', ...]
+    """
+    if not isinstance(suite, Suite):
+        suite = load_suite(suite)
+    if limit is not None and limit < 1:
+        raise ConfigError("--limit must be at least 1")
+    old_dir = Path(compare) if compare else None
+    if old_dir and not (old_dir / "results.jsonl").is_file():
+        raise ConfigError(
+            f"no earlier run in {old_dir}", hint="pass the --out folder of an earlier run"
+        )
+    settings = suite_settings(
+        suite, retrieval_mode=retrieval_mode, **dict(settings_overrides or {})
+    )
+    service = service if service is not None else build_service(settings)
+    judge_obj = Judge(service.llm, getattr(settings, "llm_model", "llm")) if judge else None
+    runner = _Runner(suite, service, settings, progress=progress, judge=judge_obj, limit=limit)
+    info = _run_info(suite, settings, service, judge_obj)
+    started = time.perf_counter()
+    runner.ingest()
+    results = runner.run_qa() + runner.run_summaries()
+    summary_metrics = aggregate(results)
+    if judge_obj is not None:
+        summary_metrics["judge"] = {
+            "model": judge_obj.model,
+            "faithfulness": summary_metrics["qa"].get("judge_faithfulness"),
+            "correctness": summary_metrics["qa"].get("judge_correctness"),
+        }
+    thresholds = check_thresholds(summary_metrics, suite.thresholds)
+    info["seconds"] = round(time.perf_counter() - started, 2)
+    info["ingest"] = runner.ingest_info
+    info["warnings"] = runner.warnings
+    comparison = compare_runs(old_dir, results, summary_metrics) if old_dir else None
+    outcome = EvalOutcome(
+        suite=suite,
+        out_dir=Path(out_dir or _default_out_dir(suite)),
+        results=results,
+        summary={
+            "run": info,
+            "metrics": summary_metrics,
+            "thresholds": thresholds,
+            "passed": all(t["passed"] for t in thresholds),
+            "comparison": comparison.as_dict() if comparison else None,
+        },
+        thresholds=thresholds,
+        comparison=comparison,
+    )
+    if write:
+        outcome.files = write_outputs(outcome)
+    return outcome
+
+
+def _default_out_dir(suite: Suite) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return Path("eval-runs") / f"{suite.name}-{stamp}"
+
+
+# =========================================================================== outputs
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _cell(text: Any, limit: int = 300) -> str:
+    flat = " ".join(str(text or "").split()).replace("|", "\\|")
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def ragas_rows(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """QA results in the column layout RAGAS reads: question, answer, contexts, ground_truth.
+
+    Example:
+        >>> ragas_rows([{"kind": "qa", "question": "q", "answer": "a",
+        ...              "retrieved": [{"text": "c"}], "gold_answers": ["g"]}])
+        [{'question': 'q', 'answer': 'a', 'contexts': ['c'], 'ground_truth': 'g'}]
+    """
+    rows = []
+    for row in results:
+        if row.get("kind") != "qa":
+            continue
+        golds = row.get("gold_answers") or []
+        rows.append(
+            {
+                "question": row["question"],
+                "answer": row.get("answer", ""),
+                "contexts": [s.get("text", "") for s in row.get("retrieved", [])],
+                "ground_truth": golds[0] if golds else "The articles don't say.",
+            }
+        )
+    return rows
+
+
+def write_outputs(outcome: EvalOutcome) -> list[Path]:
+    """Write results.jsonl, summary.json, ragas.jsonl, report.md, charts (and compare.md).
+
+    Example:
+        >>> files = write_outputs(outcome)  # doctest: +SKIP
+    """
+    out = outcome.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    files = [out / "results.jsonl", out / "summary.json", out / "ragas.jsonl"]
+    _write_jsonl(files[0], outcome.results)
+    files[1].write_text(json.dumps(outcome.summary, indent=2, default=str), encoding="utf-8")
+    _write_jsonl(files[2], ragas_rows(outcome.results))
+    charts = write_charts(outcome)
+    files += charts
+    report = out / "report.md"
+    report.write_text(render_report(outcome, [c.name for c in charts]), encoding="utf-8")
+    files.append(report)
+    if outcome.comparison is not None:
+        compare_file = out / "compare.md"
+        compare_file.write_text(render_comparison(outcome.comparison), encoding="utf-8")
+        files.append(compare_file)
+    return files
+
+
+def _write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+
+# --- charts ----------------------------------------------------------------------------
+CHART_METRICS = (
+    ("hit_at_k", "hit@k"),
+    ("mrr", "MRR"),
+    ("must_include_recall", "must-include"),
+    ("abstention_accuracy", "abstention"),
+    ("citation_validity", "citations"),
+)
+
+
+def write_charts(outcome: EvalOutcome) -> list[Path]:
+    """PNG charts: scores per question type, summaries vs lead-3, latency histogram.
+
+    Example:
+        >>> [p.name for p in write_charts(outcome)]  # doctest: +SKIP
+        ['scores_by_type.png', 'summaries_vs_lead3.png', 'latency.png']
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    by_type = outcome.summary["metrics"]["qa_by_type"]
+    if by_type:
+        path = outcome.out_dir / "scores_by_type.png"
+        _bar_chart(plt, path, list(by_type), CHART_METRICS, by_type, "QA scores by question type")
+        paths.append(path)
+    summary = outcome.summary["metrics"]["summary"]
+    if summary["cases"]:
+        path = outcome.out_dir / "summaries_vs_lead3.png"
+        groups = {"summaries": summary, "lead-3 baseline": summary["baseline_lead3"]}
+        names = (
+            ("key_fact_coverage", "key facts"),
+            ("rouge1", "ROUGE-1"),
+            ("rouge2", "ROUGE-2"),
+            ("rougeL", "ROUGE-L"),
+            ("faithful_rate", "faithful"),
+        )
+        _bar_chart(plt, path, list(groups), names, groups, "Summaries vs lead-3 baseline")
+        paths.append(path)
+    latencies = {
+        kind: [r["latency_s"] for r in outcome.results if r["kind"] == kind and r.get("latency_s")]
+        for kind in ("qa", "summary")
+    }
+    if any(latencies.values()):
+        path = outcome.out_dir / "latency.png"
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for kind, values in latencies.items():
+            if values:
+                ax.hist(values, bins=min(20, max(5, len(values))), alpha=0.6, label=kind)
+        ax.set_xlabel("seconds per case")
+        ax.set_ylabel("cases")
+        ax.set_title("Latency distribution")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def _bar_chart(
+    plt: Any,
+    path: Path,
+    groups: list[str],
+    series: Sequence[tuple[str, str]],
+    values: Mapping[str, Mapping[str, Any]],
+    title: str,
+) -> None:
+    fig, ax = plt.subplots(figsize=(max(6, 1.4 * len(groups) + 3), 4))
+    width = 0.8 / len(series)
+    for i, (key, label) in enumerate(series):
+        heights = [values[g].get(key) or 0.0 for g in groups]
+        positions = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
+        ax.bar(positions, heights, width=width, label=label)
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels(groups)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score (0-1)")
+    ax.set_title(title)
+    ax.legend(fontsize=8, ncols=min(5, len(series)), loc="upper center", bbox_to_anchor=(0.5, -0.1))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# --- report ------------------------------------------------------------------------------
+_QA_ROWS = (
+    ("cases", "Cases"),
+    ("errors", "Errors"),
+    ("hit_at_k", "Retrieval hit@k"),
+    ("recall_at_k", "Retrieval recall@k (all gold articles)"),
+    ("mrr", "Retrieval MRR"),
+    ("exact_match", "Exact match"),
+    ("f1", "Token F1"),
+    ("contains_answer", "Contains a gold answer"),
+    ("must_include_recall", "must_include recall"),
+    ("abstention_accuracy", "Abstention accuracy"),
+    ("citation_validity", "Citation validity"),
+    ("score", "Case score (mean)"),
+    ("latency_p50_s", "Latency p50 (s)"),
+    ("latency_p95_s", "Latency p95 (s)"),
+    ("prompt_tokens_mean", "Prompt tokens per case (mean)"),
+    ("prompt_tokens_p95", "Prompt tokens per case (p95)"),
+)
+_SUMMARY_ROWS = (
+    ("key_fact_coverage", "Key-fact coverage"),
+    ("rouge1", "ROUGE-1 F"),
+    ("rouge2", "ROUGE-2 F"),
+    ("rougeL", "ROUGE-L F"),
+    ("faithful_rate", "Faithfulness check passed"),
+    ("forbidden_free_rate", "No forbidden claim"),
+    ("words_mean", "Words (mean)"),
+)
+
+
+def render_report(outcome: EvalOutcome, charts: Sequence[str] = ()) -> str:
+    """The Markdown report: thresholds, tables overall and per type, worst cases.
+
+    Example:
+        >>> print(render_report(outcome))  # doctest: +SKIP
+    """
+    m = outcome.summary["metrics"]
+    lines = _report_header(outcome)
+    lines += _report_thresholds(outcome.thresholds)
+    if m["qa"]["cases"]:
+        lines += ["## Question answering", "", "| Metric | Value |", "|---|---|"]
+        lines += [f"| {label} | {_fmt(m['qa'].get(key))} |" for key, label in _QA_ROWS]
+        if m.get("judge"):
+            judge = m["judge"]
+            lines += [
+                f"| LLM judge faithfulness ({judge['model']}) | {_fmt(judge['faithfulness'])} |",
+                f"| LLM judge correctness ({judge['model']}) | {_fmt(judge['correctness'])} |",
+            ]
+        lines += ["", *_report_by_type(m["qa_by_type"])]
+        if "scores_by_type.png" in charts:
+            lines += ["![QA scores by question type](scores_by_type.png)", ""]
+    if m["summary"]["cases"]:
+        lines += _report_summaries(m["summary"])
+        if "summaries_vs_lead3.png" in charts:
+            lines += ["![Summaries vs lead-3](summaries_vs_lead3.png)", ""]
+    if "latency.png" in charts:
+        lines += ["## Latency", "", "![Latency distribution](latency.png)", ""]
+    lines += _report_worst(outcome.results)
+    if outcome.comparison is not None:
+        lines += _comparison_lines(outcome.comparison, top=10)
+    warnings = outcome.summary["run"].get("warnings") or []
+    if warnings:
+        lines += ["## Warnings", "", *[f"- {_cell(w)}" for w in warnings], ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _report_header(outcome: EvalOutcome) -> list[str]:
+    run = outcome.summary["run"]
+    settings = run["settings"]
+    service = run.get("service") or {}
+    llm = service.get("llm") or settings.get("llm_model")
+    if isinstance(llm, Mapping):
+        llm = llm.get("model") or llm.get("name") or json.dumps(llm, default=str)
+    verdict = "PASSED" if outcome.passed else "FAILED"
+    ingest = run.get("ingest") or {}
+    lines = [
+        f"# Eval report: {outcome.suite.name}",
+        "",
+        f"**Result: {verdict}** ({sum(t['passed'] for t in outcome.thresholds)} of "
+        f"{len(outcome.thresholds)} thresholds met)",
+        "",
+        f"- Suite: `{run['suite_file']}`"
+        + (f" — {run['description']}" if run["description"] else ""),
+        f"- Started: {run['started']} (UTC), took {_fmt(run.get('seconds'), 1)} s",
+        f"- LLM: {llm}; embedder: {service.get('embedder') or settings.get('embedding_model')}",
+        f"- Retrieval: {settings.get('retrieval_mode')}, k={settings.get('retrieval_k')}; "
+        f"collection `{run['collection']}` ({ingest.get('articles', '?')} articles)",
+    ]
+    if run.get("judge_model"):
+        lines.append(f"- LLM judge: {run['judge_model']} (scores labelled with this model)")
+    return [*lines, ""]
+
+
+def _report_thresholds(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    if not rows:
+        return ["No thresholds in this suite.", ""]
+    lines = ["## Thresholds", "", "| Metric | Bound | Value | Result |", "|---|---|---|---|"]
+    for row in rows:
+        bound = " and ".join(
+            f"{'≥' if k == 'min' else '≤'} {_fmt(row[k])}" for k in ("min", "max") if k in row
+        )
+        verdict = "pass" if row["passed"] else "**FAIL**"
+        lines.append(f"| `{row['metric']}` | {bound} | {_fmt(row['value'])} | {verdict} |")
+    return [*lines, ""]
+
+
+def _report_by_type(by_type: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    cols = (
+        ("cases", "Cases"),
+        ("hit_at_k", "hit@k"),
+        ("mrr", "MRR"),
+        ("f1", "F1"),
+        ("must_include_recall", "must-include"),
+        ("abstention_accuracy", "abstention"),
+        ("citation_validity", "citations"),
+        ("score", "score"),
+        ("latency_p50_s", "p50 s"),
+    )
+    lines = [
+        "### By question type",
+        "",
+        "| Type | " + " | ".join(label for _, label in cols) + " |",
+        "|---|" + "---|" * len(cols),
+    ]
+    for kind, values in by_type.items():
+        lines.append(f"| {kind} | " + " | ".join(_fmt(values.get(k)) for k, _ in cols) + " |")
+    return [*lines, ""]
+
+
+def _report_summaries(summary: Mapping[str, Any]) -> list[str]:
+    base = summary["baseline_lead3"]
+    lines = [
+        "## Summaries",
+        "",
+        f"{summary['cases']} cases, {summary['errors']} errors; latency p50 "
+        f"{_fmt(summary['latency_p50_s'], 2)} s, p95 {_fmt(summary['latency_p95_s'], 2)} s.",
+        "",
+        "| Metric | Summaries | Lead-3 baseline |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {label} | {_fmt(summary.get(key))} | {_fmt(base.get(key))} |"
+        for key, label in _SUMMARY_ROWS
+    ]
+    return [*lines, ""]
+
+
+def _report_worst(results: Sequence[Mapping[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    for kind, title in (("qa", "Worst QA cases"), ("summary", "Worst summaries")):
+        rows = [r for r in results if r["kind"] == kind]
+        rows.sort(key=lambda r: (r.get("score") if r.get("score") is not None else -1, r["id"]))
+        worst = [r for r in rows if (r.get("score") if r.get("score") is not None else -1) < 1]
+        if not worst:
+            continue
+        lines += [f"## {title}", ""]
+        for row in worst[:WORST_CASES]:
+            lines += _qa_case_lines(row) if kind == "qa" else _summary_case_lines(row)
+    return lines
+
+
+def _qa_case_lines(row: Mapping[str, Any]) -> list[str]:
+    s = row.get("scores") or {}
+    lines = [f"### `{row['id']}` ({row['type']}) — score {_fmt(row.get('score'))}", ""]
+    for user, assistant in row.get("history") or []:
+        lines.append(f"- History: *{_cell(user)}* → {_cell(assistant, 200)}")
+    lines.append(f"- Question: **{_cell(row['question'])}**")
+    expected = "; ".join(row.get("gold_answers") or []) or "(should abstain)"
+    lines.append(f"- Expected: {_cell(expected)}")
+    lines.append(
+        f"- Answer{' (abstained)' if row.get('abstained') else ''}: {_cell(row.get('answer'), 600)}"
+    )
+    gold = {i for group in row.get("gold_article_ids") or [] for i in group}
+    for source in row.get("retrieved") or []:
+        mark = "gold" if source["article_id"] in gold else "other"
+        lines.append(
+            f"  - source {source.get('rank')}: {_cell(source.get('title'), 90)} "
+            f"(`{source['article_id'][:12]}`, {mark}) — {_cell(source.get('text'), 140)}"
+        )
+    lines.append(
+        "- Scores: "
+        + ", ".join(
+            f"{name} {_fmt(s.get(name))}"
+            for name in (
+                "hit_at_k",
+                "mrr",
+                "must_include_recall",
+                "abstention_accuracy",
+                "citation_validity",
+                "f1",
+            )
+            if s.get(name) is not None
+        )
+    )
+    if row.get("error"):
+        lines.append(f"- Error: {_cell(row['error'])}")
+    return [*lines, ""]
+
+
+def _summary_case_lines(row: Mapping[str, Any]) -> list[str]:
+    s = row.get("scores") or {}
+    lines = [
+        f"### `{row['id']}` — {_cell(row.get('title'), 100)} — score {_fmt(row.get('score'))}",
+        "",
+        f"- Summary: {_cell(row.get('summary'), 700)}",
+        f"- Key facts missed: {', '.join(s.get('key_facts_missed') or []) or 'none'}",
+        f"- Faithfulness issues: {'; '.join(s.get('faithfulness_issues') or []) or 'none'}",
+        f"- Forbidden claims made: {', '.join(s.get('forbidden_made') or []) or 'none'}",
+    ]
+    base = (row.get("baseline") or {}).get("key_fact_coverage")
+    lines.append(f"- Key-fact coverage {_fmt(s.get('key_fact_coverage'))} (lead-3: {_fmt(base)})")
+    if row.get("error"):
+        lines.append(f"- Error: {_cell(row['error'])}")
+    return [*lines, ""]
+
+
+_COMPARE_METRICS = (
+    "qa.hit_at_k",
+    "qa.mrr",
+    "qa.f1",
+    "qa.must_include_recall",
+    "qa.abstention_accuracy",
+    "qa.citation_validity",
+    "qa.score",
+    "qa.latency_p50_s",
+    "qa.latency_p95_s",
+    "summary.key_fact_coverage",
+    "summary.rougeL",
+    "summary.faithful_rate",
+    "summary.latency_p50_s",
+)
+
+
+def _comparison_lines(comparison: Comparison, top: int | None = None) -> list[str]:
+    lines = [
+        f"## Compared with `{comparison.old_dir}`",
+        "",
+        "| Metric | Before | Now | Change |",
+        "|---|---|---|---|",
+    ]
+    chosen = [row for row in comparison.metrics if row["metric"] in _COMPARE_METRICS]
+    for row in chosen:
+        delta = row["delta"]
+        sign = "" if delta is None else ("+" if delta > 0 else "")
+        lines.append(
+            f"| `{row['metric']}` | {_fmt(row['old'])} | {_fmt(row['new'])} | {sign}{_fmt(delta)} |"
+        )
+    lines.append("")
+    for title, cases in (
+        ("Regressions", comparison.regressions),
+        ("Improvements", comparison.improvements),
+    ):
+        cases = sorted(cases, key=lambda c: c["delta"], reverse=title == "Improvements")
+        lines += [f"### {title} ({len(cases)})", ""]
+        if not cases:
+            lines += ["None.", ""]
+            continue
+        lines += ["| Case | Before | Now | Now answered |", "|---|---|---|---|"]
+        for case in cases[:top] if top else cases:
+            lines.append(
+                f"| `{case['id']}` | {_fmt(case['old'])} | {_fmt(case['new'])} | "
+                f"{_cell(case['new_output'], 160)} |"
+            )
+        lines.append("")
+    if comparison.added or comparison.removed:
+        lines += [
+            f"New cases: {', '.join(comparison.added) or 'none'}; "
+            f"removed cases: {', '.join(comparison.removed) or 'none'}.",
+            "",
+        ]
+    return lines
+
+
+def render_comparison(comparison: Comparison) -> str:
+    """``compare.md``: metric deltas and every case whose score moved.
+
+    Example:
+        >>> print(render_comparison(outcome.comparison))  # doctest: +SKIP
+    """
+    lines = _comparison_lines(comparison)
+    lines += [
+        "## All cases",
+        "",
+        "| Case | Kind | Before | Now | Change |",
+        "|---|---|---|---|---|",
+    ]
+    for case in comparison.cases:
+        lines.append(
+            f"| `{case['id']}` | {case['kind']} | {_fmt(case['old'])} | {_fmt(case['new'])} | "
+            f"{_fmt(case['delta'])} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,565 @@
+"""Grounded question answering: condense -> retrieve -> answer from numbered sources -> parse.
+
+The chain (LCEL) takes ``{"question", "history", "filters"}`` and returns an :class:`Answer`
+with the answer text, its citations (the chunks behind each ``[n]``), the standalone
+question, abstention, flags, timings and prompt tokens.
+
+Abstention uses two signals: no retrieved chunk is similar enough to the question
+(``settings.abstain_min_similarity``: the LLM is not called at all), or the model replies
+with :data:`ABSTAIN_MESSAGE` as the prompt tells it to. Article text reaches the model
+inside ``<source>`` tags, declared as data and never instructions.
+
+Example:
+    >>> qa = QAService(retriever, llm, settings)  # doctest: +SKIP
+    >>> answer = qa.ask("What did Hegseth rule out?")  # doctest: +SKIP
+    >>> answer.answer, [c.title for c in answer.citations]  # doctest: +SKIP
+    >>> for piece in qa.stream("And what about troops?", history=[(q, a)]):  # doctest: +SKIP
+    ...     print(piece if isinstance(piece, str) else "", end="")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, BaseMessageChunk
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from pydantic import BaseModel, Field
+
+from rag.citations import Flag, is_abstention, parse_citations
+from rag.errors import RagError
+from rag.prompts import load_prompt
+from rag.retrieval import SearchFilters
+from rag.settings import Settings
+
+__all__ = [
+    "ABSTAIN_MESSAGE",
+    "Answer",
+    "Citation",
+    "Flag",
+    "QAService",
+    "build_qa_chain",
+    "format_sources",
+]
+
+logger = logging.getLogger(__name__)
+
+ABSTAIN_MESSAGE = "The articles don't say."
+"""The one fixed reply when the articles do not contain the answer."""
+
+MAX_QUESTION_CHARS = 2000
+HISTORY_TURNS = 3
+HISTORY_ANSWER_CHARS = 300
+
+History = Sequence[tuple[str, str]] | Sequence[Mapping[str, Any]]
+
+
+class Citation(BaseModel):
+    """One numbered source: the chunk the model saw as ``[number]`` and its article.
+
+    Example:
+        >>> Citation(number=1, article_id="a1", title="T", text="chunk").number
+        1
+    """
+
+    number: int
+    article_id: str
+    title: str = ""
+    source: str = Field("", description="Outlet name ('' if unknown).")
+    url: str = ""
+    published: str = Field("", description="YYYY-MM-DD ('' if unknown).")
+    text: str = Field(description="The chunk text given to the model.")
+    start: int | None = Field(None, description="Offset of the chunk in the article text.")
+    end: int | None = None
+    chunk_index: int | None = None
+    score: float | None = Field(None, description="Fused retrieval score (RRF).")
+    similarity: float | None = Field(None, description="Cosine similarity to the question.")
+
+
+class Answer(BaseModel):
+    """A grounded answer with its citations.
+
+    ``answer`` contains inline ``[n]`` markers; each matches one entry of ``citations``
+    (same ``number``). ``sources`` lists every chunk shown to the model.
+
+    Example:
+        >>> Answer(question="q", answer=ABSTAIN_MESSAGE, standalone_question="q",
+        ...        abstained=True).citations
+        []
+    """
+
+    question: str
+    answer: str
+    citations: list[Citation] = Field(default_factory=list)
+    sources: list[Citation] = Field(default_factory=list)
+    standalone_question: str
+    abstained: bool = False
+    abstain_reason: str | None = Field(
+        None, description="'no_sources', 'low_similarity' or 'model' when abstained."
+    )
+    flags: list[Flag] = Field(default_factory=list)
+    timings: dict[str, float] = Field(
+        default_factory=dict,
+        description="Seconds: condense, retrieve, generate, first_token, total.",
+    )
+    prompt_tokens: int | None = Field(None, description="Prompt tokens of all LLM calls.")
+    completion_tokens: int | None = None
+
+
+@dataclass
+class _Turn:
+    """State of one question while it moves through the steps."""
+
+    question: str
+    history: list[tuple[str, str]]
+    filters: SearchFilters | None
+    started: float = field(default_factory=time.perf_counter)
+    standalone: str = ""
+    documents: list[Document] = field(default_factory=list)
+    sources: list[Citation] = field(default_factory=list)
+    abstain_reason: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+    def add_usage(self, message: BaseMessage | None) -> None:
+        usage = getattr(message, "usage_metadata", None) if message is not None else None
+        if not usage:
+            return
+        self.prompt_tokens = (self.prompt_tokens or 0) + int(usage.get("input_tokens", 0))
+        self.completion_tokens = (self.completion_tokens or 0) + int(usage.get("output_tokens", 0))
+
+
+def format_sources(documents: Sequence[Document]) -> str:
+    """The numbered source blocks given to the model (article text delimited as data).
+
+    Example:
+        >>> doc = Document(page_content="Text.", metadata={"title": "T", "source": "Wire",
+        ...                "published": "2025-02-12"})
+        >>> print(format_sources([doc]))
+        <source id="1">
+        [1] T — Wire, 2025-02-12
+        Text.
+        </source>
+    """
+    blocks = []
+    for number, doc in enumerate(documents, start=1):
+        meta = doc.metadata
+        header = ", ".join(
+            part for part in (meta.get("source") or "", meta.get("published") or "") if part
+        )
+        title = str(meta.get("title") or "Untitled")
+        line = f"[{number}] {title}" + (f" — {header}" if header else "")
+        text = _neutralize(" ".join(doc.page_content.split()))
+        blocks.append(f'<source id="{number}">\n{line}\n{text}\n</source>')
+    return "\n".join(blocks)
+
+
+def _neutralize(text: str) -> str:
+    """Keep article text from closing or opening source tags."""
+    return re.sub(r"</?\s*source\b[^>]*>", " ", text, flags=re.IGNORECASE)
+
+
+def _citation(number: int, doc: Document) -> Citation:
+    meta = doc.metadata
+
+    def _int(name: str) -> int | None:
+        value = meta.get(name)
+        return int(value) if value is not None else None
+
+    return Citation(
+        number=number,
+        article_id=str(meta.get("article_id", "")),
+        title=str(meta.get("title") or ""),
+        source=str(meta.get("source") or ""),
+        url=str(meta.get("url") or ""),
+        published=str(meta.get("published") or ""),
+        text=doc.page_content,
+        start=_int("start"),
+        end=_int("end"),
+        chunk_index=_int("chunk_index"),
+        score=meta.get("rrf_score"),
+        similarity=meta.get("dense_similarity"),
+    )
+
+
+def _normalize_history(history: History | None) -> list[tuple[str, str]]:
+    """Accept ``(user, assistant)`` pairs or ``{"role", "content"}`` messages."""
+    if not history:
+        return []
+    pairs: list[tuple[str, str]] = []
+    pending_user: str | None = None
+    for item in history:
+        if isinstance(item, Mapping):
+            role, content = item.get("role"), str(item.get("content") or "")
+            if role == "user":
+                pending_user = content
+            elif role == "assistant" and pending_user is not None:
+                pairs.append((pending_user, content))
+                pending_user = None
+        else:
+            user, assistant = item
+            pairs.append((str(user), str(assistant or "")))
+    return [(u, a) for u, a in pairs if u.strip()]
+
+
+def _history_text(history: list[tuple[str, str]]) -> str:
+    lines = []
+    for user, assistant in history[-HISTORY_TURNS:]:
+        reply = " ".join(re.sub(r"\s*\[\d+\]", "", assistant).split())
+        if len(reply) > HISTORY_ANSWER_CHARS:
+            reply = reply[:HISTORY_ANSWER_CHARS].rsplit(" ", 1)[0] + " ..."
+        lines.append(f"User: {' '.join(user.split())}\nAssistant: {reply}")
+    return "\n".join(lines)
+
+
+def _clean_condensed(text: str, fallback: str) -> str:
+    """First line of the model's rewrite, without labels or quotes; fallback if unusable."""
+    for line in text.strip().splitlines():
+        line = re.sub(r"^\s*(standalone\s+)?(question|follow-?up)\s*:\s*", "", line, flags=re.I)
+        line = line.strip().strip("\"'“”`").strip()
+        if line:
+            if len(line) > 3 * len(fallback) + 200:
+                break
+            return line
+    return fallback
+
+
+def _message_text(message: BaseMessage | BaseMessageChunk) -> str:
+    content = message.content
+    if isinstance(content, str):
+        return content
+    return "".join(
+        part if isinstance(part, str) else str(part.get("text", ""))
+        for part in content
+        if isinstance(part, str) or part.get("type") == "text"
+    )
+
+
+def _llm_errors() -> contextlib.AbstractContextManager[Any]:
+    """``rag.llm.translate_llm_errors()`` (clear LLMUnavailableError messages) if available."""
+    try:
+        from rag.llm import translate_llm_errors
+    except ImportError:  # pragma: no cover - the models module is part of the package
+        return contextlib.nullcontext()
+    return translate_llm_errors()
+
+
+class QAService:
+    """Answer questions from the article store with citations (sync, streaming, async).
+
+    Example:
+        >>> from langchain_core.language_models import FakeListChatModel
+        >>> qa = QAService(retriever, FakeListChatModel(responses=["Yes [1]."]),
+        ...                settings)  # doctest: +SKIP
+        >>> qa.ask("Did it happen?").citations[0].title  # doctest: +SKIP
+    """
+
+    def __init__(self, retriever: BaseRetriever, llm: BaseChatModel, settings: Settings) -> None:
+        self.retriever = retriever
+        self.llm = llm
+        self.settings = settings
+        self._answer_prompt = load_prompt("qa_answer")
+        self._condense_prompt = load_prompt("qa_condense")
+        self._chain: Runnable | None = None
+
+    # --- public API ------------------------------------------------------------------
+    @property
+    def chain(self) -> Runnable:
+        """The LCEL chain: ``{"question", "history", "filters"}`` -> :class:`Answer`.
+
+        Example:
+            >>> qa.chain.invoke({"question": "Who won?"}).answer  # doctest: +SKIP
+        """
+        if self._chain is None:
+            self._chain = (
+                RunnableLambda(self._begin_step, name="prepare")
+                | RunnableLambda(self._condense_step, afunc=self._acondense_step, name="condense")
+                | RunnableLambda(self._retrieve_step, afunc=self._aretrieve_step, name="retrieve")
+                | RunnableLambda(self._generate_step, afunc=self._agenerate_step, name="answer")
+            ).with_config(run_name="news_rag_qa")
+        return self._chain
+
+    def ask(
+        self,
+        question: str,
+        history: History | None = None,
+        filters: SearchFilters | None = None,
+    ) -> Answer:
+        """Answer ``question`` (a follow-up when ``history`` is given) with citations.
+
+        Example:
+            >>> qa.ask("What did Hegseth rule out?").citations  # doctest: +SKIP
+        """
+        return self.chain.invoke({"question": question, "history": history, "filters": filters})
+
+    async def aask(
+        self,
+        question: str,
+        history: History | None = None,
+        filters: SearchFilters | None = None,
+    ) -> Answer:
+        """Async :meth:`ask`."""
+        payload = {"question": question, "history": history, "filters": filters}
+        return await self.chain.ainvoke(payload)
+
+    def stream(
+        self,
+        question: str,
+        history: History | None = None,
+        filters: SearchFilters | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield answer text pieces as the model generates them, then the final :class:`Answer`.
+
+        Example:
+            >>> for piece in qa.stream("Who met in Munich?"):  # doctest: +SKIP
+            ...     print(piece if isinstance(piece, str) else piece.citations)
+        """
+        turn = self._begin(question, history, filters)
+        self._condense(turn)
+        self._retrieve(turn)
+        if self._should_abstain(turn):
+            yield ABSTAIN_MESSAGE
+            yield self._finish(turn, ABSTAIN_MESSAGE)
+            return
+        pieces: list[str] = []
+        final: BaseMessageChunk | None = None
+        start = time.perf_counter()
+        with _llm_errors():
+            for chunk in self.llm.stream(self._messages(turn)):
+                final = chunk if final is None else final + chunk
+                text = _message_text(chunk)
+                if text:
+                    turn.timings.setdefault("first_token", time.perf_counter() - turn.started)
+                    pieces.append(text)
+                    yield text
+        turn.timings["generate"] = time.perf_counter() - start
+        turn.add_usage(final)
+        yield self._finish(turn, "".join(pieces))
+
+    async def astream(
+        self,
+        question: str,
+        history: History | None = None,
+        filters: SearchFilters | None = None,
+    ) -> AsyncIterator[str | Answer]:
+        """Async :meth:`stream`: text pieces as generated, then the final :class:`Answer`.
+
+        Example:
+            >>> async for piece in qa.astream("Who met in Munich?"):  # doctest: +SKIP
+            ...     pass
+        """
+        turn = self._begin(question, history, filters)
+        await self._acondense(turn)
+        await self._aretrieve(turn)
+        if self._should_abstain(turn):
+            yield ABSTAIN_MESSAGE
+            yield self._finish(turn, ABSTAIN_MESSAGE)
+            return
+        pieces: list[str] = []
+        final: BaseMessageChunk | None = None
+        start = time.perf_counter()
+        with _llm_errors():
+            async for chunk in self.llm.astream(self._messages(turn)):
+                final = chunk if final is None else final + chunk
+                text = _message_text(chunk)
+                if text:
+                    turn.timings.setdefault("first_token", time.perf_counter() - turn.started)
+                    pieces.append(text)
+                    yield text
+        turn.timings["generate"] = time.perf_counter() - start
+        turn.add_usage(final)
+        yield self._finish(turn, "".join(pieces))
+
+    def prompt_messages(self, question: str, documents: Sequence[Document]) -> list[BaseMessage]:
+        """The exact answer prompt for ``question`` over ``documents`` (for inspection/tests).
+
+        Example:
+            >>> print(qa.prompt_messages("Who?", docs)[1].content)  # doctest: +SKIP
+        """
+        return self._answer_prompt.messages(
+            question=question, sources=format_sources(documents), abstain=ABSTAIN_MESSAGE
+        )
+
+    # --- steps -----------------------------------------------------------------------
+    def _begin(
+        self, question: str, history: History | None, filters: SearchFilters | dict | None
+    ) -> _Turn:
+        question = " ".join((question or "").split())
+        if not question:
+            raise RagError(
+                "The question is empty.", hint='ask something, e.g. "Who met in Munich?"'
+            )
+        if len(question) > MAX_QUESTION_CHARS:
+            raise RagError(
+                f"The question is too long ({len(question)} characters).",
+                hint=f"keep it under {MAX_QUESTION_CHARS} characters",
+            )
+        if isinstance(filters, dict):
+            filters = SearchFilters(**filters)
+        return _Turn(question=question, history=_normalize_history(history), filters=filters)
+
+    def _condense_messages(self, turn: _Turn) -> list[BaseMessage]:
+        return self._condense_prompt.messages(
+            history=_history_text(turn.history), question=turn.question
+        )
+
+    def _condense(self, turn: _Turn, config: RunnableConfig | None = None) -> None:
+        if not turn.history:
+            turn.standalone = turn.question
+            return
+        start = time.perf_counter()
+        with _llm_errors():
+            message = self.llm.invoke(self._condense_messages(turn), config=config)
+        self._after_condense(turn, message, start)
+
+    async def _acondense(self, turn: _Turn, config: RunnableConfig | None = None) -> None:
+        if not turn.history:
+            turn.standalone = turn.question
+            return
+        start = time.perf_counter()
+        with _llm_errors():
+            message = await self.llm.ainvoke(self._condense_messages(turn), config=config)
+        self._after_condense(turn, message, start)
+
+    def _after_condense(self, turn: _Turn, message: BaseMessage, start: float) -> None:
+        turn.standalone = _clean_condensed(_message_text(message), turn.question)
+        turn.timings["condense"] = time.perf_counter() - start
+        turn.add_usage(message)
+        logger.debug("condensed %r -> %r", turn.question, turn.standalone)
+
+    def _retrieval_kwargs(self, turn: _Turn) -> dict[str, Any]:
+        return {"filters": turn.filters} if turn.filters and not turn.filters.is_empty else {}
+
+    def _retrieve(self, turn: _Turn, config: RunnableConfig | None = None) -> None:
+        start = time.perf_counter()
+        docs = self.retriever.invoke(turn.standalone, config, **self._retrieval_kwargs(turn))
+        self._after_retrieve(turn, docs, start)
+
+    async def _aretrieve(self, turn: _Turn, config: RunnableConfig | None = None) -> None:
+        start = time.perf_counter()
+        docs = await self.retriever.ainvoke(turn.standalone, config, **self._retrieval_kwargs(turn))
+        self._after_retrieve(turn, docs, start)
+
+    def _after_retrieve(self, turn: _Turn, docs: list[Document], start: float) -> None:
+        turn.documents = list(docs)
+        turn.sources = [_citation(n, d) for n, d in enumerate(turn.documents, start=1)]
+        turn.timings["retrieve"] = time.perf_counter() - start
+
+    def _should_abstain(self, turn: _Turn) -> bool:
+        """Retrieval-score signal: no sources, or none similar enough (LLM not called)."""
+        if not turn.documents:
+            turn.abstain_reason = "no_sources"
+            return True
+        similarities = [
+            float(s)
+            for d in turn.documents
+            if (s := d.metadata.get("dense_similarity")) is not None
+        ]
+        if similarities and max(similarities) < self.settings.abstain_min_similarity:
+            logger.info(
+                "abstaining: best similarity %.3f < %.3f",
+                max(similarities),
+                self.settings.abstain_min_similarity,
+            )
+            turn.abstain_reason = "low_similarity"
+            return True
+        return False
+
+    def _messages(self, turn: _Turn) -> list[BaseMessage]:
+        return self.prompt_messages(turn.standalone, turn.documents)
+
+    def _finish(self, turn: _Turn, text: str) -> Answer:
+        abstained = turn.abstain_reason is not None
+        citations: list[Citation] = []
+        flags: list[Flag] = []
+        if not abstained and is_abstention(text, ABSTAIN_MESSAGE):
+            abstained, turn.abstain_reason = True, "model"
+        if abstained:
+            text = ABSTAIN_MESSAGE
+        else:
+            parsed = parse_citations(text, {c.number: c.text for c in turn.sources})
+            text, flags = parsed.text, parsed.flags
+            by_number = {c.number: c for c in turn.sources}
+            citations = [by_number[n] for n in parsed.numbers]
+            if not citations:
+                flags.append(Flag(kind="no_citation", message="the answer cites no source"))
+        turn.timings["total"] = time.perf_counter() - turn.started
+        for flag in flags:
+            logger.info("answer flag: %s", flag.message)
+        return Answer(
+            question=turn.question,
+            answer=text,
+            citations=citations,
+            sources=turn.sources,
+            standalone_question=turn.standalone,
+            abstained=abstained,
+            abstain_reason=turn.abstain_reason,
+            flags=flags,
+            timings={k: round(v, 4) for k, v in turn.timings.items()},
+            prompt_tokens=turn.prompt_tokens,
+            completion_tokens=turn.completion_tokens,
+        )
+
+    # --- LCEL step adapters --------------------------------------------------------------
+    def _begin_step(self, inputs: Mapping[str, Any] | str) -> _Turn:
+        if isinstance(inputs, str):
+            inputs = {"question": inputs}
+        return self._begin(inputs.get("question", ""), inputs.get("history"), inputs.get("filters"))
+
+    def _condense_step(self, turn: _Turn, config: RunnableConfig) -> _Turn:
+        self._condense(turn, config)
+        return turn
+
+    async def _acondense_step(self, turn: _Turn, config: RunnableConfig) -> _Turn:
+        await self._acondense(turn, config)
+        return turn
+
+    def _retrieve_step(self, turn: _Turn, config: RunnableConfig) -> _Turn:
+        self._retrieve(turn, config)
+        return turn
+
+    async def _aretrieve_step(self, turn: _Turn, config: RunnableConfig) -> _Turn:
+        await self._aretrieve(turn, config)
+        return turn
+
+    def _generate_step(self, turn: _Turn, config: RunnableConfig) -> Answer:
+        if self._should_abstain(turn):
+            return self._finish(turn, ABSTAIN_MESSAGE)
+        start = time.perf_counter()
+        with _llm_errors():
+            message = self.llm.invoke(self._messages(turn), config=config)
+        return self._after_generate(turn, message, start)
+
+    async def _agenerate_step(self, turn: _Turn, config: RunnableConfig) -> Answer:
+        if self._should_abstain(turn):
+            return self._finish(turn, ABSTAIN_MESSAGE)
+        start = time.perf_counter()
+        with _llm_errors():
+            message = await self.llm.ainvoke(self._messages(turn), config=config)
+        return self._after_generate(turn, message, start)
+
+    def _after_generate(self, turn: _Turn, message: BaseMessage, start: float) -> Answer:
+        turn.timings["generate"] = time.perf_counter() - start
+        turn.add_usage(message)
+        return self._finish(turn, _message_text(message))
+
+
+def build_qa_chain(retriever: BaseRetriever, llm: BaseChatModel, settings: Settings) -> Runnable:
+    """The LCEL answer chain: ``{"question", "history", "filters"}`` -> :class:`Answer`.
+
+    Compose it in your own pipelines like any runnable.
+
+    Example:
+        >>> chain = build_qa_chain(retriever, llm, settings)  # doctest: +SKIP
+        >>> chain.invoke({"question": "What did Hegseth rule out?"}).answer  # doctest: +SKIP
+    """
+    return QAService(retriever, llm, settings).chain

@@ -1,0 +1,427 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s), fused by reciprocal rank fusion.
+
+The BM25 index is built lazily from ``store.iter_chunks()`` and rebuilt only when
+``store.generation()`` changes, so deletes, other processes and a Chroma server are
+reflected. Filters (outlet, article ids, date range) apply to both sides; time words in
+the question become date filters or a recency boost (:mod:`rag.timewords`). A cap per
+article keeps one long article from crowding out the others.
+
+Every returned :class:`~langchain_core.documents.Document` carries, in its metadata,
+``rrf_score``, ``dense_similarity`` (cosine, ``None`` when the chunk was found only by
+BM25), ``dense_rank``, ``bm25_rank``, ``bm25_score``, ``rank`` and ``chunk_id``.
+
+Example:
+    >>> retriever = HybridRetriever(store=store, settings=settings)  # doctest: +SKIP
+    >>> docs = retriever.invoke("What did Hegseth rule out?")  # doctest: +SKIP
+    >>> f = SearchFilters(sources=["Reuters"])
+    >>> docs = retriever.invoke("NATO", filters=f)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from rag.settings import Settings
+from rag.timewords import TimeHints, parse_time_expressions
+
+__all__ = ["RECENCY_BOOST", "HybridRetriever", "SearchFilters", "bm25_tokenize"]
+
+logger = logging.getLogger(__name__)
+
+RECENCY_BOOST = 0.5
+"""How much "latest"/"most recent" questions favour newer articles among the best candidates."""
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_QUESTION_WORDS = {
+    "say", "said", "says", "saying", "tell", "told", "article", "articles", "mention",
+    "mentioned", "according", "would", "could", "also",
+}  # fmt: skip
+
+
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return frozenset(STOPWORDS_EN_PLUS) | _QUESTION_WORDS
+
+
+_STOPWORDS: frozenset[str] | None = None
+
+
+def bm25_tokenize(text: str) -> list[str]:
+    """Lowercase words without stopwords, with possessives and plurals folded.
+
+    Example:
+        >>> bm25_tokenize("What did Hegseth's allies say about the troops?")
+        ['hegseth', 'ally', 'troop']
+    """
+    global _STOPWORDS
+    if _STOPWORDS is None:
+        _STOPWORDS = _stopwords()
+    tokens = []
+    for raw in _TOKEN.findall(text.lower()):
+        word = raw[:-2] if raw.endswith("'s") else raw
+        if word in _STOPWORDS or "'" in word:
+            continue
+        tokens.append(_fold_plural(word))
+    return tokens
+
+
+def _fold_plural(word: str) -> str:
+    if len(word) <= 3 or word.isdigit():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+class SearchFilters(BaseModel):
+    """Restrict retrieval to outlets, articles and a published-date range (inclusive).
+
+    Example:
+        >>> from datetime import date
+        >>> SearchFilters(sources=["Reuters"], since=date(2025, 2, 1)).to_where()
+        {'$and': [{'source': {'$in': ['Reuters']}}, {'published_int': {'$gte': 20250201}}]}
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    sources: list[str] | None = Field(None, description="Outlet names (case-insensitive).")
+    article_ids: list[str] | None = Field(None, description="Only these articles.")
+    since: date | None = Field(None, description="Published on or after this day.")
+    until: date | None = Field(None, description="Published on or before this day.")
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing is filtered."""
+        return not (self.sources or self.article_ids or self.since or self.until)
+
+    def with_dates(self, since: date | None, until: date | None) -> SearchFilters:
+        """These filters with the date range intersected with ``[since, until]``.
+
+        Example:
+            >>> from datetime import date
+            >>> f = SearchFilters(since=date(2025, 1, 1)).with_dates(date(2024, 1, 1), None)
+            >>> f.since
+            datetime.date(2025, 1, 1)
+        """
+        new_since = max(d for d in (self.since, since) if d) if (self.since or since) else None
+        new_until = min(d for d in (self.until, until) if d) if (self.until or until) else None
+        return self.model_copy(update={"since": new_since, "until": new_until})
+
+    def to_where(self) -> dict[str, Any] | None:
+        """The Chroma ``where`` filter for these filters (``None`` when empty)."""
+        clauses: list[dict[str, Any]] = []
+        if self.sources:
+            clauses.append({"source": {"$in": list(self.sources)}})
+        if self.article_ids:
+            clauses.append({"article_id": {"$in": list(self.article_ids)}})
+        if self.since:
+            clauses.append({"published_int": {"$gte": _date_int(self.since)}})
+        if self.until:
+            clauses.append({"published_int": {"$lte": _date_int(self.until)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _date_int(value: date) -> int:
+    return value.year * 10000 + value.month * 100 + value.day
+
+
+def _chunk_key(metadata: dict[str, Any], fallback: str) -> str:
+    """Same key for a chunk whether it came from Chroma or from ``iter_chunks``."""
+    if "article_id" in metadata and "chunk_index" in metadata:
+        return f"{metadata['article_id']}:{metadata['chunk_index']}"
+    return fallback
+
+
+@dataclass(frozen=True)
+class _Corpus:
+    """An immutable snapshot of the store's chunks and their BM25 index."""
+
+    generation: str
+    ids: list[str]
+    keys: list[str]
+    texts: list[str]
+    metadatas: list[dict[str, Any]]
+    article_ids: np.ndarray
+    sources: np.ndarray
+    published: np.ndarray
+    bm25: Any  # bm25s.BM25 | None when the store is empty
+
+    @classmethod
+    def build(cls, store: Any, generation: str) -> _Corpus:
+        ids: list[str] = []
+        texts: list[str] = []
+        metadatas: list[dict[str, Any]] = []
+        for batch in store.iter_chunks():
+            for chunk_id, text, metadata in batch:
+                ids.append(chunk_id)
+                texts.append(text)
+                metadatas.append(dict(metadata or {}))
+        bm25 = None
+        if ids:
+            import bm25s
+
+            tokens = [
+                bm25_tokenize(f"{m.get('title', '')}\n{t}") or ["\x00"]
+                for t, m in zip(texts, metadatas, strict=True)
+            ]
+            bm25 = bm25s.BM25()
+            bm25.index(tokens, show_progress=False)
+        return cls(
+            generation=generation,
+            ids=ids,
+            keys=[_chunk_key(m, i) for i, m in zip(ids, metadatas, strict=True)],
+            texts=texts,
+            metadatas=metadatas,
+            article_ids=np.array([str(m.get("article_id", "")) for m in metadatas], dtype=object),
+            sources=np.array([str(m.get("source") or "") for m in metadatas], dtype=object),
+            published=np.array([int(m.get("published_int") or 0) for m in metadatas], dtype=int),
+            bm25=bm25,
+        )
+
+    def canonical_sources(self, names: Sequence[str]) -> list[str]:
+        """Map outlet names to the spelling stored (case-insensitive); unknown names kept."""
+        known = {s.lower(): s for s in set(self.sources.tolist()) if s}
+        return [known.get(name.strip().lower(), name) for name in names]
+
+    def mask(self, filters: SearchFilters) -> np.ndarray:
+        keep = np.ones(len(self.ids), dtype=bool)
+        if filters.sources:
+            keep &= np.isin(self.sources, list(filters.sources))
+        if filters.article_ids:
+            keep &= np.isin(self.article_ids, list(filters.article_ids))
+        if filters.since:
+            keep &= self.published >= _date_int(filters.since)
+        if filters.until:
+            keep &= self.published <= _date_int(filters.until)
+        return keep
+
+    def search(self, query: str, k: int, filters: SearchFilters) -> list[tuple[int, float]]:
+        """Top ``k`` (row, BM25 score) with a positive score and passing the filters."""
+        if self.bm25 is None:
+            return []
+        token_ids = self.bm25.get_tokens_ids(list(dict.fromkeys(bm25_tokenize(query))))
+        if not token_ids:
+            return []
+        scores = np.asarray(self.bm25.get_scores_from_ids(token_ids), dtype=float)
+        if not filters.is_empty:
+            scores = np.where(self.mask(filters), scores, 0.0)
+        candidates = np.flatnonzero(scores > 0)
+        if candidates.size > k:
+            top = np.argpartition(-scores[candidates], k - 1)[:k]
+            candidates = candidates[top]
+        order = candidates[np.argsort(-scores[candidates], kind="stable")]
+        return [(int(row), float(scores[row])) for row in order]
+
+
+class HybridRetriever(BaseRetriever):
+    """A LangChain retriever over the article store: dense + BM25, fused, filtered, capped.
+
+    Pass ``filters=SearchFilters(...)`` and/or ``k=...`` to ``invoke``. The question's time
+    words ("in 2024", "since March 3", "this week", "latest") are applied automatically,
+    relative to ``clock()`` (injectable for tests).
+
+    Example:
+        >>> retriever = HybridRetriever(store=store, settings=load_settings())  # doctest: +SKIP
+        >>> for doc in retriever.invoke("Who won the vote?"):  # doctest: +SKIP
+        ...     print(doc.metadata["title"], doc.metadata["rrf_score"])
+    """
+
+    store: Any = Field(description="An ArticleStore (or any object with the same methods).")
+    settings: Settings
+    clock: Callable[[], date] = Field(default=date.today, description="Returns today's date.")
+    use_time_words: bool = Field(True, description="Turn time words into filters and boosts.")
+
+    _corpus: _Corpus | None = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    # --- public API ------------------------------------------------------------------
+    @classmethod
+    def from_settings(
+        cls, store: Any, settings: Settings, *, clock: Callable[[], date] | None = None
+    ) -> HybridRetriever:
+        """Build over ``store`` with k, mode, weights and caps from ``settings``.
+
+        Example:
+            >>> retriever = HybridRetriever.from_settings(store, settings)  # doctest: +SKIP
+        """
+        return cls(store=store, settings=settings, clock=clock or date.today)
+
+    def search(
+        self, query: str, filters: SearchFilters | None = None, k: int | None = None
+    ) -> list[Document]:
+        """Retrieve chunks for ``query`` (same as ``invoke`` without callbacks).
+
+        Example:
+            >>> f = SearchFilters(sources=["AP"])
+            >>> docs = retriever.search("NATO", f, k=3)  # doctest: +SKIP
+        """
+        filters, hints = self.resolve_filters(query, filters)
+        k = k or self.settings.retrieval_k
+        fetch_k = max(self.settings.retrieval_fetch_k, k)
+        mode = self.settings.retrieval_mode
+        dense = self._dense(query, fetch_k, filters) if mode in ("hybrid", "dense") else []
+        lexical = self._bm25(query, fetch_k, filters) if mode in ("hybrid", "bm25") else []
+        return self._fuse(dense, lexical, k, prefer_recent=hints.prefer_recent)
+
+    def resolve_filters(
+        self, query: str, filters: SearchFilters | None = None
+    ) -> tuple[SearchFilters, TimeHints]:
+        """Combine explicit filters with the question's time words (ranges are intersected).
+
+        Example:
+            >>> f, hints = retriever.resolve_filters("What happened in 2024?")  # doctest: +SKIP
+            >>> f.since, f.until  # doctest: +SKIP
+            (datetime.date(2024, 1, 1), datetime.date(2024, 12, 31))
+        """
+        filters = filters or SearchFilters()
+        hints = parse_time_expressions(query, today=self.clock()) if self.use_time_words else None
+        hints = hints or TimeHints()
+        if hints.since or hints.until:
+            filters = filters.with_dates(hints.since, hints.until)
+        if filters.sources:
+            filters = filters.model_copy(
+                update={"sources": self.corpus().canonical_sources(filters.sources)}
+            )
+        if hints.matched:
+            logger.debug("time words %s -> %s", hints.matched, filters)
+        return filters, hints
+
+    def corpus(self) -> _Corpus:
+        """The chunk snapshot with its BM25 index, rebuilt when the store's generation moved."""
+        generation = str(self.store.generation())
+        current = self._corpus
+        if current is not None and current.generation == generation:
+            return current
+        with self._lock:
+            if self._corpus is None or self._corpus.generation != generation:
+                logger.info("building the BM25 index (store generation %s)", generation)
+                self._corpus = _Corpus.build(self.store, generation)
+            return self._corpus
+
+    # --- LangChain hook ---------------------------------------------------------------
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        filters: SearchFilters | dict | None = None,
+        k: int | None = None,
+    ) -> list[Document]:
+        if isinstance(filters, dict):
+            filters = SearchFilters(**filters)
+        return self.search(query, filters=filters, k=k)
+
+    # --- the two retrievers -----------------------------------------------------------
+    def _dense(self, query: str, k: int, filters: SearchFilters) -> list[tuple[Document, float]]:
+        return list(self.store.dense_search(query, k=k, where=filters.to_where()))
+
+    def _bm25(self, query: str, k: int, filters: SearchFilters) -> list[tuple[Document, float]]:
+        corpus = self.corpus()
+        return [
+            (
+                Document(
+                    id=corpus.ids[row],
+                    page_content=corpus.texts[row],
+                    metadata=corpus.metadatas[row],
+                ),
+                score,
+            )
+            for row, score in corpus.search(query, k, filters)
+        ]
+
+    # --- fusion -----------------------------------------------------------------------
+    def _fuse(
+        self,
+        dense: list[tuple[Document, float]],
+        lexical: list[tuple[Document, float]],
+        k: int,
+        *,
+        prefer_recent: bool = False,
+    ) -> list[Document]:
+        s = self.settings
+        docs: dict[str, Document] = {}
+        info: dict[str, dict[str, Any]] = defaultdict(dict)
+        scores: dict[str, float] = defaultdict(float)
+        for name, results, weight in (
+            ("dense", dense, s.dense_weight),
+            ("bm25", lexical, s.bm25_weight),
+        ):
+            for rank, (doc, score) in enumerate(results, start=1):
+                key = _chunk_key(doc.metadata, doc.id or doc.page_content[:64])
+                docs.setdefault(key, doc)
+                info[key][f"{name}_rank"] = rank
+                info[key]["dense_similarity" if name == "dense" else "bm25_score"] = float(score)
+                scores[key] += weight / (s.rrf_k + rank)
+        ordered = sorted(scores, key=lambda key: scores[key], reverse=True)
+        if prefer_recent:
+            ordered = _recency_rerank(ordered, scores, docs, head=2 * k)
+        return self._cap(ordered, docs, info, scores, k)
+
+    def _cap(
+        self,
+        ordered: list[str],
+        docs: dict[str, Document],
+        info: dict[str, dict[str, Any]],
+        scores: dict[str, float],
+        k: int,
+    ) -> list[Document]:
+        per_article: dict[str, int] = defaultdict(int)
+        results: list[Document] = []
+        for key in ordered:
+            doc = docs[key]
+            article = str(doc.metadata.get("article_id", key))
+            if per_article[article] >= self.settings.max_chunks_per_article:
+                continue
+            per_article[article] += 1
+            metadata = {
+                **doc.metadata,
+                "chunk_id": doc.id or key,
+                "rank": len(results) + 1,
+                "rrf_score": scores[key],
+                "dense_similarity": info[key].get("dense_similarity"),
+                "dense_rank": info[key].get("dense_rank"),
+                "bm25_rank": info[key].get("bm25_rank"),
+                "bm25_score": info[key].get("bm25_score"),
+            }
+            results.append(Document(id=doc.id, page_content=doc.page_content, metadata=metadata))
+            if len(results) >= k:
+                break
+        return results
+
+
+def _recency_rerank(
+    ordered: list[str], scores: dict[str, float], docs: dict[str, Document], head: int
+) -> list[str]:
+    """Boost the newer of the top ``head`` candidates by up to ``RECENCY_BOOST`` (relative).
+
+    Only the head is touched, so an irrelevant but recent chunk cannot jump the queue:
+    a boost of 0.5 lets the newest article overtake one at most 1.5x as relevant.
+    """
+    top = ordered[:head]
+    dates = sorted({int(docs[key].metadata.get("published_int") or 0) for key in top} - {0})
+    if len(dates) < 2:
+        return ordered
+    position = {d: i / (len(dates) - 1) for i, d in enumerate(dates)}  # oldest 0 .. newest 1
+    for key in top:
+        published = int(docs[key].metadata.get("published_int") or 0)
+        if published:
+            scores[key] *= 1.0 + RECENCY_BOOST * position[published]
+    return sorted(top, key=lambda key: scores[key], reverse=True) + ordered[head:]

@@ -1,0 +1,419 @@
+"""Summary styles: their length limits, clean-up of model output, and limit enforcement.
+
+Small local models overrun requested lengths ("2-3 sentences" becomes five). Every
+style here has a hard limit that is enforced after generation by trimming at a
+sentence or bullet boundary (never mid-sentence), and during streaming by a
+:class:`StreamGate` that stops the generation as soon as the limit is passed (which
+also saves generation time).
+
+Example:
+    >>> text, notes = enforce_style("brief", "Vance spoke. Europe reacted. Kyiv waited. Then more.")
+    >>> text
+    'Vance spoke. Europe reacted. Kyiv waited.'
+    >>> notes
+    ['trimmed from 4 to 3 sentences']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from rag.errors import RagError
+
+Style = Literal["brief", "bullets", "headline", "quotes"]
+
+
+@dataclass(frozen=True)
+class StyleSpec:
+    """One summary style: its prompt file, its unit of length and its limits.
+
+    Example:
+        >>> STYLE_SPECS["brief"].max_items
+        3
+    """
+
+    name: str
+    prompt: str
+    unit: Literal["sentences", "bullets", "words", "quotes"]
+    min_items: int
+    max_items: int
+    max_tokens: int
+    description: str
+
+
+STYLE_SPECS: dict[str, StyleSpec] = {
+    "brief": StyleSpec("brief", "summary_brief", "sentences", 2, 3, 160, "2-3 sentences"),
+    "bullets": StyleSpec("bullets", "summary_bullets", "bullets", 3, 6, 320, "3-6 key points"),
+    "headline": StyleSpec("headline", "summary_headline", "words", 3, 15, 48, "one line"),
+    "quotes": StyleSpec(
+        "quotes", "summary_quotes", "quotes", 1, 5, 360, "key direct quotes with speakers"
+    ),
+}
+STYLES: tuple[str, ...] = tuple(STYLE_SPECS)
+MAX_BULLET_WORDS = 40
+NO_QUOTES_TEXT = "No direct quotes in this article."
+
+
+def get_style(style: str) -> StyleSpec:
+    """The :class:`StyleSpec` named ``style``; unknown names raise :class:`RagError`.
+
+    Example:
+        >>> get_style("headline").max_items
+        15
+    """
+    try:
+        return STYLE_SPECS[style]
+    except KeyError:
+        raise RagError(
+            f"unknown summary style {style!r}", hint=f"use one of: {', '.join(STYLES)}"
+        ) from None
+
+
+# --- sentences ------------------------------------------------------------------------
+
+_ABBREVIATIONS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "gen",
+        "lt",
+        "col",
+        "sgt",
+        "capt",
+        "cmdr",
+        "adm",
+        "gov",
+        "sen",
+        "rep",
+        "pres",
+        "st",
+        "sr",
+        "jr",
+        "rev",
+        "hon",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "vs",
+        "etc",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "dept",
+        "est",
+        "approx",
+        "fig",
+        "e.g",
+        "i.e",
+        "a.m",
+        "p.m",
+        "u.s",
+        "u.k",
+        "u.n",
+        "e.u",
+    ]
+)
+_BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?:\s+|$)")
+_NEXT_START = re.compile(r"[\"'“‘(\[]?[A-Z0-9]")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences in ``text`` (abbreviation-aware, no model).
+
+    A boundary is ``.``, ``!`` or ``?`` (plus closing quotes) followed by whitespace and a
+    capital letter or digit, unless the word before the period is a known abbreviation
+    ("Mr.", "Feb.", "U.S.") or an initial. Blank lines are boundaries too.
+
+    Example:
+        >>> t = "Mr. Vance spoke on Feb. 14. Zelenskyy replied."
+        >>> [t[a:b] for a, b in sentence_spans(t)]
+        ['Mr. Vance spoke on Feb. 14.', 'Zelenskyy replied.']
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.end()
+        if end < len(text) and (
+            not _NEXT_START.match(text, end)
+            or _ends_with_abbreviation(text[start : match.start() + 1])
+        ):
+            continue
+        spans.append((start, match.start() + len(match.group().rstrip())))
+        start = end
+    if text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def _ends_with_abbreviation(fragment: str) -> bool:
+    """True when ``fragment`` ends with a period that belongs to an abbreviation."""
+    words = fragment.split()
+    if not words or not fragment.endswith("."):
+        return False
+    word = words[-1].lstrip("\"'“‘(").rstrip(".").lower()
+    return word in _ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)*[a-z]", word) is not None
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text`` with surrounding whitespace removed.
+
+    Example:
+        >>> split_sentences("One. Two! Three?")
+        ['One.', 'Two!', 'Three?']
+    """
+    return [text[a:b].strip() for a, b in sentence_spans(text)]
+
+
+# --- generic clean-up -------------------------------------------------------------------
+
+_PREAMBLE = re.compile(
+    r"^\s*(?:\*\*)?(?:here(?:'s| is| are)\b[^\n]*|(?:brief\s+)?summary|key points|"
+    r"bullet points|headline|quotes|key quotes|direct quotes)(?:\*\*)?\s*:\s*(?:\*\*)?\s*$",
+    re.IGNORECASE,
+)
+_LABEL = re.compile(
+    r"^\s*(?:\*\*)?(?:summary|headline|title|brief)(?:\*\*)?\s*:\s*(?:\*\*)?\s*", re.IGNORECASE
+)
+_BULLET = re.compile(r"^\s*(?:[-*•–—]|\d{1,2}[.)])\s+")
+
+
+def clean_output(raw: str) -> str:
+    """Strip code fences, markdown emphasis and preamble lines ("Here is a summary:").
+
+    Example:
+        >>> clean_output("Here is a summary:\\n\\n**Vance** spoke.")
+        'Vance spoke.'
+    """
+    text = raw.replace("\r\n", "\n").strip()
+    text = re.sub(r"^```[\w-]*\s*\n?|\n?```\s*$", "", text).strip()
+    text = text.replace("**", "").replace("__", "")
+    lines = text.split("\n")
+    while lines and (not lines[0].strip() or _PREAMBLE.match(lines[0])):
+        lines.pop(0)
+    if lines:
+        lines[0] = _LABEL.sub("", lines[0], count=1)
+    return "\n".join(lines).strip()
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+# --- per-style enforcement --------------------------------------------------------------
+
+
+def enforce_style(
+    style: str, raw: str, *, quote_checker: Callable[[str], list[str]] | None = None
+) -> tuple[str, list[str]]:
+    """Clean ``raw`` model output and enforce the style's limits.
+
+    Returns the final text and notes describing what was changed (trims, dropped
+    quotes). ``quote_checker(line) -> list of quotes not found in the article`` is used
+    by the ``quotes`` style to drop unverifiable quotes.
+
+    Example:
+        >>> enforce_style("headline", '"Vance rebukes Europe at Munich."')[0]
+        'Vance rebukes Europe at Munich'
+    """
+    spec = get_style(style)
+    text = clean_output(raw)
+    if spec.unit == "sentences":
+        return _enforce_sentences(text, spec.max_items)
+    if spec.unit == "bullets":
+        return enforce_bullets(text, spec.max_items)
+    if spec.unit == "words":
+        return _enforce_headline(text, spec.max_items)
+    return _enforce_quotes(text, spec.max_items, quote_checker)
+
+
+def _enforce_sentences(text: str, limit: int) -> tuple[str, list[str]]:
+    paragraph = " ".join(_BULLET.sub("", line).strip() for line in text.split("\n"))
+    sentences = split_sentences(re.sub(r"\s+", " ", paragraph).strip())
+    notes = []
+    if len(sentences) > limit:
+        notes.append(f"trimmed from {len(sentences)} to {limit} sentences")
+        sentences = sentences[:limit]
+    return " ".join(sentences), notes
+
+
+def bullet_items(text: str) -> list[str]:
+    """Items of a bulleted or numbered list; continuation lines join their item.
+
+    Text without any bullet markers is split into sentences, one item each.
+
+    Example:
+        >>> bullet_items("- one\\n  more\\n2. two")
+        ['one more', 'two']
+    """
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not any(_BULLET.match(line) for line in lines):
+        return split_sentences(" ".join(line.strip() for line in lines))
+    items: list[str] = []
+    for line in lines:
+        if _BULLET.match(line):
+            items.append(_BULLET.sub("", line).strip())
+        elif items:
+            items[-1] = f"{items[-1]} {line.strip()}"
+        # text before the first bullet (a preamble) is dropped
+    return [re.sub(r"\s+", " ", item) for item in items if item]
+
+
+def enforce_bullets(
+    text: str, limit: int, *, max_words: int | None = MAX_BULLET_WORDS
+) -> tuple[str, list[str]]:
+    """At most ``limit`` bullets ("- " each); an over-long bullet keeps its first sentence.
+
+    Example:
+        >>> enforce_bullets("* a.\\n* b.\\n* c.", 2)
+        ('- a.\\n- b.', ['trimmed from 3 to 2 bullets'])
+    """
+    items = bullet_items(text)
+    notes = []
+    if len(items) > limit:
+        notes.append(f"trimmed from {len(items)} to {limit} bullets")
+        items = items[:limit]
+    if max_words:
+        shortened = []
+        for item in items:
+            if len(_words(item)) > max_words and len(split_sentences(item)) > 1:
+                item = split_sentences(item)[0]
+                notes.append("shortened a long bullet to its first sentence")
+            shortened.append(item)
+        items = shortened
+    return "\n".join(f"- {item}" for item in items), notes
+
+
+_HEADLINE_CUTS = (": ", " — ", " – ", " - ", "; ", ", ")
+
+
+def _enforce_headline(text: str, limit: int) -> tuple[str, list[str]]:
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    line = _BULLET.sub("", lines[0]) if lines else ""
+    line = line.lstrip("#").strip()
+    line = _LABEL.sub("", line).strip().strip("\"“”'").strip()
+    line = line.rstrip(".").strip()
+    notes = []
+    if len(lines) > 1:
+        notes.append("kept the first line only")
+    words = _words(line)
+    if len(words) > limit:
+        notes.append(f"trimmed from {len(words)} to at most {limit} words")
+        line = _cut_headline(line, limit)
+    return line, notes
+
+
+def _cut_headline(line: str, limit: int) -> str:
+    best = ""
+    for sep in _HEADLINE_CUTS:
+        index = line.find(sep)
+        while index != -1:
+            prefix = line[:index].strip()
+            if 4 <= len(_words(prefix)) <= limit and len(prefix) > len(best):
+                best = prefix
+            index = line.find(sep, index + 1)
+    return best or " ".join(_words(line)[:limit]).rstrip(",;:-–—")
+
+
+_QUOTE_SPAN = re.compile(r"“[^”]+”|\"[^\"]+\"")
+
+
+def _enforce_quotes(
+    text: str, limit: int, quote_checker: Callable[[str], list[str]] | None
+) -> tuple[str, list[str]]:
+    items = [item for item in bullet_items(text) if _QUOTE_SPAN.search(item)]
+    notes: list[str] = []
+    kept = []
+    for item in items:
+        missing = quote_checker(item) if quote_checker else []
+        if missing:
+            notes.append(f"dropped a quote not found verbatim in the article: {missing[0]}")
+            continue
+        kept.append(item)
+    if len(kept) > limit:
+        notes.append(f"trimmed from {len(kept)} to {limit} quotes")
+        kept = kept[:limit]
+    if not kept:
+        return NO_QUOTES_TEXT, notes
+    return "\n".join(f"- {item}" for item in kept), notes
+
+
+# --- streaming --------------------------------------------------------------------------
+
+
+class StreamGate:
+    """Pass streamed tokens through until a style's limit is exceeded, then stop.
+
+    ``feed(token)`` returns the text that may be shown now; ``done`` turns True once the
+    output has gone past the limit (the caller should stop generating). ``text`` is
+    everything received up to the limit, for the final clean-up.
+
+    Example:
+        >>> gate = StreamGate("sentences", 1)
+        >>> gate.feed("One. ") + gate.feed("Two.")
+        'One. '
+        >>> gate.done
+        True
+    """
+
+    def __init__(self, unit: str, limit: int) -> None:
+        self.unit = unit
+        self.limit = limit
+        self.text = ""
+        self.done = False
+        self._emitted = 0
+
+    @classmethod
+    def for_style(cls, style: str) -> StreamGate:
+        """A gate with the limits of ``style``."""
+        spec = get_style(style)
+        return cls(spec.unit, spec.max_items)
+
+    def feed(self, token: str) -> str:
+        """Add ``token``; return the newly showable text ("" when nothing is)."""
+        if self.done:
+            return ""
+        self.text += token
+        stop = self._stop_index()
+        if stop is not None:
+            self.done = True
+            self.text = self.text[:stop]
+            visible = self.text.rstrip()
+        else:
+            visible = self.text
+        out = visible[self._emitted :]
+        self._emitted = max(self._emitted, len(visible))
+        return out
+
+    def _stop_index(self) -> int | None:
+        if self.unit == "sentences":
+            spans = sentence_spans(self.text)
+            return spans[self.limit][0] if len(spans) > self.limit else None
+        if self.unit == "words":
+            stripped = self.text.lstrip()
+            offset = len(self.text) - len(stripped)
+            newline = stripped.find("\n")
+            return offset + newline if newline > 0 else None
+        starts = [m.start() for m in re.finditer(r"(?m)^\s*(?:[-*•–—]|\d{1,2}[.)])\s", self.text)]
+        if self.unit == "quotes":
+            starts = [s for s in starts if _QUOTE_SPAN.search(self._line_at(s))]
+        return starts[self.limit] if len(starts) > self.limit else None
+
+    def _line_at(self, index: int) -> str:
+        end = self.text.find("\n", index + 1)
+        return self.text[index : end if end != -1 else len(self.text)]
