@@ -78,6 +78,7 @@ SUMMARY_METRICS = (
     "faithful_rate",
     "forbidden_free_rate",
 )
+RETRIEVAL_METRICS = ("hit_at_k", "recall_at_k", "mrr")
 REGRESSION_DELTA = 0.05
 WORST_CASES = 8
 JUDGE_PROMPT = "eval_judge"
@@ -797,14 +798,18 @@ class _Runner:
         progress: ProgressCallback | None,
         judge: Judge | None,
         limit: int | None,
+        retrieval_only: bool = False,
     ) -> None:
         self.suite = suite
+        self.retrieval_only = retrieval_only
         self.service = service
         self.settings = settings
         self.progress = progress or (lambda stage, done, total: None)
         self.judge = judge
         self.qa_cases = suite.qa_cases[:limit] if limit else suite.qa_cases
         self.summary_cases = suite.summary_cases[:limit] if limit else suite.summary_cases
+        if retrieval_only:
+            self.summary_cases = []
         self.k = int(getattr(settings, "retrieval_k", 5))
         self.index = ArticleIndex([])
         self.ingest_info: dict[str, Any] = {}
@@ -864,6 +869,8 @@ class _Runner:
         }
         if missing:
             row["error"] = f"gold article(s) not in the store: {missing}"
+        if self.retrieval_only:
+            return self._retrieval_case(case, row, gold_ids)
         started = time.perf_counter()
         try:
             answer = self.service.ask(case.question, history=case.history or None)
@@ -906,6 +913,51 @@ class _Runner:
             row["scores"]["score"] = None
         if self.judge is not None and not row["error"]:
             row["judge"] = self._judge(case, row)
+        return row
+
+    def _retrieval_case(
+        self, case: QACase, row: dict[str, Any], gold_ids: list[list[str]]
+    ) -> dict[str, Any]:
+        """Retrieval metrics only, no LLM: for fast retrieval ablations.
+
+        A follow-up is searched as its previous user turn plus the follow-up (the LLM
+        would normally rewrite it into a standalone question).
+        """
+        query = case.question
+        if case.history:
+            query = f"{case.history[-1][0]} {case.question}"
+        started = time.perf_counter()
+        documents = self.service.retriever.invoke(query)
+        latency = time.perf_counter() - started
+        retrieved = [str(d.metadata.get("article_id", "")) for d in documents]
+        scores: dict[str, float | None] = dict.fromkeys(QA_METRICS)
+        if case.answerable and gold_ids:
+            scores["hit_at_k"] = metrics.hit_at_k(retrieved, gold_ids, self.k)
+            scores["recall_at_k"] = metrics.recall_at_k(retrieved, gold_ids, self.k)
+            scores["mrr"] = metrics.reciprocal_rank(retrieved, gold_ids)
+        scores["score"] = scores["hit_at_k"]
+        row.update(
+            {
+                "answer": "",
+                "abstained": False,
+                "standalone_question": query,
+                "citations": [],
+                "retrieved": [
+                    {
+                        "rank": rank,
+                        "article_id": str(d.metadata.get("article_id", "")),
+                        "title": str(d.metadata.get("title", "")),
+                        "url": str(d.metadata.get("url", "")),
+                        "text": d.page_content,
+                    }
+                    for rank, d in enumerate(documents, start=1)
+                ],
+                "latency_s": round(latency, 4),
+                "prompt_tokens": None,
+                "scores": scores,
+                "score": None if row["error"] else scores["score"],
+            }
+        )
         return row
 
     def _judge(self, case: QACase, row: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -1071,6 +1123,7 @@ def run_suite(
     compare: str | Path | None = None,
     retrieval_mode: str | None = None,
     judge: bool = False,
+    retrieval_only: bool = False,
     settings_overrides: Mapping[str, Any] | None = None,
     service: Any = None,
     progress: ProgressCallback | None = None,
@@ -1080,6 +1133,8 @@ def run_suite(
 
     ``service`` replaces the real facade (tests pass a fake with the same methods);
     ``settings_overrides`` go on top of the suite's settings (e.g. ``data_dir``).
+    ``retrieval_only`` skips the LLM: only retrieval metrics (hit@k, recall@k, MRR) are
+    measured and only thresholds on them are checked (fast retrieval ablations).
 
     Example:
         >>> outcome = run_suite("evals/smoke.yaml", limit=3)  # doctest: +SKIP
@@ -1099,8 +1154,18 @@ def run_suite(
         suite, retrieval_mode=retrieval_mode, **dict(settings_overrides or {})
     )
     service = service if service is not None else build_service(settings)
+    if judge and retrieval_only:
+        raise ConfigError("--judge needs answers: it cannot be combined with --retrieval-only")
     judge_obj = Judge(service.llm, getattr(settings, "llm_model", "llm")) if judge else None
-    runner = _Runner(suite, service, settings, progress=progress, judge=judge_obj, limit=limit)
+    runner = _Runner(
+        suite,
+        service,
+        settings,
+        progress=progress,
+        judge=judge_obj,
+        limit=limit,
+        retrieval_only=retrieval_only,
+    )
     info = _run_info(suite, settings, service, judge_obj)
     started = time.perf_counter()
     runner.ingest()
@@ -1112,7 +1177,11 @@ def run_suite(
             "faithfulness": summary_metrics["qa"].get("judge_faithfulness"),
             "correctness": summary_metrics["qa"].get("judge_correctness"),
         }
-    thresholds = check_thresholds(summary_metrics, suite.thresholds)
+    wanted = suite.thresholds
+    if retrieval_only:
+        wanted = {k: v for k, v in wanted.items() if k.rsplit(".", 1)[-1] in RETRIEVAL_METRICS}
+    thresholds = check_thresholds(summary_metrics, wanted)
+    info["retrieval_only"] = retrieval_only
     info["seconds"] = round(time.perf_counter() - started, 2)
     info["ingest"] = runner.ingest_info
     info["warnings"] = runner.warnings
@@ -1384,13 +1453,21 @@ def _report_header(outcome: EvalOutcome) -> list[str]:
         f"- Suite: `{run['suite_file']}`"
         + (f" — {run['description']}" if run["description"] else ""),
         f"- Started: {run['started']} (UTC), took {_fmt(run.get('seconds'), 1)} s",
-        f"- LLM: {llm}; embedder: {service.get('embedder') or settings.get('embedding_model')}",
+        f"- LLM: {llm}; embedder: {service.get('embedder') or _embedder_label(settings)}",
         f"- Retrieval: {settings.get('retrieval_mode')}, k={settings.get('retrieval_k')}; "
         f"collection `{run['collection']}` ({ingest.get('articles', '?')} articles)",
     ]
+    if run.get("retrieval_only"):
+        lines.append("- Mode: retrieval only (no LLM: answers and summaries not measured)")
     if run.get("judge_model"):
         lines.append(f"- LLM judge: {run['judge_model']} (scores labelled with this model)")
     return [*lines, ""]
+
+
+def _embedder_label(settings: Mapping[str, Any]) -> str:
+    if settings.get("embedding_provider") == "local":
+        return "all-MiniLM-L6-v2 (local)"
+    return str(settings.get("embedding_model"))
 
 
 def _report_thresholds(rows: Sequence[Mapping[str, Any]]) -> list[str]:

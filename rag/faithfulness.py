@@ -268,9 +268,16 @@ def unknown_names(text: str, source: str | SourceIndex) -> list[str]:
 
 
 def check_faithfulness(
-    summary: str, source: str | SourceIndex, *, check_names: bool = True
+    summary: str,
+    source: str | SourceIndex,
+    *,
+    check_names: bool = True,
+    quote_source: str | SourceIndex | None = None,
 ) -> FaithfulnessReport:
     """Check that the numbers, quotes (and names) of ``summary`` come from ``source``.
+
+    ``quote_source`` (default: ``source``) is where quotes must appear, e.g. the article
+    body without its title and metadata.
 
     Example:
         >>> check_faithfulness("Vance spoke to 500 people.", "Vance spoke to 400 people.").issues
@@ -283,7 +290,8 @@ def check_faithfulness(
         if value not in index.numbers and value not in seen:
             seen.add(value)
             issues.append(f"number not in the article: {written}")
-    issues += [f'quote not in the article: "{q}"' for q in missing_quotes(summary, index)]
+    quotes_in = index if quote_source is None else quote_source
+    issues += [f'quote not in the article: "{q}"' for q in missing_quotes(summary, quotes_in)]
     if check_names:
         issues += [f"name not in the article: {n}" for n in unknown_names(summary, index)]
     return FaithfulnessReport(issues)

@@ -755,10 +755,11 @@ class ArticleStore:
         return self._max_batch
 
     def _rollback_after_error(self, journal_ids: list[str]) -> None:
+        """Undo a failed write (best effort; what is left is resolved by the next recover)."""
         with contextlib.suppress(Exception):
             got = self._registry.get(ids=journal_ids, include=["metadatas", "documents"])
             for jid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"], strict=True):
-                self._resolve(jid, meta, doc)
+                self._resolve(jid, meta, doc, prefer_rollback=True)
 
     # -- journal ---------------------------------------------------------------------
     def _journal_owner(self) -> dict[str, Any]:
@@ -784,7 +785,20 @@ class ArticleStore:
             return pid == os.getpid() or not _pid_alive(pid)
         return time.time() - float(meta.get("created", 0)) > STALE_JOURNAL_SECONDS
 
-    def _resolve(self, journal_id: str, meta: dict[str, Any], doc: str | None) -> None:
+    def _resolve(
+        self,
+        journal_id: str,
+        meta: dict[str, Any],
+        doc: str | None,
+        *,
+        prefer_rollback: bool = False,
+    ) -> None:
+        """Finish or undo one journaled write.
+
+        A write whose registry record already names the new version is always finished.
+        Otherwise it is rolled forward when every new chunk is present (unless
+        ``prefer_rollback``: the caller was told the write failed) and rolled back if not.
+        """
         article_id = str(meta["article_id"])
         if meta.get("op") == "delete":
             self._finish_delete(article_id)
@@ -792,15 +806,19 @@ class ArticleStore:
         version, count = int(meta["version"]), int(meta["chunks"])
         expected = [chunk_id(article_id, version, i) for i in range(count)]
         present = self._chunks.get(ids=expected, include=[])["ids"]
-        if len(present) == count and doc:
-            article = Article.model_validate_json(doc)
-            plan = _Planned(article, version, [], int(meta.get("old_version", 0)), 0)
-            self._registry.upsert(
-                ids=[article_id],
-                documents=[article.text],
-                metadatas=[{**_record_meta(plan), "chunks": count}],
-                embeddings=[_PLACEHOLDER_VECTOR],
-            )
+        record = self._registry.get(ids=[article_id], include=["metadatas"])["metadatas"]
+        committed = bool(record) and int(record[0].get("version", 0)) == version
+        complete = len(present) == count and bool(doc)
+        if committed or (complete and not prefer_rollback):
+            if doc:
+                article = Article.model_validate_json(doc)
+                plan = _Planned(article, version, [], int(meta.get("old_version", 0)), 0)
+                self._registry.upsert(
+                    ids=[article_id],
+                    documents=[article.text],
+                    metadatas=[{**_record_meta(plan), "chunks": count}],
+                    embeddings=[_PLACEHOLDER_VECTOR],
+                )
             self._chunks.delete(
                 where={"$and": [{"article_id": article_id}, {"version": {"$ne": version}}]}
             )

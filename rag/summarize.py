@@ -364,6 +364,15 @@ class Summarizer:
         fits = self._count_messages(prompt) <= self.input_budget(self.answer_budget(spec))
         return "stuff" if fits else "map_reduce"
 
+    def messages_for(self, article: Any, style: str = "brief") -> list[BaseMessage]:
+        """The chat messages a one-call (``stuff``) summary of ``article`` sends.
+
+        Example:
+            >>> len(summarizer.messages_for(article, "headline"))  # doctest: +SKIP
+            2
+        """
+        return self._style_messages(get_style(style), article, article.text, notes=False)
+
     # --- single article ----------------------------------------------------------------
     def summarize(self, article_id: str, style: str = "brief", refresh: bool = False) -> Summary:
         """Summarize one article; served from the cache unless ``refresh``.
@@ -439,7 +448,8 @@ class Summarizer:
         generation = yield from self._run(messages, self.answer_budget(spec), spec)
         usage.add(generation)
         index = SourceIndex(_grounding_text(article))
-        final, notes, issues = self._finish(spec, generation, index)
+        body = SourceIndex(article.text)  # quotes must come from the text, not the title
+        final, notes, issues = self._finish(spec, generation, index, body)
         if issues:
             logger.info("summary of %s (%s) failed checks: %s", article.id, spec.name, issues)
             feedback = self._feedback(issues)
@@ -448,7 +458,7 @@ class Summarizer:
             )
             retry = self._drain(self._run(retry_messages, self.answer_budget(spec), spec))
             usage.add(retry)
-            retry_final, retry_notes, retry_issues = self._finish(spec, retry, index)
+            retry_final, retry_notes, retry_issues = self._finish(spec, retry, index, body)
             if len(retry_issues) < len(issues):
                 final, notes, issues = retry_final, retry_notes, retry_issues
             notes = [*notes, "regenerated once after a failed faithfulness check"]
@@ -469,18 +479,18 @@ class Summarizer:
         )
 
     def _finish(
-        self, spec: StyleSpec, generation: _Generation, index: SourceIndex
+        self, spec: StyleSpec, generation: _Generation, index: SourceIndex, body: SourceIndex
     ) -> tuple[str, list[str], list[str]]:
         """Enforce the style, then check faithfulness: (text, notes, issues)."""
         text, notes = enforce_style(
-            spec.name, generation.text, quote_checker=lambda line: missing_quotes(line, index)
+            spec.name, generation.text, quote_checker=lambda line: missing_quotes(line, body)
         )
         if generation.cut:
             kept = "the first line" if spec.unit == "words" else f"{spec.max_items} {spec.unit}"
             notes.insert(0, f"trimmed to {kept} (the model wrote more)")
         if not text.strip():
             return "", notes, ["the model returned no summary"]
-        return text, notes, check_faithfulness(text, index).issues
+        return text, notes, check_faithfulness(text, index, quote_source=body).issues
 
     @staticmethod
     def _feedback(issues: list[str]) -> str:

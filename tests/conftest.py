@@ -56,3 +56,71 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path.mkdir(parents=True, exist_ok=True)
         return path
     return tmp_path_factory.mktemp("model-cache")
+
+
+# --- the running web app (used by tests/integration/test_app_api.py and tests/e2e/) ----------
+@pytest.fixture(scope="session")
+def start_app(model_dir: Path):
+    """Factory: ``with start_app(data_dir) as url:`` runs ``python app.py`` on a free port.
+
+    The app gets its own RAG_DATA_DIR (samples are ingested on first run), the shared
+    ``model_dir`` and the embedded models; it is stopped when the ``with`` block ends.
+    """
+    import contextlib
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    @contextlib.contextmanager
+    def run(data_dir: Path, timeout: float = 600.0, **env_overrides: str):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+        env |= {
+            "RAG_DATA_DIR": str(data_dir),
+            "RAG_MODEL_DIR": str(model_dir),
+            "RAG_UI_HOST": "127.0.0.1",
+            "RAG_UI_PORT": str(port),
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            "HF_HUB_OFFLINE": "1",
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+            **env_overrides,
+        }
+        data_dir.mkdir(parents=True, exist_ok=True)
+        log_path = data_dir / "app.log"
+        url = f"http://127.0.0.1:{port}/"
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [sys.executable, str(REPO_ROOT / "app.py")],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"the app exited ({process.returncode}):\n{log_path.read_text()}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(url, timeout=5).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"the app did not start in {timeout:.0f} s:\n{log_path.read_text()}"
+                    )
+                time.sleep(1)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=30)
+
+    return run

@@ -109,6 +109,7 @@ Examples:
   news-rag eval evals/smoke.yaml
   news-rag eval evals/full.yaml --limit 10 --out eval-runs/try
   news-rag eval evals/full.yaml --retrieval-mode bm25 --out eval-runs/bm25
+  news-rag eval evals/full.yaml --retrieval-only --retrieval-mode dense
   news-rag eval evals/full.yaml --out eval-runs/after --compare eval-runs/before
   news-rag eval evals/smoke.yaml --judge      # adds LLM-as-judge scores (slower)
 
@@ -143,6 +144,11 @@ Exit status: 0 when every threshold of the suite holds, 1 otherwise.""",
     is_flag=True,
     help="Also score answers with the configured LLM as a judge (labelled with its name).",
 )
+@click.option(
+    "--retrieval-only",
+    is_flag=True,
+    help="Measure retrieval only (hit@k, recall@k, MRR): no LLM, fast, for ablations.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @handle_errors
 def eval_command(
@@ -152,6 +158,7 @@ def eval_command(
     compare_dir: Path | None,
     retrieval_mode: str | None,
     judge: bool,
+    retrieval_only: bool,
     quiet: bool,
 ) -> None:
     """Run an eval SUITE (a YAML file in evals/) and report answer and summary quality.
@@ -169,6 +176,7 @@ def eval_command(
         "compare": compare_dir,
         "retrieval_mode": retrieval_mode,
         "judge": judge,
+        "retrieval_only": retrieval_only,
     }
     if quiet:
         outcome = run_suite(parsed, **options)

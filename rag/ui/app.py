@@ -140,7 +140,7 @@ def _sources_message(answer: Any) -> dict[str, Any] | None:
     title = "Sources"
     if not citations and not getattr(answer, "abstained", False):
         citations = list(getattr(answer, "sources", None) or [])
-        title = "Passages given to the model"
+        title = "Passages searched"
     if not citations:
         return None
     return {
@@ -896,7 +896,12 @@ def ingest_samples_if_empty(service: NewsRAG, settings: Settings) -> None:
         return
     logger.info("store is empty: ingesting %s", samples)
     report = service.ingest([samples])
-    logger.info("samples ingested: %s", format_report(report)[0].splitlines()[0])
+    logger.info(
+        "samples: %d articles added, %d failed, %d chunks",
+        report.added,
+        len(report.failed),
+        report.chunks_added,
+    )
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:

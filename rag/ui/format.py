@@ -456,21 +456,23 @@ def to_jsonable(value: Any) -> Any:
 def answer_to_dict(answer: object) -> dict[str, Any]:
     """An ``Answer`` as the JSON the ``/ask`` endpoint returns.
 
+    ``citations`` are the sources the answer cites (``[n]`` = ``number``); ``sources`` are all
+    the passages the model was given.
+
     Example:
         >>> answer_to_dict({"answer": "No.", "citations": [], "abstained": True})["abstained"]
         True
     """
-    citations = [
-        {
-            name: _field(c, name)
-            for name in ("number", "article_id", "title", "source", "url", "published", "text")
-        }
-        for c in (_field(answer, "citations") or [])
-    ]
+    names = ("number", "article_id", "title", "source", "url", "published", "text")
+
+    def passages(field: str) -> list[dict[str, Any]]:
+        return [{name: _field(c, name) for name in names} for c in (_field(answer, field) or [])]
+
     return to_jsonable(
         {
             "answer": _field(answer, "answer", ""),
-            "citations": citations,
+            "citations": passages("citations"),
+            "sources": passages("sources"),
             "abstained": bool(_field(answer, "abstained", False)),
             "flags": list(_field(answer, "flags") or []),
             "standalone_question": _field(answer, "standalone_question"),

@@ -34,7 +34,9 @@ def test_exact_match_ignores_case_punctuation_articles_and_citations() -> None:
 def test_f1_hand_computed() -> None:
     # prediction tokens: kofi mensah scored winner (4); gold: kofi mensah (2); overlap 2
     # precision 2/4, recall 2/2 -> F1 = 2 * 0.5 * 1 / 1.5 = 0.6667
-    assert metrics.f1_score("Kofi Mensah scored the winner", ["Kofi Mensah"]) == pytest.approx(2 / 3)
+    assert metrics.f1_score("Kofi Mensah scored the winner", ["Kofi Mensah"]) == pytest.approx(
+        2 / 3
+    )
     # best over several gold answers
     assert metrics.f1_score("Mensah", ["Kofi Mensah", "Mensah"]) == 1.0
     assert metrics.f1_score("Brandt", ["Kofi Mensah"]) == 0.0
@@ -102,9 +104,7 @@ def test_reciprocal_rank() -> None:
     assert metrics.reciprocal_rank(["x", "y", "z", "g"], ["g"]) == 0.25
     assert metrics.reciprocal_rank(["x", "y"], ["g"]) == 0.0
     # MRR over three queries: ranks 1, 2, none -> (1 + 0.5 + 0) / 3
-    rr = [
-        metrics.reciprocal_rank(r, ["g"]) for r in (["g"], ["x", "g"], ["x"])
-    ]
+    rr = [metrics.reciprocal_rank(r, ["g"]) for r in (["g"], ["x", "g"], ["x"])]
     assert metrics.mean(rr) == pytest.approx(0.5)
 
 
@@ -128,9 +128,12 @@ def test_citation_validity() -> None:
     assert metrics.citation_validity([wrong_article], gold, evidence) == 0.0
     assert metrics.citation_validity([unrelated_chunk], gold, evidence) == 0.0
     assert metrics.citation_validity([good, unrelated_chunk], gold, evidence) == 0.5
-    assert metrics.citation_validity(
-        [answer_in_chunk], gold, [], ["no American troops will be deployed"]
-    ) == 1.0
+    assert (
+        metrics.citation_validity(
+            [answer_in_chunk], gold, [], ["no American troops will be deployed"]
+        )
+        == 1.0
+    )
     assert metrics.citation_validity([], gold, evidence) == 0.0
 
 
@@ -183,7 +186,7 @@ def test_rouge_wiring_matches_hand_computed_unigram_f() -> None:
 
 def test_split_sentences_and_lead3() -> None:
     text = (
-        "KESSLER FALLS — Rain fell. Dr. Brandt said it was rare. \"It moved fast,\" "
+        'KESSLER FALLS — Rain fell. Dr. Brandt said it was rare. "It moved fast," '
         "she said. Later, crews left.\n\n## Damage\n\nCosts rose."
     )
     sentences = metrics.split_sentences(text)

@@ -379,7 +379,8 @@ def test_quotes_keep_verbatim_and_drop_invented(tmp_path: Path) -> None:
     reply = (
         '- "We want the war to end, and we want it to end in a way that lasts" — JD Vance\n'
         '- "Ukraine will never give up an inch" — Volodymyr Zelenskyy\n'
-        "- “good and frank” — Zelenskyy"
+        "- “good and frank” — Zelenskyy\n"
+        '- "Vance meets Zelenskyy" — The Meridian Post'  # the title is not a quote
     )
     summarizer, llm, _, _ = make(tmp_path, [reply])
     summary = summarizer.summarize("munich", style="quotes")
@@ -389,6 +390,7 @@ def test_quotes_keep_verbatim_and_drop_invented(tmp_path: Path) -> None:
     ]
     assert summary.faithful and len(llm.calls) == 1
     assert any("Ukraine will never give up an inch" in note for note in summary.notes)
+    assert any("Vance meets Zelenskyy" in note for note in summary.notes)
 
 
 def test_quotes_style_with_no_quotes() -> None:

@@ -1,0 +1,90 @@
+"""Browser fixtures: Debian's chromium driven by the playwright package (never downloaded).
+
+One app process and one browser serve a whole test module; screenshots go to
+``test-artifacts/screenshots/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def app_url(start_app, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app (embedded models, samples ingested) for this module."""
+    with start_app(tmp_path_factory.mktemp("app-e2e") / "data") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser_context(tmp_path_factory: pytest.TempPathFactory):
+    """A headless chromium with a fresh profile."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists() and not shutil.which("chromium"):
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
+            args=CHROMIUM_FLAGS,
+            headless=True,
+            viewport={"width": 1280, "height": 900},
+        )
+        context.set_default_timeout(30_000)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def dialogs() -> list[str]:
+    """Messages of every alert/confirm the page tried to open (must stay empty)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def page(browser_context, app_url: str, dialogs: list[str]):
+    """One tab on the app, shared by the module's tests (in file order)."""
+    tab = browser_context.new_page()
+
+    def on_dialog(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    tab.on("dialog", on_dialog)
+    tab.goto(app_url, wait_until="load")
+    tab.wait_for_selector("#question textarea")
+    yield tab
+    tab.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot():
+    """``screenshot(page, "ask")`` saves test-artifacts/screenshots/ask.png; returns the path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(tab, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        tab.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

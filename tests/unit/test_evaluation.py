@@ -1,0 +1,550 @@
+"""The eval runner with fake services: suite loading, scoring, outputs, thresholds, CLI.
+
+Two fakes share the facade's methods (ingest, list_articles, get_article, delete, ask,
+summarize): an "oracle" that retrieves the gold chunks and answers with the gold answer,
+and a deliberately broken pipeline (random chunks, a nonsense answer, never abstains).
+The first must pass the smoke thresholds and the second must fail them, so the suite can
+tell a working pipeline from a broken one.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from langchain_core.documents import Document
+
+from rag import evaluation, metrics
+from rag.errors import ConfigError
+from rag.evaluation import QACase, Suite, load_suite, run_suite
+from rag.qa import ABSTAIN_MESSAGE, Answer, Citation
+from rag.store import ArticleInfo, IngestReport
+from rag.summarize import Summary
+
+pytestmark = pytest.mark.unit
+
+REPO = Path(__file__).resolve().parents[2]
+SMOKE = REPO / "evals" / "smoke.yaml"
+FULL = REPO / "evals" / "full.yaml"
+
+
+# --------------------------------------------------------------------------- raw corpus
+def read_raw_articles(paths: list[Path]) -> dict[str, dict[str, str]]:
+    """URL -> {title, text} straight from the fixture files (no project loaders)."""
+    articles: dict[str, dict[str, str]] = {}
+    files = [f for p in paths for f in (sorted(p.rglob("*")) if p.is_dir() else [p])]
+    for path in files:
+        raw = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if path.suffix == ".jsonl":
+            for line in raw.splitlines():
+                row = json.loads(line)
+                articles[row["url"]] = {"title": row["title"], "text": row["text"]}
+        elif path.suffix in (".txt", ".md"):
+            url = re.search(r"(?im)^url:\s*(\S+)", raw)
+            title = re.search(r"(?im)^title:\s*\"?(.+?)\"?$", raw)
+            if url and title:
+                content = raw.split("---", 2)[-1] if raw.startswith("---") else raw
+                body = re.split(r"\n\s*\n", content, maxsplit=1)
+                articles[url.group(1)] = {"title": title.group(1), "text": body[-1].strip()}
+        elif path.suffix == ".html":
+            url = re.search(r'property="og:url" content="([^"]+)"', raw)
+            title = re.search(r'property="og:title" content="([^"]+)"', raw)
+            body = re.search(r"<article.*?</article>", raw, re.DOTALL)
+            if url and title and body:
+                paragraphs = re.findall(r"<p[^>]*>(.*?)</p>", body.group(0), re.DOTALL)
+                text = "\n\n".join(html.unescape(re.sub(r"<[^>]+>", "", p)) for p in paragraphs)
+                articles[url.group(1)] = {"title": html.unescape(title.group(1)), "text": text}
+    return articles
+
+
+# --------------------------------------------------------------------------- fake service
+@dataclass
+class FakeService:
+    """Same methods as ``NewsRAG``; subclasses decide how to answer."""
+
+    suite: Suite
+    articles: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> article
+    asked: list[tuple[str, Any]] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    preexisting: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def ingest(self, sources: list[str], progress: Any = None) -> IngestReport:
+        raw = read_raw_articles([Path(s) for s in sources])
+        ids = []
+        for number, (url, article) in enumerate(sorted(raw.items())):
+            article_id = f"id{number:02d}"
+            self.articles[article_id] = {**article, "url": url}
+            ids.append(article_id)
+        self.articles.update(self.preexisting)
+        return IngestReport(added=len(ids), article_ids=ids)
+
+    def list_articles(self, source: str | None = None) -> list[ArticleInfo]:
+        return [
+            ArticleInfo(
+                id=i, title=a["title"], url=a["url"], chunks=len(self.chunks(i)), content_hash="h"
+            )
+            for i, a in self.articles.items()
+        ]
+
+    def delete(self, ids: list[str]) -> int:
+        self.deleted.extend(ids)
+        for article_id in ids:
+            self.articles.pop(article_id, None)
+        return len(ids)
+
+    def get_article(self, article_id: str) -> Any:
+        article = self.articles[article_id]
+        return type("Article", (), {"id": article_id, **article})()
+
+    def chunks(self, article_id: str) -> list[str]:
+        return [p for p in self.articles[article_id]["text"].split("\n\n") if p.strip()]
+
+    def citation(self, number: int, article_id: str, text: str) -> Citation:
+        article = self.articles[article_id]
+        return Citation(
+            number=number,
+            article_id=article_id,
+            title=article["title"],
+            url=article["url"],
+            text=text,
+        )
+
+    def case_for(self, question: str) -> QACase:
+        return next(c for c in self.suite.qa_cases if c.question == question)
+
+
+class OracleService(FakeService):
+    """Retrieves the chunks holding the evidence and answers with the gold answer."""
+
+    def ask(self, question: str, history: Any = None, filters: Any = None) -> Answer:
+        self.asked.append((question, history))
+        case = self.case_for(question)
+        if not case.answerable:
+            return Answer(
+                question=question,
+                answer=ABSTAIN_MESSAGE,
+                standalone_question=question,
+                abstained=True,
+                timings={"total": 0.01},
+                prompt_tokens=100,
+            )
+        by_url = {metrics.normalize_keywords(a["url"]): i for i, a in self.articles.items()}
+        sources = []
+        for item in case.gold_articles:
+            for url in [item] if isinstance(item, str) else item:
+                article_id = by_url.get(metrics.normalize_keywords(url))
+                if article_id is None:
+                    continue
+                for chunk in self.chunks(article_id):
+                    if any(metrics.evidence_recall(chunk, e) >= 0.9 for e in case.evidence):
+                        sources.append(self.citation(len(sources) + 1, article_id, chunk))
+                break
+        text = " ".join([*case.answers[:1], *case.evidence]) + " [1]"
+        return Answer(
+            question=question,
+            answer=text,
+            standalone_question=question,
+            citations=sources,
+            sources=sources,
+            timings={"total": 0.02},
+            prompt_tokens=200,
+        )
+
+    def summarize(self, article_id: str, style: str = "brief", refresh: bool = False) -> Summary:
+        case = next(
+            c
+            for c in self.suite.summary_cases
+            if metrics.normalize_keywords(c.article)
+            == metrics.normalize_keywords(self.articles[article_id]["url"])
+        )
+        return Summary(article_id=article_id, style=style, text=case.reference or "")
+
+
+class _OracleRetriever:
+    def __init__(self, service: OracleService) -> None:
+        self.service = service
+
+    def invoke(self, query: str) -> list[Document]:
+        case = next(c for c in self.service.suite.qa_cases if query.endswith(c.question))
+        answer = self.service.ask(case.question, case.history)
+        self.service.asked.pop()
+        return [
+            Document(page_content=s.text, metadata={"article_id": s.article_id, "title": s.title})
+            for s in answer.sources
+        ]
+
+
+class RetrievingOracle(OracleService):
+    """Also exposes ``retriever`` (for retrieval-only runs); ``ask`` must not be used."""
+
+    @property
+    def retriever(self) -> _OracleRetriever:
+        return _OracleRetriever(self)
+
+
+class BrokenService(FakeService):
+    """Random chunks, an answer about something else, and it never abstains."""
+
+    def ask(self, question: str, history: Any = None, filters: Any = None) -> Answer:
+        self.asked.append((question, history))
+        pool = [(i, c) for i in sorted(self.articles) for c in self.chunks(i)]
+        picked = random.Random(question).sample(pool, 5)  # deterministic per question
+        sources = [self.citation(n, i, c) for n, (i, c) in enumerate(picked, start=1)]
+        return Answer(
+            question=question,
+            answer="Bananas are an excellent source of potassium [1].",
+            standalone_question=question,
+            citations=sources[:1],
+            sources=sources,
+        )
+
+    def summarize(self, article_id: str, style: str = "brief", refresh: bool = False) -> Summary:
+        other = sorted(i for i in self.articles if i != article_id)[0]
+        return Summary(article_id=article_id, style=style, text=self.chunks(other)[-1])
+
+
+@pytest.fixture
+def smoke() -> Suite:
+    return load_suite(SMOKE)
+
+
+# --------------------------------------------------------------------------- datasets
+def test_shipped_suites_load_and_meet_the_brief() -> None:
+    smoke, full = load_suite(SMOKE), load_suite(FULL)
+    assert 8 <= len(smoke.qa_cases) <= 14 and smoke.summary_cases
+    types = [c.type for c in full.qa_cases]
+    assert len(full.qa_cases) >= 60
+    assert set(types) == set(evaluation.QA_TYPES)
+    assert sum(not c.answerable for c in full.qa_cases) >= 10
+    assert types.count("followup") >= 8
+    assert all(c.history for c in full.qa_cases if c.type == "followup")
+    corpus = read_raw_articles(full.corpus)
+    assert len(corpus) >= 20
+    summarized = {metrics.normalize_keywords(c.article) for c in full.summary_cases}
+    assert summarized == {metrics.normalize_keywords(u) for u in corpus}, "one summary per article"
+
+
+@pytest.mark.parametrize("suite_path", [SMOKE, FULL], ids=["smoke", "full"])
+def test_datasets_are_grounded_in_the_corpus(suite_path: Path) -> None:
+    """Every gold URL exists, evidence is verbatim, must_include and key facts are in the text."""
+    suite = load_suite(suite_path)
+    corpus = {metrics.normalize_keywords(u): a for u, a in read_raw_articles(suite.corpus).items()}
+
+    def texts(items: list[Any]) -> list[str]:
+        urls = [u for item in items for u in ([item] if isinstance(item, str) else item)]
+        return [
+            corpus[metrics.normalize_keywords(u)]["text"]
+            for u in urls
+            if metrics.normalize_keywords(u) in corpus
+        ]
+
+    for case in suite.qa_cases:
+        if not case.answerable:
+            assert not case.gold_articles and not case.answers, case.id
+            continue
+        for item in case.gold_articles:
+            assert texts([item]), f"{case.id}: no article in the corpus for {item}"
+        gold_texts = [" ".join(t.split()) for t in texts(case.gold_articles)]
+        for sentence in case.evidence:
+            assert any(" ".join(sentence.split()) in t for t in gold_texts), (case.id, sentence)
+        assert metrics.keyword_recall(" ".join(gold_texts), case.must_include) in (1.0, None), (
+            case.id
+        )
+    for case in suite.summary_cases:
+        text = corpus[metrics.normalize_keywords(case.article)]["text"]
+        assert metrics.key_fact_coverage(text, case.key_facts)[0] == 1.0, case.id
+        assert metrics.forbidden_violations(text, case.forbidden) == [], case.id
+        if case.reference:
+            assert metrics.forbidden_violations(case.reference, case.forbidden) == [], case.id
+
+
+def test_load_suite_reports_bad_input_clearly(tmp_path: Path) -> None:
+    (tmp_path / "corpus").mkdir()
+    bad_type = {"id": "q1", "type": "trivia", "question": "?"}
+    (tmp_path / "qa.jsonl").write_text(json.dumps(bad_type) + "\n")
+    suite = tmp_path / "s.yaml"
+    suite.write_text("name: s\ncorpus: [corpus]\ndatasets: {qa: qa.jsonl}\n")
+    with pytest.raises(ConfigError, match=r"qa.jsonl:1: type 'trivia'"):
+        load_suite(suite)
+    (tmp_path / "qa.jsonl").write_text('{"id": "q1", "type": "single", "question": "?"}\n')
+    with pytest.raises(ConfigError, match="needs gold_articles"):
+        load_suite(suite)
+    (tmp_path / "qa.jsonl").write_text("{not json\n")
+    with pytest.raises(ConfigError, match=r"qa\.jsonl:1: invalid JSON"):
+        load_suite(suite)
+    suite.write_text("name: s\ncorpus: [missing]\n")
+    with pytest.raises(ConfigError, match="corpus path not found"):
+        load_suite(suite)
+    with pytest.raises(ConfigError, match="suite file not found"):
+        load_suite(tmp_path / "nope.yaml")
+
+
+def test_url_keys_and_article_index() -> None:
+    index = evaluation.ArticleIndex([("a1", "https://news.example/x", "X"), ("a2", None, "Y")])
+    assert index.resolve("http://www.news.example/x/?utm=1") == "a1"
+    assert index.resolve("a2") == "a2"
+    resolved, missing = index.resolve_gold(
+        [["https://gone.example/z", "a1"], "https://gone.example/q"]
+    )
+    assert resolved == [["a1"]]
+    assert missing == ["https://gone.example/q"]
+
+
+# --------------------------------------------------------------------------- runner
+def test_oracle_pipeline_passes_smoke_and_writes_every_output(smoke: Suite, tmp_path: Path) -> None:
+    service = OracleService(smoke)
+    stages: list[tuple[str, int, int]] = []
+    outcome = run_suite(
+        smoke,
+        out_dir=tmp_path / "run",
+        service=service,
+        progress=lambda *a: stages.append(a),
+        settings_overrides={"data_dir": tmp_path / "data"},
+    )
+    assert outcome.passed, outcome.failures
+    qa = outcome.summary["metrics"]["qa"]
+    assert qa["hit_at_k"] == 1.0 and qa["abstention_accuracy"] == 1.0
+    assert qa["citation_validity"] == 1.0 and qa["must_include_recall"] >= 0.9
+    # follow-ups are asked with their history
+    followup = next(c for c in smoke.qa_cases if c.type == "followup")
+    assert (followup.question, followup.history) in service.asked
+    # every stage reported its progress to the end
+    assert ("qa", len(smoke.qa_cases), len(smoke.qa_cases)) in stages
+    assert ("summaries", len(smoke.summary_cases), len(smoke.summary_cases)) in stages
+    names = {p.name for p in outcome.files}
+    assert {"results.jsonl", "summary.json", "ragas.jsonl", "report.md"} <= names
+    assert {"scores_by_type.png", "latency.png", "summaries_vs_lead3.png"} <= names
+    for png in (p for p in outcome.files if p.suffix == ".png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = [json.loads(x) for x in (tmp_path / "run/results.jsonl").read_text().splitlines()]
+    assert len(rows) == len(smoke.qa_cases) + len(smoke.summary_cases)
+    summary_row = next(r for r in rows if r["kind"] == "summary")
+    assert summary_row["baseline"]["text"] and summary_row["scores"]["rouge1"] == 1.0
+    ragas = [json.loads(x) for x in (tmp_path / "run/ragas.jsonl").read_text().splitlines()]
+    assert set(ragas[0]) == {"question", "answer", "contexts", "ground_truth"}
+    assert len(ragas) == len(smoke.qa_cases)
+    report = (tmp_path / "run/report.md").read_text()
+    assert "**Result: PASSED**" in report and "| unanswerable |" in report
+    assert "Lead-3 baseline" in report
+    saved = json.loads((tmp_path / "run/summary.json").read_text())
+    assert saved["passed"] is True and saved["run"]["collection"] == "eval-smoke"
+
+
+def test_broken_pipeline_fails_the_smoke_thresholds(smoke: Suite, tmp_path: Path) -> None:
+    outcome = run_suite(
+        smoke,
+        out_dir=tmp_path / "broken",
+        service=BrokenService(smoke),
+        settings_overrides={"data_dir": tmp_path / "data"},
+    )
+    assert not outcome.passed
+    failed = {row["metric"] for row in outcome.failures}
+    assert {
+        "qa.mrr",
+        "qa.must_include_recall",
+        "qa_by_type.unanswerable.abstention_accuracy",
+    } <= failed
+    assert {"qa.citation_validity", "summary.key_fact_coverage"} <= failed
+    report = (tmp_path / "broken/report.md").read_text()
+    assert "**Result: FAILED**" in report and "## Worst QA cases" in report
+    assert "Bananas are an excellent source" in report
+
+
+def test_compare_shows_case_by_case_regressions(smoke: Suite, tmp_path: Path) -> None:
+    overrides = {"data_dir": tmp_path / "data"}
+    run_suite(
+        smoke, out_dir=tmp_path / "good", service=OracleService(smoke), settings_overrides=overrides
+    )
+    outcome = run_suite(
+        smoke,
+        out_dir=tmp_path / "bad",
+        service=BrokenService(smoke),
+        compare=tmp_path / "good",
+        settings_overrides=overrides,
+    )
+    assert outcome.comparison is not None
+    regressed = {c["id"] for c in outcome.comparison.regressions}
+    assert regressed == {c.id for c in smoke.qa_cases} | {c.id for c in smoke.summary_cases}
+    hit = next(m for m in outcome.comparison.metrics if m["metric"] == "qa.hit_at_k")
+    assert hit["old"] == 1.0 and hit["delta"] < 0
+    compare_md = (tmp_path / "bad/compare.md").read_text()
+    assert "### Regressions" in compare_md and "ukraine-hegseth-ruled-out" in compare_md
+    with pytest.raises(ConfigError, match="no earlier run"):
+        run_suite(
+            smoke,
+            compare=tmp_path / "nothing-here",
+            service=OracleService(smoke),
+            settings_overrides=overrides,
+        )
+
+
+def test_limit_and_stale_articles(smoke: Suite, tmp_path: Path) -> None:
+    service = OracleService(smoke, preexisting={"old1": {"title": "Old", "text": "x", "url": ""}})
+    outcome = run_suite(
+        smoke,
+        limit=2,
+        service=service,
+        write=False,
+        settings_overrides={"data_dir": tmp_path / "data"},
+    )
+    assert [r["id"] for r in outcome.results if r["kind"] == "qa"] == [
+        c.id for c in smoke.qa_cases[:2]
+    ]
+    assert service.deleted == ["old1"], "articles left by an earlier corpus are removed"
+
+
+def test_retrieval_only_skips_the_llm_and_non_retrieval_thresholds(
+    smoke: Suite, tmp_path: Path
+) -> None:
+    service = RetrievingOracle(smoke)
+    outcome = run_suite(
+        smoke,
+        retrieval_only=True,
+        out_dir=tmp_path / "r",
+        service=service,
+        settings_overrides={"data_dir": tmp_path / "data"},
+    )
+    assert service.asked == [], "no question went to the LLM"
+    assert {t["metric"] for t in outcome.thresholds} == {"qa.hit_at_k", "qa.mrr"}
+    assert outcome.passed and outcome.summary["metrics"]["qa"]["hit_at_k"] == 1.0
+    assert outcome.summary["metrics"]["summary"]["cases"] == 0
+    followup = next(r for r in outcome.results if r["type"] == "followup")
+    assert followup["standalone_question"].startswith(followup["history"][0][0])
+    assert "retrieval only" in (tmp_path / "r/report.md").read_text()
+    with pytest.raises(ConfigError, match="--judge"):
+        run_suite(
+            smoke,
+            retrieval_only=True,
+            judge=True,
+            service=service,
+            write=False,
+            settings_overrides={"data_dir": tmp_path / "data"},
+        )
+
+
+def test_a_failing_case_is_recorded_not_fatal(smoke: Suite, tmp_path: Path) -> None:
+    class Flaky(OracleService):
+        def ask(self, question: str, history: Any = None, filters: Any = None) -> Answer:
+            if question == smoke.qa_cases[0].question:
+                raise RuntimeError("boom")
+            return super().ask(question, history, filters)
+
+    outcome = run_suite(
+        smoke, service=Flaky(smoke), write=False, settings_overrides={"data_dir": tmp_path / "data"}
+    )
+    first = outcome.results[0]
+    assert first["error"] == "RuntimeError: boom" and first["score"] == 0.0
+    assert outcome.summary["metrics"]["qa"]["errors"] == 1
+    assert "qa.errors" in {row["metric"] for row in outcome.failures}
+
+
+def test_score_qa_for_unanswerable_and_abstained_cases() -> None:
+    unanswerable = QACase(id="u", type="unanswerable", question="?", answerable=False)
+    scores = evaluation.score_qa(unanswerable, ABSTAIN_MESSAGE, True, ["a"], [], [], k=5)
+    assert scores["abstention_accuracy"] == 1.0 and scores["hit_at_k"] is None
+    assert scores["score"] == 1.0
+    answerable = QACase(
+        id="q",
+        type="single",
+        question="?",
+        answers=["Tern"],
+        must_include=["Tern"],
+        gold_articles=["a"],
+    )
+    scores = evaluation.score_qa(answerable, ABSTAIN_MESSAGE, True, ["a"], [], [["a"]], k=5)
+    assert scores["abstention_accuracy"] == 0.0 and scores["hit_at_k"] == 1.0
+    assert scores["must_include_recall"] == 0.0 and scores["citation_validity"] is None
+    assert scores["score"] == 0.0
+
+
+def test_thresholds_min_max_and_missing() -> None:
+    summary = {"qa": {"hit_at_k": 0.9, "latency_p95_s": 12.0, "mrr": None}}
+    rows = evaluation.check_thresholds(
+        summary,
+        {
+            "qa.hit_at_k": {"min": 0.8},
+            "qa.latency_p95_s": {"max": 10.0},
+            "qa.mrr": {"min": 0.1},
+            "qa.nothing": {"min": 0.0},
+        },
+    )
+    assert [r["passed"] for r in rows] == [True, False, False, False]
+
+
+def test_judge_scores_are_labelled_with_the_judge_model(smoke: Suite, tmp_path: Path) -> None:
+    from langchain_core.language_models import FakeListChatModel
+
+    class Judged(OracleService):
+        llm = FakeListChatModel(responses=['{"faithfulness": 1, "correctness": 0.5}'])
+
+    outcome = run_suite(
+        smoke,
+        service=Judged(smoke),
+        judge=True,
+        out_dir=tmp_path / "j",
+        settings_overrides={"data_dir": tmp_path / "data", "llm_model": "judge-x"},
+    )
+    judge = outcome.summary["metrics"]["judge"]
+    assert judge == {"model": "judge-x", "faithfulness": 1.0, "correctness": 0.5}
+    assert "LLM judge correctness (judge-x)" in (tmp_path / "j/report.md").read_text()
+
+
+def test_parse_judge_reply() -> None:
+    assert evaluation.parse_judge_reply('{"faithfulness": 0.2, "correctness": 1}') == {
+        "faithfulness": 0.2,
+        "correctness": 1.0,
+    }
+    assert evaluation.parse_judge_reply('text {"faithfulness": 3} more') == {
+        "faithfulness": 0.5,
+        "correctness": None,
+    }
+    assert evaluation.parse_judge_reply("no verdict") == {"faithfulness": None, "correctness": None}
+
+
+# --------------------------------------------------------------------------- CLI
+def test_cli_exit_status_follows_thresholds(
+    smoke: Suite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.cli import main
+
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(evaluation, "build_service", lambda settings: OracleService(smoke))
+    runner = CliRunner()
+    ok = runner.invoke(main, ["eval", str(SMOKE), "--out", str(tmp_path / "ok"), "--quiet"])
+    assert ok.exit_code == 0, ok.output
+    assert "PASSED: report in" in ok.output and "QA (11 cases): hit@k 1.000" in ok.output
+
+    monkeypatch.setattr(evaluation, "build_service", lambda settings: BrokenService(smoke))
+    bad = runner.invoke(
+        main,
+        [
+            "eval",
+            str(SMOKE),
+            "--out",
+            str(tmp_path / "bad"),
+            "--compare",
+            str(tmp_path / "ok"),
+            "--retrieval-mode",
+            "bm25",
+            "--quiet",
+        ],
+    )
+    assert bad.exit_code == 1
+    assert "FAILED threshold qa_by_type.unanswerable.abstention_accuracy" in bad.output
+    assert re.search(r"regressed: ukraine-hegseth-ruled-out \d\.\d+ -> 0\.\d+", bad.output)
+    saved = json.loads((tmp_path / "bad/summary.json").read_text())
+    assert saved["run"]["settings"]["retrieval_mode"] == "bm25"
+
+
+def test_cli_reports_a_missing_suite_cleanly(tmp_path: Path) -> None:
+    from rag.cli import main
+
+    result = CliRunner().invoke(main, ["eval", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 2 and "does not exist" in result.output
