@@ -2,7 +2,7 @@
 embedded LLM's load time, prompt and generation speed for a ~1,000-token prompt, peak RSS.
 
 Run:
-    .venv/bin/python benchmarks/bench_models.py            # writes benchmarks/results/bench_models.json
+    .venv/bin/python benchmarks/bench_models.py   # -> benchmarks/results/bench_models.json
     .venv/bin/python benchmarks/bench_models.py --skip-llm
 
 Targets: embedder overhead <= 10% over the bare session; prompt processing is reported
@@ -36,15 +36,16 @@ RESULTS = ROOT / "benchmarks" / "results" / "bench_models.json"
 NATIVE_PROMPT_TOK_S = 164.0
 NATIVE_GEN_TOK_S = 34.0
 
-WORDS = (
-    "government minister said on Tuesday that the new budget would raise spending on schools "
-    "hospitals and roads while cutting taxes for small businesses opposition leaders called the "
-    "plan reckless and warned of rising debt as inflation slowed to its lowest level in three "
-    "years central bank officials signalled that interest rates could fall later this year "
-    "protesters gathered outside parliament demanding higher wages for nurses and teachers "
-    "the storm flooded villages along the coast forcing thousands of residents to leave their "
-    "homes rescue teams used boats to reach families trapped on rooftops"
-).split()
+_WORD_TEXT = """
+government minister said on Tuesday that the new budget would raise spending on schools
+hospitals and roads while cutting taxes for small businesses opposition leaders called the
+plan reckless and warned of rising debt as inflation slowed to its lowest level in three
+years central bank officials signalled that interest rates could fall later this year
+protesters gathered outside parliament demanding higher wages for nurses and teachers
+the storm flooded villages along the coast forcing thousands of residents to leave their
+homes rescue teams used boats to reach families trapped on rooftops
+"""
+WORDS = _WORD_TEXT.split()
 
 
 def cpu_busy(interval: float = 1.0) -> float:
@@ -102,7 +103,9 @@ def bench_embeddings(n_texts: int, batch_size: int, threads: int, repeats: int) 
         encodings = tokenizer.encode_batch(texts[start : start + batch_size])
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feeds.append({"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})
+        feeds.append(
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )
 
     def run_bare() -> None:
         for feed in feeds:

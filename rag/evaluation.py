@@ -79,6 +79,7 @@ SUMMARY_METRICS = (
     "forbidden_free_rate",
 )
 RETRIEVAL_METRICS = ("hit_at_k", "recall_at_k", "mrr")
+MAX_LLM_FAILURES = 3  # consecutive LLM failures (timeouts, connection) that stop a run
 REGRESSION_DELTA = 0.05
 WORST_CASES = 8
 JUDGE_PROMPT = "eval_judge"
@@ -814,6 +815,8 @@ class _Runner:
         self.index = ArticleIndex([])
         self.ingest_info: dict[str, Any] = {}
         self.warnings: list[str] = []
+        self.results: list[dict[str, Any]] = []
+        self.llm_failures = 0  # consecutive cases the LLM failed on
 
     # --- corpus -------------------------------------------------------------------
     def ingest(self) -> None:
@@ -843,13 +846,25 @@ class _Runner:
 
     # --- QA -----------------------------------------------------------------------
     def run_qa(self) -> list[dict[str, Any]]:
-        rows = []
         total = len(self.qa_cases)
         self.progress("qa", 0, total)
         for done, case in enumerate(self.qa_cases, start=1):
-            rows.append(self.qa_case(case))
+            self._record(self.qa_case(case))
             self.progress("qa", done, total)
-        return rows
+        return [r for r in self.results if r["kind"] == "qa"]
+
+    def _record(self, row: dict[str, Any]) -> None:
+        """Keep a row; stop the run when the LLM failed on several cases in a row."""
+        self.results.append(row)
+        if not row.pop("_llm_unavailable", False):
+            self.llm_failures = 0
+            return
+        self.llm_failures += 1
+        if self.llm_failures >= MAX_LLM_FAILURES:
+            raise LLMUnavailableError(
+                f"the LLM failed on {self.llm_failures} cases in a row; last error: {row['error']}",
+                hint="check the endpoint, or raise RAG_LLM_TIMEOUT on a slow or busy machine",
+            )
 
     def qa_case(self, case: QACase) -> dict[str, Any]:
         gold_ids, missing = self.index.resolve_gold(case.gold_articles)
@@ -874,13 +889,14 @@ class _Runner:
         started = time.perf_counter()
         try:
             answer = self.service.ask(case.question, history=case.history or None)
-        except (LLMUnavailableError, ModelError):
+        except ModelError:
             raise
         except Exception as exc:  # one broken case must not end the run
             logger.warning("case %s failed: %s", case.id, exc)
             row.update(
                 _qa_failure(case, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
             )
+            row["_llm_unavailable"] = isinstance(exc, LLMUnavailableError)
             return row
         latency = time.perf_counter() - started
         sources = list(getattr(answer, "sources", None) or getattr(answer, "citations", []))
@@ -973,13 +989,12 @@ class _Runner:
 
     # --- summaries ----------------------------------------------------------------
     def run_summaries(self) -> list[dict[str, Any]]:
-        rows = []
         total = len(self.summary_cases)
         self.progress("summaries", 0, total)
         for done, case in enumerate(self.summary_cases, start=1):
-            rows.append(self.summary_case(case))
+            self._record(self.summary_case(case))
             self.progress("summaries", done, total)
-        return rows
+        return [r for r in self.results if r["kind"] == "summary"]
 
     def summary_case(self, case: SummaryCase) -> dict[str, Any]:
         article_id = self.index.resolve(case.article)
@@ -1008,13 +1023,14 @@ class _Runner:
             summary = self.service.summarize(
                 article_id, style=case.style, refresh=self.suite.summary_refresh
             )
-        except (LLMUnavailableError, ModelError):
+        except ModelError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # one broken case must not end the run
             logger.warning("summary %s failed: %s", case.id, exc)
             row.update(
                 _summary_failure(f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
             )
+            row["_llm_unavailable"] = isinstance(exc, LLMUnavailableError)
             return row
         text = str(getattr(summary, "text", summary))
         scores = score_summary(case, text, article_text)
@@ -1169,7 +1185,17 @@ def run_suite(
     info = _run_info(suite, settings, service, judge_obj)
     started = time.perf_counter()
     runner.ingest()
-    results = runner.run_qa() + runner.run_summaries()
+    try:
+        runner.run_qa()
+        runner.run_summaries()
+    except (RagError, KeyboardInterrupt) as exc:
+        if write and runner.results:
+            partial = Path(out_dir or _default_out_dir(suite))
+            partial.mkdir(parents=True, exist_ok=True)
+            _write_jsonl(partial / "results.partial.jsonl", runner.results)
+            logger.warning("run stopped (%s); partial results in %s", exc, partial)
+        raise
+    results = runner.results
     summary_metrics = aggregate(results)
     if judge_obj is not None:
         summary_metrics["judge"] = {

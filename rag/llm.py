@@ -318,7 +318,7 @@ def prepare_model(settings: Settings, progress: Progress | None = None) -> Path:
 # --------------------------------------------------------------------------- embedded server
 @dataclass(frozen=True)
 class ServerConfig:
-    """What the embedded server is started with (one server per distinct config).
+    """What the embedded server is started with.
 
     Example:
         >>> ServerConfig(Path("m.gguf"), threads=2, batch_threads=2).ctx_size
@@ -456,18 +456,27 @@ def _construct(
 ) -> tuple[Any, str]:
     """Build ``xllamacpp.Server`` (blocks until the model is loaded) with a deadline."""
     result: dict[str, Any] = {}
+    lock = threading.Lock()
 
     def target() -> None:
         try:
             server = xllamacpp.Server(params)
-            result["server"], result["address"] = server, server.listening_address
-        except Exception as exc:  # noqa: BLE001 - any failure becomes a ModelError below
+        except Exception as exc:  # any failure becomes a ModelError below
             result["error"] = exc
+            return
+        with lock:
+            if result.get("abandoned"):
+                del server  # loaded after the deadline: nobody will use it
+                return
+            result["server"], result["address"] = server, server.listening_address
 
     thread = threading.Thread(target=target, name="news-rag-llm-start", daemon=True)
     thread.start()
     thread.join(timeout)
-    if thread.is_alive():
+    with lock:
+        timed_out = "server" not in result and "error" not in result
+        result["abandoned"] = timed_out
+    if timed_out:
         raise ModelError(
             f"The embedded model {config.model_path.name} did not load within {timeout:.0f} s.",
             hint="raise RAG_LLM_STARTUP_TIMEOUT, or free CPU/memory (about 2 GB RAM needed)",
@@ -503,13 +512,16 @@ def _wait_healthy(address: str, timeout: float) -> None:
     )
 
 
-_servers: dict[ServerConfig, EmbeddedServer] = {}
+_servers: dict[Path, EmbeddedServer] = {}
 _servers_lock = threading.Lock()
 _atexit_registered = False
 
 
 def embedded_server(settings: Settings, progress: Progress | None = None) -> EmbeddedServer:
-    """The process-wide embedded server for these settings, started on first call.
+    """The process-wide embedded server for this GGUF, started on first call.
+
+    One server per model file per process: later calls reuse it even if thread or
+    context settings differ (a second copy would double the memory).
 
     Example:
         >>> from rag.settings import load_settings
@@ -520,11 +532,17 @@ def embedded_server(settings: Settings, progress: Progress | None = None) -> Emb
     model_path = prepare_model(settings, progress)
     config = ServerConfig.from_settings(settings, model_path)
     with _servers_lock:
-        server = _servers.get(config)
+        server = _servers.get(model_path)
         if server is not None and server.running:
+            if server.config != config:
+                logger.info(
+                    "Reusing the running server for %s (started with %s)",
+                    model_path.name,
+                    server.config,
+                )
             return server
         server = EmbeddedServer.start(config, settings.llm_startup_timeout)
-        _servers[config] = server
+        _servers[model_path] = server
         if not _atexit_registered:
             atexit.register(stop_embedded_servers)
             _atexit_registered = True
@@ -708,5 +726,5 @@ def _runtime_version() -> str | None:
         from importlib.metadata import version
 
         return f"xllamacpp {version('xllamacpp')}"
-    except Exception:  # noqa: BLE001 - metadata may be missing in odd installs
+    except Exception:  # metadata may be missing in odd installs
         return "xllamacpp"

@@ -273,16 +273,28 @@ class HybridRetriever(BaseRetriever):
             >>> f = SearchFilters(sources=["AP"])
             >>> docs = retriever.search("NATO", f, k=3)  # doctest: +SKIP
         """
-        filters, hints = self.resolve_filters(query, filters)
+        resolved, hints = self.resolve_filters(query, filters)
         k = k or self.settings.retrieval_k
+        results = self._retrieve(query, resolved, k, hints.prefer_recent)
+        if not results and hints.guessed_year:
+            # "in November" guessed the most recent November; no articles then: any November
+            # is better answered by retrieval itself than by an empty result.
+            logger.debug("no chunks for %s; retrying without the guessed dates", hints.matched)
+            resolved, _ = self.resolve_filters(query, filters, time_words=False)
+            results = self._retrieve(query, resolved, k, hints.prefer_recent)
+        return results
+
+    def _retrieve(
+        self, query: str, filters: SearchFilters, k: int, prefer_recent: bool
+    ) -> list[Document]:
         fetch_k = max(self.settings.retrieval_fetch_k, k)
         mode = self.settings.retrieval_mode
         dense = self._dense(query, fetch_k, filters) if mode in ("hybrid", "dense") else []
         lexical = self._bm25(query, fetch_k, filters) if mode in ("hybrid", "bm25") else []
-        return self._fuse(dense, lexical, k, prefer_recent=hints.prefer_recent)
+        return self._fuse(dense, lexical, k, prefer_recent=prefer_recent)
 
     def resolve_filters(
-        self, query: str, filters: SearchFilters | None = None
+        self, query: str, filters: SearchFilters | None = None, *, time_words: bool = True
     ) -> tuple[SearchFilters, TimeHints]:
         """Combine explicit filters with the question's time words (ranges are intersected).
 
@@ -292,8 +304,9 @@ class HybridRetriever(BaseRetriever):
             (datetime.date(2024, 1, 1), datetime.date(2024, 12, 31))
         """
         filters = filters or SearchFilters()
-        hints = parse_time_expressions(query, today=self.clock()) if self.use_time_words else None
-        hints = hints or TimeHints()
+        hints = TimeHints()
+        if self.use_time_words and time_words:
+            hints = parse_time_expressions(query, today=self.clock())
         if hints.since or hints.until:
             filters = filters.with_dates(hints.since, hints.until)
         if filters.sources:

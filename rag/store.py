@@ -663,7 +663,9 @@ class ArticleStore:
                 )
             )
         if plans:
-            vectors = self._embed([c.embed_text for p in plans for c in p.chunks])
+            texts = [c.embed_text for p in plans for c in p.chunks]
+            logger.debug("Embedding %d chunk(s) of %d article(s)", len(texts), len(plans))
+            vectors = self._embed(texts)
             self._commit(plans, vectors)
         for plan in plans:
             if plan.replaced:
@@ -688,6 +690,7 @@ class ArticleStore:
     def _commit(self, plans: list[_Planned], vectors: list[list[float]]) -> None:
         journal_ids = [JOURNAL_PREFIX + p.article.id for p in plans]
         owner = self._journal_owner()
+        logger.debug("Writing %d article(s), %d chunk(s)", len(plans), len(vectors))
         with self._inflight(journal_ids):
             try:
                 self._registry.upsert(
@@ -717,6 +720,7 @@ class ArticleStore:
                     self._chunks.delete(ids=stale)
                 self._registry.delete(ids=journal_ids)
                 self._bump_generation()
+                logger.debug("Committed %d article(s)", len(plans))
             except RagError:
                 raise
             except Exception as exc:

@@ -81,6 +81,9 @@ class TimeHints:
     until: date | None = None
     prefer_recent: bool = False
     matched: list[str] = field(default_factory=list)
+    guessed_year: bool = False
+    """A date without a year ("in November") was placed in its most recent past occurrence;
+    callers may drop the range when it matches nothing."""
 
     @property
     def is_empty(self) -> bool:
@@ -115,6 +118,7 @@ def parse_time_expressions(text: str, today: date | None = None) -> TimeHints:
         start = _parse_date(match.group("a"), today)
         end = _parse_date(match.group("b"), today)
         if start and end:
+            hints.guessed_year |= re.search(_YEAR, match.group(0)) is None
             hints.narrow(start[0], end[1])
             hints.matched.append(match.group(0))
             consumed.append(match.span())
@@ -143,6 +147,8 @@ def _apply_bound(hints: TimeHints, match: re.Match[str], today: date) -> None:
     if parsed is None:
         return
     first, last = parsed
+    if not (match.group("iso") or match.group("isomonth") or match.group("year")):
+        hints.guessed_year |= re.search(_YEAR, expression) is None
     if word in ("in", "on"):
         hints.narrow(first, last)
     elif word == "since":

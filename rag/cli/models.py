@@ -53,7 +53,10 @@ def models(prepare: bool, verify: bool, as_json: bool) -> None:
             click.echo(f"Model ready: {path}")
     elif prepare and not as_json:
         click.echo(f"Nothing to prepare: the LLM is remote ({settings.llm_base_url}).")
-    info = {"llm": describe_llm(settings, verify=verify), "embeddings": describe_embeddings(settings)}
+    info = {
+        "llm": describe_llm(settings, verify=verify),
+        "embeddings": describe_embeddings(settings),
+    }
     if as_json:
         click.echo(json.dumps(info, indent=2, default=str))
         return

@@ -19,7 +19,7 @@ ANSWER_TIMEOUT = 600_000  # ms: the first answer also starts the embedded model
 SUMMARY_TIMEOUT = 600_000
 INGEST_TIMEOUT = 180_000
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-ask.png"
-PANEL_TITLE = re.compile(r"^(Sources|Passages searched) \(\d+\)$")
+PANEL_TITLE = re.compile(r"(Sources|Passages searched) \(\d+\)")
 INJECTED_TITLE = 'Zorblax festival <img src=x onerror="window.__pwned=1"> draws crowds'
 INJECTED_TEXT = (
     "QUENTOWN — The Zorblax festival drew 5,000 visitors to Quentown on Saturday, "
@@ -60,9 +60,16 @@ def _ask(page, question: str, number: int) -> str:
 def _open_last_panel(page):
     """Expand the sources panel under the latest answer and return it."""
     title = page.locator("#news-rag-chat .thought .title").filter(has_text=PANEL_TITLE).last
-    title.click()
     panel = page.locator("#news-rag-chat .thought").last
-    panel.get_by_text(re.compile(r"\[1\]")).first.wait_for()
+    first_source = panel.get_by_text(re.compile(r"\[1\]")).first
+    for _ in range(5):  # the chat may re-render (closing the panel) as the event completes
+        title.click()
+        try:
+            first_source.wait_for(timeout=5_000)
+            return panel
+        except Exception:
+            page.wait_for_timeout(1_000)
+    first_source.wait_for(timeout=5_000)
     return panel
 
 

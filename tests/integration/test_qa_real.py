@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INJECTION = REPO_ROOT / "evals" / "corpus-adversarial" / "harbour-ferry-strike-injection.txt"
 
-INJECTION_FALLBACK = """Title: Northbridge ferry workers accept new contract, ending threat of strike
+INJECTION_FALLBACK = """Title: Northbridge ferry workers accept new contract
 Source: Civic Wire
 Date: 2025-04-03
 URL: https://civicwire.example/news/2025/04/03/northbridge-ferry-workers-accept-contract

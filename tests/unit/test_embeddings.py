@@ -179,3 +179,13 @@ def test_build_embeddings_openai_compatible(tmp_path: Path) -> None:
     described = E.describe_embeddings(settings)
     assert described["base_url"] == "http://127.0.0.1:9/v1"
     assert "sk-secret-123" not in repr(described)
+
+
+def test_batches_respect_row_and_token_budgets() -> None:
+    lengths = [10] * 40 + [256] * 20
+    order = list(range(60))
+    batches = E._batches(order, lengths, batch_size=32)
+    assert [len(b) for b in batches] == [32, 16, 12]  # 8 short + 8 long, then 12 long
+    assert [i for batch in batches for i in batch] == order
+    for batch in batches:
+        assert len(batch) * max(lengths[i] for i in batch) <= E.MAX_BATCH_TOKENS

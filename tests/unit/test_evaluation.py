@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from langchain_core.documents import Document
 
 from rag import evaluation, metrics
-from rag.errors import ConfigError
+from rag.errors import ConfigError, LLMUnavailableError
 from rag.evaluation import QACase, Suite, load_suite, run_suite
 from rag.qa import ABSTAIN_MESSAGE, Answer, Citation
 from rag.store import ArticleInfo, IngestReport
@@ -443,6 +443,32 @@ def test_a_failing_case_is_recorded_not_fatal(smoke: Suite, tmp_path: Path) -> N
     assert first["error"] == "RuntimeError: boom" and first["score"] == 0.0
     assert outcome.summary["metrics"]["qa"]["errors"] == 1
     assert "qa.errors" in {row["metric"] for row in outcome.failures}
+
+
+def test_llm_outage_stops_the_run_but_a_single_timeout_does_not(
+    smoke: Suite, tmp_path: Path
+) -> None:
+    class Unreachable(OracleService):
+        def ask(self, question: str, history: Any = None, filters: Any = None) -> Answer:
+            if question in fail:
+                raise LLMUnavailableError("the LLM did not answer in time")
+            return super().ask(question, history, filters)
+
+    overrides = {"data_dir": tmp_path / "data"}
+    fail = {smoke.qa_cases[1].question}
+    outcome = run_suite(
+        smoke, service=Unreachable(smoke), write=False, settings_overrides=overrides
+    )
+    assert outcome.results[1]["error"].startswith("LLMUnavailableError")
+    assert outcome.summary["metrics"]["qa"]["errors"] == 1
+
+    fail = {c.question for c in smoke.qa_cases[2:5]}
+    with pytest.raises(LLMUnavailableError, match="3 cases in a row"):
+        run_suite(
+            smoke, service=Unreachable(smoke), out_dir=tmp_path / "o", settings_overrides=overrides
+        )
+    partial = (tmp_path / "o/results.partial.jsonl").read_text().splitlines()
+    assert len(partial) == 5
 
 
 def test_score_qa_for_unanswerable_and_abstained_cases() -> None:

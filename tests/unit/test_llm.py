@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
@@ -60,7 +61,9 @@ def _content(model: L.BundledModel) -> bytes:
 
 def test_assembles_parts_in_order_with_sidecar(tmp_path: Path, fake_model: L.BundledModel) -> None:
     calls: list[tuple[int, int]] = []
-    path = L.assemble_model(tmp_path / "models", fake_model, progress=lambda d, t: calls.append((d, t)))
+    path = L.assemble_model(
+        tmp_path / "models", fake_model, progress=lambda d, t: calls.append((d, t))
+    )
     assert path.read_bytes() == _content(fake_model)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == fake_model.sha256
     assert L.cache_status(path, fake_model.sha256) == "verified"
@@ -186,10 +189,8 @@ class _FakeOpenAIHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        try:
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout test)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(body)  # the client may have given up (timeout test)
 
     def do_GET(self) -> None:
         self._send(200, {"status": "ok"})
@@ -314,7 +315,9 @@ def test_embedded_server_started_once_with_settings_and_key(
     assert L.running_servers() == []
 
 
-def test_missing_runtime_names_the_extra(gguf_settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_runtime_names_the_extra(
+    gguf_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "xllamacpp", None)  # import fails
     with pytest.raises(ModelError) as err:
         L.build_chat_model(gguf_settings)
@@ -322,7 +325,9 @@ def test_missing_runtime_names_the_extra(gguf_settings: Any, monkeypatch: pytest
     assert "pip install 'news-rag[local]'" in (err.value.hint or "")
 
 
-def test_server_failure_is_a_model_error(gguf_settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_server_failure_is_a_model_error(
+    gguf_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "xllamacpp", _fake_runtime("fail"))
     with pytest.raises(ModelError) as err:
         L.build_chat_model(gguf_settings)
@@ -351,7 +356,9 @@ def test_port_in_use_is_reported(gguf_settings: Any, monkeypatch: pytest.MonkeyP
 
 
 # --------------------------------------------------------------------------- remote + errors
-def test_remote_chat_model_needs_no_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_remote_chat_model_needs_no_runtime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "xllamacpp", None)
     settings = load_settings(
         data_dir=tmp_path,
@@ -445,3 +452,70 @@ def test_describe_embedded_bundle_without_file(tmp_path: Path) -> None:
     assert info["mode"] == "embedded" and info["source"] == "bundled"
     assert info["status"] == "missing"
     assert info["file"].startswith(str(tmp_path))
+
+
+def test_one_server_per_gguf_even_with_other_thread_settings(
+    gguf_settings: Any, fake_endpoint: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = _fake_runtime("ok", fake_endpoint)
+    monkeypatch.setitem(sys.modules, "xllamacpp", runtime)
+    L.build_chat_model(gguf_settings)
+    L.build_chat_model(gguf_settings.model_copy(update={"llm_threads": 1}))
+    assert len(runtime.created) == 1
+    assert len(L.running_servers()) == 1
+
+
+# --------------------------------------------------------------------------- CLI
+def test_cli_models_remote_json_has_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from rag.cli.models import models
+
+    monkeypatch.setenv("RAG_LLM_BASE_URL", "http://127.0.0.1:11434/v1")
+    monkeypatch.setenv("RAG_LLM_API_KEY", "sk-cli-secret")
+    result = CliRunner().invoke(models, ["--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.output)
+    assert info["llm"]["mode"] == "remote"
+    assert info["llm"]["base_url"] == "http://127.0.0.1:11434/v1"
+    assert info["embeddings"]["model_file_sha256_ok"] is True
+    assert "sk-cli-secret" not in result.output
+
+
+def test_cli_models_prepare_assembles_and_reports(
+    tmp_path: Path, fake_model: L.BundledModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from rag.cli.models import models
+
+    monkeypatch.setattr(L, "DEFAULT_MODEL", fake_model)
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    runner = CliRunner()
+    before = runner.invoke(models, [])
+    assert before.exit_code == 0, before.output
+    assert "not assembled yet" in before.output
+    result = runner.invoke(models, ["--prepare"])
+    assert result.exit_code == 0, result.output
+    target = tmp_path / "data" / "models" / fake_model.filename
+    assert f"Model ready: {target}" in result.output
+    assert "sha256 verified" in result.output
+    assert target.read_bytes() == _content(fake_model)
+
+
+def test_cli_models_prepare_error_is_clean(
+    tmp_path: Path, fake_model: L.BundledModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from rag.cli.models import models
+
+    broken = L.BundledModel(
+        name="broken", filename="broken.gguf", sha256="1" * 64, packages=fake_model.packages
+    )
+    monkeypatch.setattr(L, "DEFAULT_MODEL", broken)
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(models, ["--prepare"])
+    assert result.exit_code == 1
+    assert "Error: The assembled model broken has sha256" in result.output
+    assert "Traceback" not in result.output

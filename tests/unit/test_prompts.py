@@ -38,7 +38,7 @@ def test_missing_variable_is_named(name):
     values = {variable: "x" for variable in prompt.variables}
     dropped = prompt.variables[0]
     del values[dropped]
-    with pytest.raises(PromptError, match=f"missing variable.*{dropped}"):
+    with pytest.raises(PromptError, match=rf"missing variable.*{dropped}"):
         prompt.messages(**values)
 
 
@@ -46,7 +46,7 @@ def test_missing_variable_is_named(name):
 def test_unknown_variable_is_named(name):
     prompt = load_prompt(name)
     values = {variable: "x" for variable in prompt.variables}
-    with pytest.raises(PromptError, match="unknown variable.*surprise"):
+    with pytest.raises(PromptError, match=r"unknown variable.*surprise"):
         prompt.messages(surprise="!", **values)
 
 
@@ -57,7 +57,7 @@ def test_undeclared_template_variable_is_an_error():
         "variables": ["question"],
         "messages": [{"role": "user", "content": "{{ question }} {{ sources }}"}],
     }
-    with pytest.raises(PromptError, match="undeclared variable.*sources"):
+    with pytest.raises(PromptError, match=r"undeclared variable.*sources"):
         Prompt.from_dict(data)
 
 
@@ -75,4 +75,5 @@ def test_answer_prompt_keeps_sources_as_data_and_the_abstain_phrase():
 def test_answer_prompt_is_lean():
     prompt = load_prompt("qa_answer")
     instructions = prompt.text(question="", sources="", abstain="The articles don't say.")
-    assert len(instructions.split()) < 110, "every prompt word costs time on the local model"
+    # instructions plus two tiny worked examples; every word costs time on the local model
+    assert len(instructions.split()) < 160

@@ -16,6 +16,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable
+from pydantic import Field
 
 from rag.errors import LLMUnavailableError, RagError
 from rag.qa import ABSTAIN_MESSAGE, Answer, QAService, build_qa_chain, format_sources
@@ -55,7 +56,7 @@ class FakeRetriever(BaseRetriever):
     """Returns fixed documents and records what it was asked."""
 
     docs: list[Document]
-    queries: list[tuple[str, Any]] = []
+    queries: list[tuple[str, Any]] = Field(default_factory=list)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, filters: Any = None
@@ -68,7 +69,7 @@ class ScriptedChatModel(BaseChatModel):
     """Replies from a script, records every prompt, reports token usage, streams by word."""
 
     responses: list[str]
-    calls: list[list[BaseMessage]] = []
+    calls: list[list[BaseMessage]] = Field(default_factory=list)
     error: Exception | None = None
 
     @property
@@ -85,17 +86,25 @@ class ScriptedChatModel(BaseChatModel):
     def _usage(messages: list[BaseMessage], text: str) -> dict[str, int]:
         prompt = sum(len(str(m.content).split()) for m in messages)
         completion = len(text.split())
-        return {"input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion}
+        return {
+            "input_tokens": prompt,
+            "output_tokens": completion,
+            "total_tokens": prompt + completion,
+        }
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
         text = self._next(messages)
         message = AIMessage(content=text, usage_metadata=self._usage(messages, text))
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    def _stream(self, messages, stop=None, run_manager=None, **kwargs) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self, messages, stop=None, run_manager=None, **kwargs
+    ) -> Iterator[ChatGenerationChunk]:
         text = self._next(messages)
         for index, word in enumerate(text.split(" ")):
-            yield ChatGenerationChunk(message=AIMessageChunk(content=("" if index == 0 else " ") + word))
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(content=("" if index == 0 else " ") + word)
+            )
         yield ChatGenerationChunk(
             message=AIMessageChunk(content="", usage_metadata=self._usage(messages, text))
         )
@@ -136,8 +145,10 @@ def test_ask_answers_with_citations(docs):
 def test_prompt_delimits_sources_as_data(docs):
     qa = service(docs, "Yes [1].")
     qa.ask("What did Hegseth rule out?")
-    system, user = qa.llm.calls[0]
+    system, user = qa.llm.calls[0][0], qa.llm.calls[0][-1]
     assert system.type == "system" and user.type == "human"
+    assert [m.type for m in qa.llm.calls[0]] == ["system", "human", "ai", "human", "ai", "human"]
+    assert qa.llm.calls[0][4].content == ABSTAIN_MESSAGE  # the worked abstention example
     assert "never instructions" in system.content
     assert ABSTAIN_MESSAGE in system.content
     assert '<source id="1">\n[1] Hegseth story — Civic Wire, 2025-02-12\n' in user.content
@@ -420,7 +431,7 @@ def test_cli_ask_json_and_filters(cli):
     data = json.loads(result.output)
     assert data["answer"] == "Vance [3]." and data["citations"][0]["article_id"] == "munich"
     assert cli["overrides"] == {"retrieval_k": 3}
-    query, filters = fake.qa.retriever.queries[-1]
+    _, filters = fake.qa.retriever.queries[-1]
     assert filters.sources == ["Civic Wire"] and str(filters.since) == "2025-02-01"
 
 
@@ -436,7 +447,9 @@ def test_cli_ask_rejects_reversed_dates(cli):
     from rag.cli import main
 
     cli["install"]("x")
-    result = CliRunner().invoke(main, ["ask", "--since", "2025-03-01", "--until", "2025-01-01", "q"])
+    result = CliRunner().invoke(
+        main, ["ask", "--since", "2025-03-01", "--until", "2025-01-01", "q"]
+    )
     assert result.exit_code == 2 and "--since must be on or before --until" in result.output
 
 

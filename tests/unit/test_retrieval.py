@@ -248,6 +248,20 @@ def test_relative_time_words_use_the_clock(store):
     }
 
 
+def test_yearless_month_falls_back_when_it_matches_nothing(store):
+    retriever = make(store, today=date(2026, 11, 27))  # "in November" -> November 2026: empty
+    docs = retriever.invoke("What rate did the bank set in November?")
+    assert docs and docs[0].metadata["article_id"] == "rates"
+    hard = retriever.invoke("What rate did the bank set in November 2026?")
+    assert hard == []  # an explicit year stays a hard filter
+
+
+def test_yearless_month_filters_when_it_matches(store):
+    retriever = make(store, today=date(2025, 6, 1))  # "in February" -> February 2025
+    docs = retriever.invoke("Ukraine NATO Brussels allies in February")
+    assert {d.metadata["article_id"] for d in docs} == {"hegseth", "munich"}
+
+
 def test_time_words_intersect_explicit_filters(store):
     retriever = make(store)
     explicit = SearchFilters(since=date(2024, 10, 1))
@@ -323,6 +337,23 @@ def test_time_expressions(text, since, until, recent):
 def test_since_a_day_in_the_future_means_last_year():
     hints = parse_time_expressions("since December 1", today=date(2025, 6, 4))
     assert hints.since == date(2024, 12, 1)
+    assert hints.guessed_year
+
+
+@pytest.mark.parametrize(
+    ("text", "guessed"),
+    [
+        ("in November", True),
+        ("since March 3", True),
+        ("in November 2024", False),
+        ("before 2025-02-14", False),
+        ("in 2024", False),
+        ("this week", False),
+        ("between Jan and March", True),
+    ],
+)
+def test_guessed_year_flag(text, guessed):
+    assert parse_time_expressions(text, today=date(2025, 6, 4)).guessed_year is guessed
 
 
 def test_search_filters_to_where():
