@@ -161,7 +161,7 @@ class Article(BaseModel):
             url=canonical,
             author=_one_line(author) or None,
             published=parse_date(published),
-            language=_one_line(language).lower() or None if language else None,
+            language=_one_line(language).lower() or None,
             content_hash=content_hash(heading, clean),
             origin=origin,
         )

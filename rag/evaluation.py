@@ -856,6 +856,14 @@ class _Runner:
     def _record(self, row: dict[str, Any]) -> None:
         """Keep a row; stop the run when the LLM failed on several cases in a row."""
         self.results.append(row)
+        logger.info(
+            "%s %s: score %s in %.1f s%s",
+            row["kind"],
+            row["id"],
+            "—" if row.get("score") is None else f"{row['score']:.2f}",
+            row.get("latency_s") or 0.0,
+            f" (error: {row['error']})" if row.get("error") else "",
+        )
         if not row.pop("_llm_unavailable", False):
             self.llm_failures = 0
             return

@@ -188,21 +188,31 @@ class SourceIndex:
     words: str = field(init=False)
     vocabulary: set[str] = field(init=False)
     prefixes: set[str] = field(init=False)
+    quotations: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.numbers = source_numbers(self.text)
         self.words = f" {normalize_words(self.text)} "
+        self.quotations = [f" {normalize_words(q)} " for q in quoted_spans(self.text)]
         vocabulary = set(self.words.split())
         vocabulary |= {a.replace(".", "").lower() for a in re.findall(r"(?:\w\.){2,}", self.text)}
         vocabulary |= {_ABBREVIATED[w] for w in vocabulary if w in _ABBREVIATED}
         self.vocabulary = vocabulary
         self.prefixes = {word[:_PREFIX] for word in vocabulary if len(word) >= _PREFIX}
 
-    def has_quote(self, quote: str) -> bool:
-        """True when every piece of ``quote`` (split at ellipses) is in the source verbatim."""
+    def has_quote(self, quote: str, *, quoted: bool = False) -> bool:
+        """True when every piece of ``quote`` (split at ellipses) is in the source verbatim.
+
+        With ``quoted``, each piece must lie inside one of the source's own quotations
+        (words someone said), not merely anywhere in the text.
+        """
         pieces = [normalize_words(p) for p in _QUOTE_PIECES.split(quote)]
-        pieces = [p for p in pieces if p]
-        return bool(pieces) and all(f" {piece} " in self.words for piece in pieces)
+        pieces = [f" {p} " for p in pieces if p]
+        if not pieces:
+            return False
+        if quoted:
+            return all(any(p in q for q in self.quotations) for p in pieces)
+        return all(p in self.words for p in pieces)
 
     def has_name(self, name: str) -> bool:
         """True when the capitalized word ``name`` (or a close inflection) is in the source."""
@@ -231,15 +241,19 @@ class FaithfulnessReport:
         return not self.issues
 
 
-def missing_quotes(text: str, source: str | SourceIndex) -> list[str]:
+def missing_quotes(text: str, source: str | SourceIndex, *, quoted: bool = False) -> list[str]:
     """Quoted strings of ``text`` that are not in ``source`` word for word.
+
+    With ``quoted``, they must also be inside quotation marks in the source.
 
     Example:
         >>> missing_quotes('"We will win," he said.', "He said: “We will prevail.”")
         ['We will win,']
+        >>> missing_quotes('"He said"', "He said: “We will prevail.”", quoted=True)
+        ['He said']
     """
     index = source if isinstance(source, SourceIndex) else SourceIndex(source)
-    return [quote for quote in quoted_spans(text) if not index.has_quote(quote)]
+    return [q for q in quoted_spans(text) if not index.has_quote(q, quoted=quoted)]
 
 
 def unknown_names(text: str, source: str | SourceIndex) -> list[str]:

@@ -444,6 +444,7 @@ def _server_params(xllamacpp: Any, config: ServerConfig, api_key: str) -> Any:
     params.cpuparams.n_threads = config.threads
     params.cpuparams_batch.n_threads = config.batch_threads
     params.cache_prompt = True
+    params.cache_ram_mib = 512  # host-RAM cache of earlier prompts (llama.cpp default: 8 GiB)
     params.ui = False
     params.warmup = True
     params.endpoint_metrics = True

@@ -22,6 +22,11 @@ rolled back otherwise). Deletes are journaled the same way.
 Re-adding an unchanged article (same id, content hash and metadata) embeds nothing.
 A changed article at the same URL (same id) replaces the old version.
 
+Embedded mode serves one process at a time (Chroma's ``PersistentClient`` is not
+multi-process safe): another process sees registry changes (list, generation) at once,
+but new vectors only after it reopens the store. To ingest while the app is serving,
+use a Chroma server (``RAG_CHROMA_URL``).
+
 Example:
     >>> from langchain_core.embeddings import DeterministicFakeEmbedding
     >>> from rag.documents import Article
@@ -567,8 +572,7 @@ class ArticleStore:
                     documents=["" for _ in found],
                     embeddings=[_PLACEHOLDER_VECTOR for _ in found],
                 )
-                for article_id in found:
-                    self._finish_delete(article_id)
+                self._finish_delete(found)
                 self._bump_generation()
         logger.info("Deleted %d article(s)", len(found))
         return len(found)
@@ -805,7 +809,7 @@ class ArticleStore:
         """
         article_id = str(meta["article_id"])
         if meta.get("op") == "delete":
-            self._finish_delete(article_id)
+            self._finish_delete([article_id])
             return
         version, count = int(meta["version"]), int(meta["chunks"])
         expected = [chunk_id(article_id, version, i) for i in range(count)]
@@ -833,9 +837,11 @@ class ArticleStore:
             logger.info("Rolled back interrupted write of article %s", article_id)
         self._registry.delete(ids=[journal_id])
 
-    def _finish_delete(self, article_id: str) -> None:
-        self._chunks.delete(where={"article_id": article_id})
-        self._registry.delete(ids=[article_id, JOURNAL_PREFIX + article_id])
+    def _finish_delete(self, article_ids: list[str]) -> None:
+        """Delete chunks, then registry records, then the delete journals."""
+        self._chunks.delete(where={"article_id": {"$in": article_ids}})
+        self._registry.delete(ids=article_ids)
+        self._registry.delete(ids=[JOURNAL_PREFIX + i for i in article_ids])
 
     def _bump_generation(self) -> None:
         value = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}"
@@ -871,16 +877,19 @@ class ArticleStore:
             raise
         except Exception as exc:
             raise ModelError(f"embedding the query failed: {exc}") from exc
-        self._check_embedder(len(vector))
+        self._check_embedder(len(vector), record=False)
         return vector
 
-    def _check_embedder(self, dimensions: int) -> None:
+    def _check_embedder(self, dimensions: int, *, record: bool = True) -> None:
+        """Refuse an embedder other than the one the collection was built with."""
         if self._embedder_checked:
             return
         name = embedder_name(self._embeddings)
         with self._errors("check the embedder"):
             got = self._registry.get(ids=[EMBEDDER_ID], include=["metadatas"])
             if not got["ids"]:
+                if not record:
+                    return  # an empty store: nothing to compare with yet
                 self._registry.upsert(
                     ids=[EMBEDDER_ID],
                     metadatas=[{"kind": "meta", "embedder": name, "dimensions": dimensions}],

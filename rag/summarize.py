@@ -45,6 +45,7 @@ from rag.faithfulness import SourceIndex, check_faithfulness, missing_quotes
 from rag.prompts import load_prompt
 from rag.summary_cache import SummaryCache
 from rag.summary_styles import (
+    NO_QUOTES_TEXT,
     STYLES,
     StreamGate,
     StyleSpec,
@@ -452,7 +453,7 @@ class Summarizer:
         final, notes, issues = self._finish(spec, generation, index, body)
         if issues:
             logger.info("summary of %s (%s) failed checks: %s", article.id, spec.name, issues)
-            feedback = self._feedback(issues)
+            feedback = self._feedback(spec, issues)
             retry_messages = self._style_messages(
                 spec, article, text, notes=notes_mode, feedback=feedback
             )
@@ -483,18 +484,27 @@ class Summarizer:
     ) -> tuple[str, list[str], list[str]]:
         """Enforce the style, then check faithfulness: (text, notes, issues)."""
         text, notes = enforce_style(
-            spec.name, generation.text, quote_checker=lambda line: missing_quotes(line, body)
+            spec.name,
+            generation.text,
+            quote_checker=lambda line: missing_quotes(line, body, quoted=True),
         )
         if generation.cut:
             kept = "the first line" if spec.unit == "words" else f"{spec.max_items} {spec.unit}"
             notes.insert(0, f"trimmed to {kept} (the model wrote more)")
         if not text.strip():
             return "", notes, ["the model returned no summary"]
+        if spec.name == "quotes" and text == NO_QUOTES_TEXT and body.quotations:
+            return text, notes, ["no quotation was copied word for word from the article"]
         return text, notes, check_faithfulness(text, index, quote_source=body).issues
 
     @staticmethod
-    def _feedback(issues: list[str]) -> str:
+    def _feedback(spec: StyleSpec, issues: list[str]) -> str:
         listed = "; ".join(issues[:6])
+        if spec.name == "quotes":
+            return (
+                f"Important: a previous attempt failed ({listed}). Copy only words that the "
+                "article itself puts inside quotation marks, exactly as written."
+            )
         return (
             f"Important: a previous attempt included details that are not in the article "
             f"({listed}). Use only names, numbers and quotations that appear in the article."
@@ -770,7 +780,8 @@ class Summarizer:
         if since or until:
             low, high = (since or date.min).isoformat(), (until or date.max).isoformat()
             infos = [i for i in infos if i.published and low <= str(i.published)[:10] <= high]
-        infos.sort(key=lambda i: (str(i.published or ""), str(i.title)), reverse=True)
+        infos.sort(key=lambda i: str(i.title).casefold())
+        infos.sort(key=lambda i: str(i.published or ""), reverse=True)  # newest first
         return [str(i.id) for i in infos[:limit]]
 
     # --- plumbing ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ One app process and one browser serve a whole test module; screenshots go to
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +30,15 @@ SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 
 @pytest.fixture(scope="module")
 def app_url(start_app, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real app (embedded models, samples ingested) for this module."""
+    """The real app (embedded models, samples ingested) for this module.
+
+    NEWS_RAG_E2E_URL points the tests at an app that is already running instead (the tests
+    add articles to it).
+    """
+    running = os.environ.get("NEWS_RAG_E2E_URL")
+    if running:
+        yield running
+        return
     with start_app(tmp_path_factory.mktemp("app-e2e") / "data") as url:
         yield url
 

@@ -61,7 +61,7 @@ def _open_last_panel(page):
     """Expand the sources panel under the latest answer and return it."""
     title = page.locator("#news-rag-chat .thought .title").filter(has_text=PANEL_TITLE).last
     panel = page.locator("#news-rag-chat .thought").last
-    first_source = panel.get_by_text(re.compile(r"\[1\]")).first
+    first_source = panel.get_by_text(re.compile(r"\[\d+\]")).first
     for _ in range(5):  # the chat may re-render (closing the panel) as the event completes
         title.click()
         try:

@@ -51,7 +51,14 @@ def qa(tmp_path_factory: pytest.TempPathFactory, model_dir: Path, samples_dir: P
             if name.startswith("RAG_"):
                 mp.delenv(name)
         mp.chdir(data_dir)
-        settings = load_settings(data_dir=data_dir / "data", model_dir=model_dir)
+        # generous timeout: the CPU may be shared; temperature 0 for repeatable answers
+        settings = load_settings(
+            data_dir=data_dir / "data",
+            model_dir=model_dir,
+            llm_timeout=900,
+            llm_max_retries=0,
+            llm_temperature=0.0,
+        )
     store = ArticleStore.from_settings(settings, LocalEmbeddings())
     report = ingest_sources([samples_dir, injection], store, settings)
     assert not report.failed, report.failed

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -56,9 +55,6 @@ def story(key: str, *, extra: str = "", published: str = "2025-03-01") -> Articl
         url=f"https://news.example/{key}",
         published=published,
     )
-
-
-StoreFactory = Callable[..., ArticleStore]
 
 
 class StoreBehaviour:
@@ -133,7 +129,7 @@ class StoreBehaviour:
     ) -> None:
         store.add_articles([story("ferry")])
         before = store.generation()
-        output = run_in_subprocess(store_settings, "add_and_list")
+        output = run_in_subprocess(store_settings)
         assert output["added"] == 1 and len(output["titles"]) == 2
         assert store.generation() != before
         assert {a.title for a in store.list_articles()} == set(output["titles"])
@@ -159,7 +155,7 @@ SUBPROCESS_SCRIPT = textwrap.dedent(
 )
 
 
-def run_in_subprocess(settings: Settings, _name: str) -> dict:
+def run_in_subprocess(settings: Settings) -> dict:
     """Run a small script against the same store from another process; returns its JSON."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env["RAG_DATA_DIR"] = str(settings.data_dir)

@@ -614,3 +614,13 @@ def test_cli_errors_are_clean(cli_service) -> None:
     assert "Error: no article with id 'missing-id'" in result.output
     bad_date = CliRunner().invoke(main, ["digest", "--since", "yesterday"])
     assert bad_date.exit_code == 2
+
+
+def test_quotes_must_be_quotations_in_the_article_else_regenerated(tmp_path: Path) -> None:
+    narration = '- "Vance told reporters." — JD Vance'  # article text, but nobody said it
+    good = "- “good and frank” — Zelenskyy"
+    summarizer, llm, _, _ = make(tmp_path, [narration, good])
+    summary = summarizer.summarize("munich", style="quotes")
+    assert summary.text == good and summary.faithful
+    assert len(llm.calls) == 2
+    assert "no quotation was copied word for word" in llm.prompt(1)
