@@ -294,6 +294,7 @@ def load_suite(path: str | Path) -> Suite:
         raise ConfigError(f"suite {path}: duplicate case ids: {', '.join(duplicates)}")
     if not ids:
         raise ConfigError(f"suite {path}: no cases (check 'datasets')")
+    _check_setting_names(data.get("settings") or {}, path)
     return Suite(
         name=name,
         path=path,
@@ -306,6 +307,17 @@ def load_suite(path: str | Path) -> Suite:
         thresholds=_parse_thresholds(data.get("thresholds"), str(path)),
         summary_refresh=bool(summaries_cfg.get("refresh", True)),
     )
+
+
+def _check_setting_names(values: Mapping[str, Any], path: Path) -> None:
+    from rag.settings import Settings
+
+    unknown = sorted(set(values) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigError(
+            f"suite {path}: unknown setting(s): {', '.join(unknown)}",
+            hint="use the field names of rag.settings.Settings (RAG_<NAME> in lower case)",
+        )
 
 
 def _as_list(value: Any) -> list[Any]:

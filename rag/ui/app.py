@@ -697,6 +697,7 @@ def _library_tab(gr: Any, handlers: Handlers, limits: _Limits) -> SimpleNamespac
         label="Articles (click a row to select it and read it)",
         elem_id="library-table",
         max_height=420,
+        column_widths=["44%", "18%", "12%", "8%", "18%"],
     )
     with gr.Row():
         ui.delete_picker = gr.Dropdown(

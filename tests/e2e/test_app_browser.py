@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,9 @@ ANSWER_TIMEOUT = 600_000  # ms: the first answer also starts the embedded model
 SUMMARY_TIMEOUT = 600_000
 INGEST_TIMEOUT = 180_000
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-ask.png"
+RUN = uuid.uuid4().hex[:6]  # unique titles, so the tests also work against a reused app
 PANEL_TITLE = re.compile(r"(Sources|Passages searched) \(\d+\)")
-INJECTED_TITLE = 'Zorblax festival <img src=x onerror="window.__pwned=1"> draws crowds'
+INJECTED_TITLE = f'Zorblax festival <img src=x onerror="window.__pwned=1"> draws crowds {RUN}'
 INJECTED_TEXT = (
     "QUENTOWN — The Zorblax festival drew 5,000 visitors to Quentown on Saturday, "
     'organisers said. <script>window.__pwned = 2</script><div id="injected">INJECTED</div> '
@@ -63,12 +65,10 @@ def _open_last_panel(page):
     panel = page.locator("#news-rag-chat .thought").last
     first_source = panel.get_by_text(re.compile(r"\[\d+\]")).first
     for _ in range(5):  # the chat may re-render (closing the panel) as the event completes
-        title.click()
-        try:
-            first_source.wait_for(timeout=5_000)
+        if first_source.is_visible():
             return panel
-        except Exception:
-            page.wait_for_timeout(1_000)
+        title.click()
+        page.wait_for_timeout(1_500)
     first_source.wait_for(timeout=5_000)
     return panel
 
@@ -86,13 +86,16 @@ def test_chat_answers_with_sources_then_follows_up(page, screenshot, dialogs) ->
     assert "Munich" in panel.inner_text()
     links = panel.locator("a[href^='http']")
     assert links.count() >= 1
+    page.wait_for_timeout(1_000)
+    _open_last_panel(page)
+    path = screenshot(page, "ask")
+    DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, DOCS_SCREENSHOT)
 
     follow_up = _ask(page, "Did he also rule out sending US troops?", 2)
     assert "troop" in follow_up.lower()
     assert page.locator("#news-rag-chat .thought .title").count() == 2
-    path = screenshot(page, "ask")
-    DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, DOCS_SCREENSHOT)
+    screenshot(page, "ask-follow-up")
     _assert_nothing_injected(page, dialogs)
 
 
@@ -105,8 +108,9 @@ def test_new_conversation_clears_the_chat(page) -> None:
 
 def test_upload_a_file_in_the_library(page, screenshot, tmp_path: Path) -> None:
     story = tmp_path / "harbour-bridge.md"
+    title = f"Quaymouth harbour bridge reopens after repair {RUN}"
     story.write_text(
-        "---\ntitle: Quaymouth harbour bridge reopens after repair\nsource: Quaymouth Courier\n"
+        f"---\ntitle: {title}\nsource: Quaymouth Courier\n"
         "date: 2025-03-03\n---\n\nThe Quaymouth harbour bridge reopened on Monday after a "
         "two-year repair that cost 48 million euros, the city council said.\n",
         encoding="utf-8",
@@ -120,7 +124,7 @@ def test_upload_a_file_in_the_library(page, screenshot, tmp_path: Path) -> None:
         timeout=INGEST_TIMEOUT
     )
     table = page.locator("#library-table")
-    table.get_by_text("Quaymouth harbour bridge reopens after repair").wait_for()
+    table.get_by_text(title).wait_for()
     assert "Quaymouth Courier" in table.inner_text()
     assert re.search(r"\d+ articles · \d+ chunks", page.inner_text("#library-counts"))
     screenshot(page, "library")

@@ -279,6 +279,12 @@ def test_load_suite_reports_bad_input_clearly(tmp_path: Path) -> None:
     (tmp_path / "qa.jsonl").write_text("{not json\n")
     with pytest.raises(ConfigError, match=r"qa\.jsonl:1: invalid JSON"):
         load_suite(suite)
+    (tmp_path / "qa.jsonl").write_text('{"id": "u", "type": "unanswerable", "question": "?"}\n')
+    suite.write_text(
+        "name: s\ncorpus: [corpus]\ndatasets: {qa: qa.jsonl}\nsettings: {retreival_k: 3}\n"
+    )
+    with pytest.raises(ConfigError, match=r"unknown setting.*retreival_k"):
+        load_suite(suite)
     suite.write_text("name: s\ncorpus: [missing]\n")
     with pytest.raises(ConfigError, match="corpus path not found"):
         load_suite(suite)
@@ -543,7 +549,7 @@ def test_cli_exit_status_follows_thresholds(
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setattr(evaluation, "build_service", lambda settings: OracleService(smoke))
     runner = CliRunner()
-    ok = runner.invoke(main, ["eval", str(SMOKE), "--out", str(tmp_path / "ok"), "--quiet"])
+    ok = runner.invoke(main, ["eval", str(SMOKE), "--out", str(tmp_path / "ok")])  # with bars
     assert ok.exit_code == 0, ok.output
     assert "PASSED: report in" in ok.output and "QA (11 cases): hit@k 1.000" in ok.output
 
