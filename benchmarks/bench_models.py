@@ -149,7 +149,7 @@ def _post(server: L.EmbeddedServer, body: dict[str, Any]) -> dict[str, Any]:
         return json.load(response)
 
 
-def long_prompt(seed: int, target_words: int = 700) -> str:
+def long_prompt(seed: int, target_words: int = 860) -> str:
     rng = random.Random(seed)
     words = [rng.choice(WORDS) for _ in range(target_words)]
     sentences = [" ".join(words[i : i + 14]).capitalize() + "." for i in range(0, len(words), 14)]

@@ -79,6 +79,7 @@ SUMMARY_METRICS = (
     "forbidden_free_rate",
 )
 RETRIEVAL_METRICS = ("hit_at_k", "recall_at_k", "mrr")
+PARTIAL_RESULTS = "results.partial.jsonl"  # rows written as they come; removed at the end
 MAX_LLM_FAILURES = 3  # consecutive LLM failures (timeouts, connection) that stop a run
 REGRESSION_DELTA = 0.05
 WORST_CASES = 8
@@ -812,8 +813,10 @@ class _Runner:
         judge: Judge | None,
         limit: int | None,
         retrieval_only: bool = False,
+        partial_path: Path | None = None,
     ) -> None:
         self.suite = suite
+        self.partial_path = partial_path
         self.retrieval_only = retrieval_only
         self.service = service
         self.settings = settings
@@ -866,8 +869,15 @@ class _Runner:
         return [r for r in self.results if r["kind"] == "qa"]
 
     def _record(self, row: dict[str, Any]) -> None:
-        """Keep a row; stop the run when the LLM failed on several cases in a row."""
+        """Keep a row (also on disk, as it comes); stop when the LLM keeps failing."""
+        llm_unavailable = row.pop("_llm_unavailable", False)
         self.results.append(row)
+        if self.partial_path is not None:
+            if len(self.results) == 1:
+                self.partial_path.parent.mkdir(parents=True, exist_ok=True)
+                self.partial_path.write_text("", encoding="utf-8")
+            with self.partial_path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
         logger.info(
             "%s %s: score %s in %.1f s%s",
             row["kind"],
@@ -876,7 +886,7 @@ class _Runner:
             row.get("latency_s") or 0.0,
             f" (error: {row['error']})" if row.get("error") else "",
         )
-        if not row.pop("_llm_unavailable", False):
+        if not llm_unavailable:
             self.llm_failures = 0
             return
         self.llm_failures += 1
@@ -1189,10 +1199,11 @@ def run_suite(
     settings = suite_settings(
         suite, retrieval_mode=retrieval_mode, **dict(settings_overrides or {})
     )
-    service = service if service is not None else build_service(settings)
     if judge and retrieval_only:
         raise ConfigError("--judge needs answers: it cannot be combined with --retrieval-only")
+    service = service if service is not None else build_service(settings)
     judge_obj = Judge(service.llm, getattr(settings, "llm_model", "llm")) if judge else None
+    target = Path(out_dir or _default_out_dir(suite))
     runner = _Runner(
         suite,
         service,
@@ -1201,6 +1212,7 @@ def run_suite(
         judge=judge_obj,
         limit=limit,
         retrieval_only=retrieval_only,
+        partial_path=target / PARTIAL_RESULTS if write else None,
     )
     info = _run_info(suite, settings, service, judge_obj)
     started = time.perf_counter()
@@ -1209,17 +1221,37 @@ def run_suite(
         runner.run_qa()
         runner.run_summaries()
     except (RagError, KeyboardInterrupt) as exc:
-        if write and runner.results:
-            partial = Path(out_dir or _default_out_dir(suite))
-            partial.mkdir(parents=True, exist_ok=True)
-            _write_jsonl(partial / "results.partial.jsonl", runner.results)
-            logger.warning("run stopped (%s); partial results in %s", exc, partial)
+        if runner.partial_path is not None and runner.results:
+            logger.warning("run stopped (%s); results so far in %s", exc, runner.partial_path)
         raise
-    results = runner.results
+    info.update(
+        retrieval_only=retrieval_only,
+        seconds=round(time.perf_counter() - started, 2),
+        ingest=runner.ingest_info,
+        warnings=runner.warnings,
+    )
+    outcome = _finish(suite, target, runner.results, info, judge_obj, retrieval_only, old_dir)
+    if write:
+        outcome.files = write_outputs(outcome)
+        if runner.partial_path is not None:
+            runner.partial_path.unlink(missing_ok=True)
+    return outcome
+
+
+def _finish(
+    suite: Suite,
+    out_dir: Path,
+    results: list[dict[str, Any]],
+    info: dict[str, Any],
+    judge: Judge | None,
+    retrieval_only: bool,
+    old_dir: Path | None,
+) -> EvalOutcome:
+    """Aggregate, check thresholds and compare: the outcome of a finished run."""
     summary_metrics = aggregate(results)
-    if judge_obj is not None:
+    if judge is not None:
         summary_metrics["judge"] = {
-            "model": judge_obj.model,
+            "model": judge.model,
             "faithfulness": summary_metrics["qa"].get("judge_faithfulness"),
             "correctness": summary_metrics["qa"].get("judge_correctness"),
         }
@@ -1227,14 +1259,10 @@ def run_suite(
     if retrieval_only:
         wanted = {k: v for k, v in wanted.items() if k.rsplit(".", 1)[-1] in RETRIEVAL_METRICS}
     thresholds = check_thresholds(summary_metrics, wanted)
-    info["retrieval_only"] = retrieval_only
-    info["seconds"] = round(time.perf_counter() - started, 2)
-    info["ingest"] = runner.ingest_info
-    info["warnings"] = runner.warnings
     comparison = compare_runs(old_dir, results, summary_metrics) if old_dir else None
-    outcome = EvalOutcome(
+    return EvalOutcome(
         suite=suite,
-        out_dir=Path(out_dir or _default_out_dir(suite)),
+        out_dir=out_dir,
         results=results,
         summary={
             "run": info,
@@ -1246,9 +1274,6 @@ def run_suite(
         thresholds=thresholds,
         comparison=comparison,
     )
-    if write:
-        outcome.files = write_outputs(outcome)
-    return outcome
 
 
 def _default_out_dir(suite: Suite) -> Path:

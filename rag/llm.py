@@ -13,8 +13,8 @@ verification in a small sidecar so later starts skip re-hashing the 1 GB file.
 Example:
     >>> from rag.settings import load_settings
     >>> from rag.llm import build_chat_model, translate_llm_errors
-    >>> llm = build_chat_model(load_settings())          # starts the embedded server
-    >>> with translate_llm_errors():
+    >>> llm = build_chat_model(load_settings())  # doctest: +SKIP
+    >>> with translate_llm_errors():  # doctest: +SKIP
     ...     print(llm.invoke("Say OK").content)
     OK
 """
@@ -217,8 +217,8 @@ def assemble_model(
     its sha256 and renames it into place, so a half-written file is never used.
 
     Example:
-        >>> path = assemble_model(Path("data/models"))
-        >>> path.name
+        >>> path = assemble_model(Path("data/models"))  # doctest: +SKIP
+        >>> path.name  # doctest: +SKIP
         'qwen2.5-coder-1.5b-instruct-q4_k_m.gguf'
     """
     try:
@@ -307,7 +307,7 @@ def prepare_model(settings: Settings, progress: Progress | None = None) -> Path:
 
     Example:
         >>> from rag.settings import load_settings
-        >>> prepare_model(load_settings()).suffix
+        >>> prepare_model(load_settings()).suffix  # doctest: +SKIP
         '.gguf'
     """
     if settings.llm_gguf is not None:
@@ -351,10 +351,11 @@ class EmbeddedServer:
     Use :func:`embedded_server` rather than constructing it: that keeps one per process.
 
     Example:
-        >>> server = EmbeddedServer.start(ServerConfig(Path("data/models/m.gguf")), timeout=60)
-        >>> server.base_url
+        >>> config = ServerConfig(Path("data/models/m.gguf"))
+        >>> server = EmbeddedServer.start(config, timeout=60)  # doctest: +SKIP
+        >>> server.base_url  # doctest: +SKIP
         'http://127.0.0.1:40123/v1'
-        >>> server.stop()
+        >>> server.stop()  # doctest: +SKIP
     """
 
     def __init__(
@@ -420,6 +421,7 @@ def _import_runtime() -> Any:
 
 def _ensure_port_free(port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -447,7 +449,6 @@ def _server_params(xllamacpp: Any, config: ServerConfig, api_key: str) -> Any:
     params.cache_ram_mib = 512  # host-RAM cache of earlier prompts (llama.cpp default: 8 GiB)
     params.ui = False
     params.warmup = True
-    params.endpoint_metrics = True
     params.verbosity = -1 if not logger.isEnabledFor(logging.DEBUG) else 3
     return params
 
@@ -526,7 +527,7 @@ def embedded_server(settings: Settings, progress: Progress | None = None) -> Emb
 
     Example:
         >>> from rag.settings import load_settings
-        >>> embedded_server(load_settings()).base_url.startswith("http://127.0.0.1:")
+        >>> embedded_server(load_settings()).base_url.startswith("http://127.0.0.1:")  # doctest: +SKIP
         True
     """
     global _atexit_registered

@@ -325,6 +325,7 @@ def test_oracle_pipeline_passes_smoke_and_writes_every_output(smoke: Suite, tmp_
     assert ("qa", len(smoke.qa_cases), len(smoke.qa_cases)) in stages
     assert ("summaries", len(smoke.summary_cases), len(smoke.summary_cases)) in stages
     names = {p.name for p in outcome.files}
+    assert not (tmp_path / "run/results.partial.jsonl").exists()
     assert {"results.jsonl", "summary.json", "ragas.jsonl", "report.md"} <= names
     assert {"scores_by_type.png", "latency.png", "summaries_vs_lead3.png"} <= names
     for png in (p for p in outcome.files if p.suffix == ".png"):
