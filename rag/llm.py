@@ -527,11 +527,12 @@ def embedded_server(settings: Settings, progress: Progress | None = None) -> Emb
 
     Example:
         >>> from rag.settings import load_settings
-        >>> embedded_server(load_settings()).base_url.startswith("http://127.0.0.1:")  # doctest: +SKIP
+        >>> server = embedded_server(load_settings())  # doctest: +SKIP
+        >>> server.base_url.startswith("http://127.0.0.1:")  # doctest: +SKIP
         True
     """
     global _atexit_registered
-    model_path = prepare_model(settings, progress)
+    model_path = prepare_model(settings, progress).resolve()
     config = ServerConfig.from_settings(settings, model_path)
     with _servers_lock:
         server = _servers.get(model_path)
