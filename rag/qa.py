@@ -34,7 +34,13 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from pydantic import BaseModel, Field
 
-from rag.citations import Flag, is_abstention, parse_citations
+from rag.citations import (
+    Flag,
+    infer_citations,
+    is_abstention,
+    parse_citations,
+    strip_instructions,
+)
 from rag.errors import RagError
 from rag.prompts import load_prompt
 from rag.retrieval import SearchFilters
@@ -126,6 +132,7 @@ class _Turn:
     documents: list[Document] = field(default_factory=list)
     sources: list[Citation] = field(default_factory=list)
     abstain_reason: str | None = None
+    notices: list[Flag] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
@@ -140,6 +147,9 @@ class _Turn:
 
 def format_sources(documents: Sequence[Document]) -> str:
     """The numbered source blocks given to the model (article text delimited as data).
+
+    Instruction-like sentences inside articles are replaced by ``[removed]``
+    (:func:`rag.citations.strip_instructions`).
 
     Example:
         >>> doc = Document(page_content="Text.", metadata={"title": "T", "source": "Wire",
@@ -158,14 +168,15 @@ def format_sources(documents: Sequence[Document]) -> str:
         )
         title = str(meta.get("title") or "Untitled")
         line = f"[{number}] {title}" + (f" — {header}" if header else "")
-        text = _neutralize(" ".join(doc.page_content.split()))
+        text, _ = _source_text(doc.page_content)
         blocks.append(f'<source id="{number}">\n{line}\n{text}\n</source>')
     return "\n".join(blocks)
 
 
-def _neutralize(text: str) -> str:
-    """Keep article text from closing or opening source tags."""
-    return re.sub(r"</?\s*source\b[^>]*>", " ", text, flags=re.IGNORECASE)
+def _source_text(text: str) -> tuple[str, int]:
+    """Chunk text as shown to the model: one line, no source tags, no instruction-like text."""
+    text = re.sub(r"</?\s*source\b[^>]*>", " ", " ".join(text.split()), flags=re.IGNORECASE)
+    return strip_instructions(text)
 
 
 def _citation(number: int, doc: Document) -> Citation:
@@ -453,6 +464,16 @@ class QAService:
         turn.documents = list(docs)
         turn.sources = [_citation(n, d) for n, d in enumerate(turn.documents, start=1)]
         turn.timings["retrieve"] = time.perf_counter() - start
+        for number, doc in enumerate(turn.documents, start=1):
+            if _source_text(doc.page_content)[1]:
+                turn.notices.append(
+                    Flag(
+                        kind="suspicious_source",
+                        message=f"source [{number}] contains instruction-like text; "
+                        "it was not shown to the model",
+                        number=number,
+                    )
+                )
 
     def _should_abstain(self, turn: _Turn) -> bool:
         """Retrieval-score signal: no sources, or none similar enough (LLM not called)."""
@@ -486,12 +507,25 @@ class QAService:
         if abstained:
             text = ABSTAIN_MESSAGE
         else:
-            parsed = parse_citations(text, {c.number: c.text for c in turn.sources})
+            texts = {c.number: c.text for c in turn.sources}
+            parsed = parse_citations(text, texts)
+            if not parsed.numbers:
+                inferred = parse_citations(infer_citations(parsed.text, texts), texts)
+                if inferred.numbers:
+                    parsed = inferred
+                    parsed.flags.append(
+                        Flag(
+                            kind="inferred_citation",
+                            message="the model cited no source; citations were added by "
+                            "matching each sentence to the source it repeats",
+                        )
+                    )
             text, flags = parsed.text, parsed.flags
             by_number = {c.number: c for c in turn.sources}
             citations = [by_number[n] for n in parsed.numbers]
             if not citations:
                 flags.append(Flag(kind="no_citation", message="the answer cites no source"))
+        flags.extend(turn.notices)
         turn.timings["total"] = time.perf_counter() - turn.started
         for flag in flags:
             logger.info("answer flag: %s", flag.message)
