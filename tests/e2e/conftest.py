@@ -97,3 +97,23 @@ def screenshot():
         return path
 
     return take
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Remember each phase's report on the test item (for the failure screenshot below)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+@pytest.fixture(autouse=True)
+def _screenshot_on_failure(request: pytest.FixtureRequest):
+    """Save test-artifacts/screenshots/FAILED-<test>.png when a browser test fails."""
+    yield
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.failed or "page" not in request.fixturenames:
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tab = request.getfixturevalue("page")
+    tab.screenshot(path=str(SCREENSHOTS / f"FAILED-{request.node.name}.png"), full_page=True)
