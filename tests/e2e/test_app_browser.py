@@ -118,7 +118,10 @@ def test_upload_a_file_in_the_library(page, screenshot, tmp_path: Path) -> None:
     _open_tab(page, "Library")
     page.locator("#library-table").get_by_text("Vance and Zelenskyy meet in Munich").wait_for()
     page.set_input_files("#upload input[type=file]", str(story))
-    page.locator("#upload").get_by_text("harbour-bridge.md").first.wait_for(timeout=INGEST_TIMEOUT)
+    page.wait_for_function(  # uploaded: the file is listed in the upload box
+        "() => document.querySelector('#upload').innerText.includes('harbour-bridge.md')",
+        timeout=INGEST_TIMEOUT,
+    )
     page.click("#add-button")
     page.locator("#ingest-status").get_by_text(re.compile(r"Added 1")).wait_for(
         timeout=INGEST_TIMEOUT
