@@ -1621,8 +1621,11 @@ def _qa_case_lines(row: Mapping[str, Any]) -> list[str]:
         f"- Answer{' (abstained)' if row.get('abstained') else ''}: {_cell(row.get('answer'), 600)}"
     )
     gold = {i for group in row.get("gold_article_ids") or [] for i in group}
+    cited = {c.get("number") for c in row.get("citations") or []}
     for source in row.get("retrieved") or []:
         mark = "gold" if source["article_id"] in gold else "other"
+        if source.get("number") is not None and source.get("number") in cited:
+            mark += ", cited"
         lines.append(
             f"  - source {source.get('rank')}: {_cell(source.get('title'), 90)} "
             f"(`{source['article_id'][:12]}`, {mark}) — {_cell(source.get('text'), 140)}"

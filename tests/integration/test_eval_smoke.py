@@ -52,11 +52,11 @@ def test_second_run_reuses_the_store_and_compares(tmp_path: Path, model_dir: Pat
     """Re-running on the same data folder ingests nothing new; --compare finds the old run."""
     suite = load_suite(SMOKE)
     overrides = {"data_dir": tmp_path / "data", "model_dir": model_dir}
-    run_suite(suite, out_dir=tmp_path / "first", limit=2, settings_overrides=overrides)
+    run_suite(suite, out_dir=tmp_path / "first", limit=1, settings_overrides=overrides)
     second = run_suite(
         suite,
         out_dir=tmp_path / "second",
-        limit=2,
+        limit=1,
         compare=tmp_path / "first",
         settings_overrides=overrides,
     )
@@ -64,7 +64,7 @@ def test_second_run_reuses_the_store_and_compares(tmp_path: Path, model_dir: Pat
     assert ingest["added"] == 0 and ingest["unchanged"] == 10
     assert second.comparison is not None
     assert {c["id"] for c in second.comparison.cases} == {
-        *(c.id for c in suite.qa_cases[:2]),
-        *(c.id for c in suite.summary_cases[:2]),
+        *(c.id for c in suite.qa_cases[:1]),
+        *(c.id for c in suite.summary_cases[:1]),
     }
     assert (tmp_path / "second" / "compare.md").is_file()
