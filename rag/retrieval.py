@@ -196,11 +196,6 @@ class _Corpus:
             bm25=bm25,
         )
 
-    def canonical_sources(self, names: Sequence[str]) -> list[str]:
-        """Map outlet names to the spelling stored (case-insensitive); unknown names kept."""
-        known = {s.lower(): s for s in set(self.sources.tolist()) if s}
-        return [known.get(name.strip().lower(), name) for name in names]
-
     def mask(self, filters: SearchFilters) -> np.ndarray:
         keep = np.ones(len(self.ids), dtype=bool)
         if filters.sources:
@@ -250,6 +245,7 @@ class HybridRetriever(BaseRetriever):
     use_time_words: bool = Field(True, description="Turn time words into filters and boosts.")
 
     _corpus: _Corpus | None = PrivateAttr(default=None)
+    _outlets: tuple[str, dict[str, str]] | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     # --- public API ------------------------------------------------------------------
@@ -311,11 +307,38 @@ class HybridRetriever(BaseRetriever):
             filters = filters.with_dates(hints.since, hints.until)
         if filters.sources:
             filters = filters.model_copy(
-                update={"sources": self.corpus().canonical_sources(filters.sources)}
+                update={"sources": self.canonical_sources(filters.sources)}
             )
         if hints.matched:
             logger.debug("time words %s -> %s", hints.matched, filters)
         return filters, hints
+
+    def canonical_sources(self, names: Sequence[str]) -> list[str]:
+        """Outlet names spelled as stored (matched case-insensitively); unknown names kept.
+
+        Example:
+            >>> retriever.canonical_sources(["civic wire"])  # doctest: +SKIP
+            ['Civic Wire']
+        """
+        known = self._known_outlets()
+        return [known.get(name.strip().casefold(), name) for name in names]
+
+    def _known_outlets(self) -> dict[str, str]:
+        """casefolded outlet -> stored spelling, cached per store generation."""
+        generation = str(self.store.generation())
+        cached = self._outlets
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        corpus = self._corpus
+        if corpus is not None and corpus.generation == generation:
+            names = set(corpus.sources.tolist())
+        elif hasattr(self.store, "list_articles"):
+            names = {a.source or "" for a in self.store.list_articles()}
+        else:
+            names = set(self.corpus().sources.tolist())
+        known = {n.casefold(): n for n in names if n}
+        self._outlets = (generation, known)
+        return known
 
     def corpus(self) -> _Corpus:
         """The chunk snapshot with its BM25 index, rebuilt when the store's generation moved."""

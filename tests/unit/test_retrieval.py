@@ -6,6 +6,7 @@ import math
 import re
 from collections import Counter
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -51,6 +52,7 @@ class FakeStore:
         self.chunks: dict[str, tuple[str, dict[str, Any]]] = {}
         self._generation = 0
         self.iterations = 0
+        self.listings = 0
         self.where_seen: list[dict[str, Any] | None] = []
 
     def add(self, article_id: str, title: str, texts: list[str], **meta: Any) -> None:
@@ -78,6 +80,11 @@ class FakeStore:
 
     def generation(self) -> str:
         return str(self._generation)
+
+    def list_articles(self, source: str | None = None) -> list[Any]:
+        self.listings += 1
+        seen = {m["article_id"]: m["source"] for _, m in self.chunks.values()}
+        return [SimpleNamespace(id=a, source=s) for a, s in seen.items()]
 
     def iter_chunks(self, batch_size: int = 1000):
         self.iterations += 1
@@ -206,6 +213,17 @@ def test_source_filter_is_case_insensitive_and_applies_to_both_sides(store):
     docs = retriever.invoke("Ukraine NATO", filters=SearchFilters(sources=["the meridian post"]))
     assert {d.metadata["article_id"] for d in docs} == {"munich"}
     assert store.where_seen[-1] == {"source": {"$in": ["The Meridian Post"]}}
+
+
+def test_dense_mode_resolves_outlets_without_building_bm25(store):
+    retriever = make(store, retrieval_mode="dense")
+    for _ in range(3):
+        docs = retriever.invoke("Ukraine", filters=SearchFilters(sources=["CIVIC WIRE"]))
+    assert {d.metadata["source"] for d in docs} == {"Civic Wire"}
+    assert store.iterations == 0 and store.listings == 1  # cached per generation
+    store.add("new", "New story", ["Ukraine again."], source="Civic Wire")
+    retriever.invoke("Ukraine", filters=SearchFilters(sources=["civic wire"]))
+    assert store.listings == 2
 
 
 def test_article_and_date_filters(store):

@@ -624,3 +624,15 @@ def test_quotes_must_be_quotations_in_the_article_else_regenerated(tmp_path: Pat
     assert summary.text == good and summary.faithful
     assert len(llm.calls) == 2
     assert "no quotation was copied word for word" in llm.prompt(1)
+
+
+def test_style_prompts_share_the_article_prefix_for_prompt_caching(tmp_path: Path) -> None:
+    summarizer, _, _, store = make(tmp_path, [])
+    article = store.articles["munich"]
+    rendered = [
+        summarizer.messages_for(article, style)
+        for style in ("brief", "bullets", "headline", "quotes")
+    ]
+    assert len({messages[0].content for messages in rendered}) == 1
+    prefixes = {str(messages[1].content).split("</article>")[0] for messages in rendered}
+    assert len(prefixes) == 1 and MUNICH in prefixes.pop()
