@@ -17,8 +17,6 @@ Example:
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib.util
 import logging
 import threading
 from collections.abc import Sequence
@@ -33,6 +31,7 @@ from chromadb.utils.embedding_functions import register_embedding_function
 from langchain_core.embeddings import Embeddings
 
 from rag.errors import ModelError
+from rag.files import package_dir, sha256_file
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -64,26 +63,6 @@ INSTALL_HINT = (
 
 
 # --------------------------------------------------------------------------- files
-def package_dir(package: str) -> Path | None:
-    """Folder of an installed top-level package, found without importing it.
-
-    Example:
-        >>> package_dir("no_such_package_here") is None
-        True
-    """
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        return None
-    if spec is None:
-        return None
-    if spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations)))
-    if spec.origin:
-        return Path(spec.origin).parent
-    return None
-
-
 def default_model_path() -> Path:
     """Path of the bundled ``model.onnx`` (ModelError if its package is missing).
 
@@ -114,22 +93,6 @@ def _package_file(package: str, relative: str, dist: str) -> Path:
     if not path.is_file():
         raise ModelError(f"The embedding model file {path} is missing.", hint=INSTALL_HINT)
     return path
-
-
-def sha256_file(path: Path, chunk_bytes: int = 1 << 22) -> str:
-    """Hex sha256 of a file, read in chunks.
-
-    Example:
-        >>> import tempfile, pathlib
-        >>> p = pathlib.Path(tempfile.mkdtemp()) / "x"; _ = p.write_bytes(b"abc")
-        >>> sha256_file(p)[:8]
-        'ba7816bf'
-    """
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk_bytes):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 _verified: dict[tuple[str, int, int], str] = {}

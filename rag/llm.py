@@ -24,7 +24,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
-import importlib.util
 import json
 import logging
 import os
@@ -41,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from rag.errors import LLMUnavailableError, ModelError
+from rag.files import package_dir, sha256_file
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -90,18 +90,6 @@ DEFAULT_MODEL = BundledModel(
 )
 
 
-def _package_dir(package: str) -> Path | None:
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        return None
-    if spec is None:
-        return None
-    if spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations)))
-    return Path(spec.origin).parent if spec.origin else None
-
-
 def locate_parts(model: BundledModel = DEFAULT_MODEL) -> list[Path]:
     """Paths of the model's parts in order; ModelError naming what is missing.
 
@@ -113,7 +101,7 @@ def locate_parts(model: BundledModel = DEFAULT_MODEL) -> list[Path]:
     """
     parts, missing = [], []
     for index, package in enumerate(model.packages, start=1):
-        folder = _package_dir(package)
+        folder = package_dir(package)
         path = folder / model.part_file(index) if folder else None
         if path is None or not path.is_file():
             missing.append(package.replace("_", "-"))
@@ -149,18 +137,6 @@ def _write_sidecar(path: Path, sha256: str) -> None:
     os.replace(tmp, _sidecar(path))
 
 
-def _hash_file(path: Path, progress: Progress | None = None) -> str:
-    digest = hashlib.sha256()
-    total, done = path.stat().st_size, 0
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 22):
-            digest.update(block)
-            done += len(block)
-            if progress:
-                progress(done, total)
-    return digest.hexdigest()
-
-
 def cache_status(path: Path, expected_sha256: str, *, verify: bool = False) -> str:
     """State of an assembled model file: ``missing``, ``verified``, ``unverified`` or ``corrupt``.
 
@@ -184,7 +160,7 @@ def cache_status(path: Path, expected_sha256: str, *, verify: bool = False) -> s
         return "verified"
     if not verify:
         return "unverified"
-    actual = _hash_file(path)
+    actual = sha256_file(path)
     if actual != expected_sha256:
         return "corrupt"
     _write_sidecar(path, actual)
@@ -712,7 +688,7 @@ def describe_llm(settings: Settings, *, verify: bool = False) -> dict[str, Any]:
         try:
             info["parts_installed"] = len(locate_parts(DEFAULT_MODEL))
         except ModelError:
-            info["parts_installed"] = sum(1 for p in DEFAULT_MODEL.packages if _package_dir(p))
+            info["parts_installed"] = sum(1 for p in DEFAULT_MODEL.packages if package_dir(p))
         info["parts_expected"] = len(DEFAULT_MODEL.packages)
     if path.exists():
         info["size_bytes"] = path.stat().st_size
@@ -723,7 +699,7 @@ def describe_llm(settings: Settings, *, verify: bool = False) -> dict[str, Any]:
 
 
 def _runtime_version() -> str | None:
-    if _package_dir("xllamacpp") is None:
+    if package_dir("xllamacpp") is None:
         return None
     try:
         from importlib.metadata import version

