@@ -486,7 +486,7 @@ class QAService:
             if (s := d.metadata.get("dense_similarity")) is not None
         ]
         if similarities and max(similarities) < self.settings.abstain_min_similarity:
-            logger.info(
+            logger.debug(
                 "abstaining: best similarity %.3f < %.3f",
                 max(similarities),
                 self.settings.abstain_min_similarity,
@@ -528,7 +528,7 @@ class QAService:
         flags.extend(turn.notices)
         turn.timings["total"] = time.perf_counter() - turn.started
         for flag in flags:
-            logger.info("answer flag: %s", flag.message)
+            logger.debug("answer flag: %s", flag.message)
         return Answer(
             question=turn.question,
             answer=text,

@@ -178,6 +178,8 @@ class _Corpus:
         if ids:
             import bm25s
 
+            # bm25s sets its own logger to DEBUG on import; keep its progress chatter quiet
+            logging.getLogger("bm25s").setLevel(logging.WARNING)
             tokens = [
                 bm25_tokenize(f"{m.get('title', '')}\n{t}") or ["\x00"]
                 for t, m in zip(texts, metadatas, strict=True)
@@ -348,7 +350,7 @@ class HybridRetriever(BaseRetriever):
             return current
         with self._lock:
             if self._corpus is None or self._corpus.generation != generation:
-                logger.info("building the BM25 index (store generation %s)", generation)
+                logger.debug("building the BM25 index (store generation %s)", generation)
                 self._corpus = _Corpus.build(self.store, generation)
             return self._corpus
 
