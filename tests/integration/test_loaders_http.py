@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -37,6 +38,11 @@ class FixtureHandler(BaseHTTPRequestHandler):
     """Serves fixtures, plus /slow, /big, /binary, /redirect and 404 for the rest."""
 
     def do_GET(self) -> None:
+        # The client may stop reading (size limit, timeout): that is expected here.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._route()
+
+    def _route(self) -> None:
         base = f"http://127.0.0.1:{self.server.server_address[1]}"
         if self.path in ROUTES:
             name, ctype = ROUTES[self.path]
