@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -31,6 +30,7 @@ from rag.documents import (
     parse_date,
 )
 from rag.errors import IngestError
+from rag.files import sha256_file
 from rag.store import ArticleStore, IngestProgress, IngestReport, ProgressCallback
 
 if TYPE_CHECKING:
@@ -136,14 +136,10 @@ class _Batch:
 
 
 def _file_digest(path: Path) -> str | None:
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as handle:
-            while block := handle.read(1 << 20):
-                digest.update(block)
+        return sha256_file(path, chunk_bytes=1 << 20)
     except OSError:
         return None  # the loader reports the read error
-    return digest.hexdigest()
 
 
 def ingest_sources(
