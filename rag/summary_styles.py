@@ -55,6 +55,7 @@ STYLE_SPECS: dict[str, StyleSpec] = {
 STYLES: tuple[str, ...] = tuple(STYLE_SPECS)
 MAX_BULLET_WORDS = 40
 NO_QUOTES_TEXT = "No direct quotes in this article."
+DEGENERATE_CHARS = 40
 
 
 def get_style(style: str) -> StyleSpec:
@@ -271,7 +272,8 @@ def bullet_items(text: str) -> list[str]:
         elif items:
             items[-1] = f"{items[-1]} {line.strip()}"
         # text before the first bullet (a preamble) is dropped
-    return [re.sub(r"\s+", " ", item) for item in items if item]
+    # an item without a letter or digit is degenerate output such as "- - - -"
+    return [re.sub(r"\s+", " ", item) for item in items if re.search(r"[^\W_]", item)]
 
 
 def enforce_bullets(
@@ -331,6 +333,225 @@ def _cut_headline(line: str, limit: int) -> str:
 
 
 _QUOTE_SPAN = re.compile(r"“[^”]+”|\"[^\"]+\"")
+
+
+_SOURCE_QUOTE = re.compile(r"“([^”]+)”|\"([^\"\n]+)\"")
+_CHOICE = re.compile(r"^\s*(?:[-*•]\s*)?\[?(\d{1,2})\]?(?:[.):]|\s)\s*(.*)$")
+MIN_QUOTE_WORDS = 4
+MAX_QUOTATIONS = 30
+
+
+def extract_quotations(text: str) -> list[str]:
+    """The article's own quotations (inside quotation marks), in order, without repeats.
+
+    Quotations shorter than ``MIN_QUOTE_WORDS`` words (scare quotes, single terms) are
+    skipped; at most ``MAX_QUOTATIONS`` are kept.
+
+    Example:
+        >>> extract_quotations('He called it "not acceptable." Later: “We will not be traded.”')
+        ['We will not be traded.']
+    """
+    found: list[str] = []
+    for match in _SOURCE_QUOTE.finditer(text):
+        quote = re.sub(r"\s+", " ", (match.group(1) or match.group(2)).strip()).rstrip(",;:")
+        if len(quote.split()) >= MIN_QUOTE_WORDS and quote not in found:
+            found.append(quote)
+    return found[:MAX_QUOTATIONS]
+
+
+_PRONOUNS = frozenset({"He", "She", "They", "It", "We", "I", "The", "But", "And", "A", "In"})
+
+
+def speaker_context(text: str, quotation: str, words: int = 10) -> str:
+    """Words around ``quotation`` in ``text`` that usually name its speaker.
+
+    The rest of the quotation's sentence (before and after it); when that names nobody
+    (only "he said"), the start of the paragraph is added.
+
+    Example:
+        >>> text = 'Zelenskyy spoke at length. "We need guarantees now," he told reporters.'
+        >>> speaker_context(text, "We need guarantees now")
+        'Zelenskyy spoke at length. … he told reporters.'
+    """
+    at = text.find(quotation)
+    if at < 0:
+        return ""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    paragraph = text[start : len(text) if end < 0 else end]
+    rel = at - start
+    spans = [a for a, b in sentence_spans(paragraph) if a <= rel]
+    before = paragraph[spans[-1] if spans else 0 : rel].rstrip(' "“')
+    after = paragraph[rel + len(quotation) :].lstrip(',;:.!?"” ')
+    after = re.split(r"(?<=[.!?])\s|[\"“]", after, maxsplit=1)[0]
+    parts = [" ".join(before.split()[-words:]), " ".join(after.split()[:words])]
+    names = set(re.findall(r"[A-Z][\w'’-]+", " ".join(parts))) - _PRONOUNS
+    opening = paragraph[: spans[-1] if spans else 0].strip()
+    if not names and opening:
+        parts.insert(0, " ".join(opening.split()[: words + 6]))
+    return " … ".join(p for p in parts if p)
+
+
+_NAME_TOKEN = r"(?:[A-Z][a-z]{0,2}\.|[A-Z][\w’'-]*[a-z][\w’'-]*|[A-Z]{2,3})"
+_NAME_RUN = rf"{_NAME_TOKEN}(?:\s+(?:de |van |von |al-)?{_NAME_TOKEN})*"
+_SPEECH = r"(?:said|says|told|tells|added|adds|warned|asked|wrote|insisted|argued|replied)"
+_AFTER_NAME = re.compile(rf"^(?P<name>{_NAME_RUN})(?:,[^,\"“]{{1,80}},)?\s+{_SPEECH}\b")
+_AFTER_SAID = re.compile(rf"^{_SPEECH}\s+(?P<name>{_NAME_RUN})")
+_BEFORE_NAME = re.compile(rf"(?P<name>{_NAME_RUN})(?:,[^,\"“]{{1,90}},)?\s+{_SPEECH}\b[^\"“]*$")
+_NOT_NAMES = frozenset(
+    re.findall(
+        r"\w+",
+        "He She They It We I The A An But And In On At As For After Before When While This "
+        "That Officials Analysts Monday Tuesday Wednesday Thursday Friday Saturday Sunday Not "
+        "No Some Asked Many Most Several Others",
+    )
+)
+_TITLES = re.compile(
+    r"^(?:(?:US|U\.S\.|Vice|President|Secretary|Minister|Defense|Defence|State|Prime|Chief|"
+    r"General|Gen\.|Governor|Gov\.|Mayor|Deputy|Fire|Director|Senator|Sen\.|Chancellor|"
+    r"Foreign|Council|Member|Mr\.|Ms\.|Mrs\.|Dr\.)\s+)+"
+)
+
+
+def _clean_name(name: str | None) -> str | None:
+    """Drop leading function words, possessives ("Estonia's") and titles from a name run."""
+    if not name:
+        return None
+    words = name.split()
+    while words and (words[0] in _NOT_NAMES or re.search(r"['’]s$", words[0])):
+        words.pop(0)
+    cleaned = _TITLES.sub("", " ".join(words)).strip()
+    if not cleaned or re.search(r"['’]s$", cleaned) or cleaned in _NOT_NAMES:
+        return None
+    return cleaned
+
+
+def _full_name(name: str, text: str) -> str:
+    """The longest cleaned name in ``text`` ending with ``name`` ("Vance" -> "JD Vance")."""
+    runs = [
+        _clean_name(r) for r in re.findall(rf"(?:{_NAME_TOKEN}\s+){{1,3}}{re.escape(name)}\b", text)
+    ]
+    return max((r for r in runs if r and r.endswith(name)), key=len, default=name)
+
+
+def _direct_speaker(before: str, after: str) -> str | None:
+    for pattern, part in ((_AFTER_NAME, after), (_AFTER_SAID, after), (_BEFORE_NAME, before)):
+        match = pattern.match(part) if pattern is not _BEFORE_NAME else pattern.search(part)
+        name = _clean_name(match.group("name")) if match else None
+        if name:
+            return name
+    return None
+
+
+def _known_speakers(text: str) -> set[str]:
+    """Surnames of everyone the text shows speaking ("X said", "said X", "X told")."""
+    found = [
+        m.group("name") for m in re.finditer(_BEFORE_NAME.pattern.removesuffix(r"[^\"“]*$"), text)
+    ]
+    found += [m.group("name") for m in re.finditer(_AFTER_SAID.pattern.lstrip("^"), text)]
+    return {n.split()[-1] for n in (_clean_name(f) for f in found) if n}
+
+
+def find_speakers(text: str, quotations: list[str]) -> list[str | None]:
+    """Who said each quotation according to ``text`` (a cheap "X said" heuristic).
+
+    Looks right after the quotation ("…," Vance told reporters; "…," said Fiona Larkin),
+    then earlier in its sentence (Kallas said that any deal "…"); otherwise ("he said")
+    the previous speaker in the same paragraph, else the paragraph's first name.
+    None when nothing fits.
+
+    Example:
+        >>> t = 'JD Vance spoke. "We want the war to end," Vance told reporters. "Now."'
+        >>> find_speakers(t, ["We want the war to end", "Now."])
+        ['JD Vance', 'JD Vance']
+    """
+    speakers: list[str | None] = []
+    last: dict[int, str] = {}
+    known = _known_speakers(text)
+    for quotation in quotations:
+        at = text.find(quotation)
+        if at < 0:
+            speakers.append(None)
+            continue
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        paragraph = text[start : len(text) if end < 0 else end]
+        rel = at - start
+        after = paragraph[rel + len(quotation) :].lstrip(',;:.!?"” ')
+        sentence_start = max([a for a, _ in sentence_spans(paragraph) if a <= rel] or [0])
+        before = paragraph[sentence_start:rel].rstrip(' "“')
+        name = _direct_speaker(before, after) or last.get(start)
+        if name is None:  # "he said": the paragraph's first name of a known speaker
+            opening = re.sub(r"[\"“][^\"”]*[\"”]", " ", paragraph)
+            names = (re.sub(r"['’]s\b", "", n) for n in re.findall(_NAME_RUN, opening))
+            candidates = (_clean_name(n) for n in names)
+            name = next((n for n in candidates if n and n.split()[-1] in known), None)
+        if name:
+            name = _full_name(name, text)
+            last[start] = name
+        speakers.append(name)
+    return speakers
+
+
+def number_quotations(quotations: list[str], text: str = "") -> str:
+    """The quotations as numbered lines for the prompt, with their speakers from ``text``.
+
+    A speaker found by :func:`find_speakers` is given; otherwise the words around the
+    quotation (:func:`speaker_context`) so that the model can tell.
+
+    Example:
+        >>> number_quotations(["We want peace now.", "Not a pause."])
+        '[1] "We want peace now."\\n[2] "Not a pause."'
+    """
+    speakers = find_speakers(text, quotations) if text else [None] * len(quotations)
+    lines = []
+    for n, (quote, speaker) in enumerate(zip(quotations, speakers, strict=True), start=1):
+        context = speaker_context(text, quote) if text and not speaker else ""
+        hint = f" — {speaker}" if speaker else f" (context: {context})" if context else ""
+        lines.append(f'[{n}] "{quote}"{hint}')
+    return "\n".join(lines)
+
+
+def render_quote_choice(
+    line: str, quotations: list[str], speakers: list[str | None] | None = None
+) -> str | None:
+    """Turn a model line "[3] Speaker name" into '- "quotation 3" — Speaker name'.
+
+    A speaker found in the article (``speakers[2]``) wins over the model's. Lines that
+    already hold a quotation are returned unchanged (they are verified later); lines
+    that are neither return None.
+
+    Example:
+        >>> render_quote_choice("[2] Ruth Okafor, deputy fire chief", ["a b c d", "Go now."])
+        '- "Go now." — Ruth Okafor, deputy fire chief'
+    """
+    match = _CHOICE.match(line)
+    if match and 1 <= int(match.group(1)) <= len(quotations):
+        number = int(match.group(1))
+        speaker = _QUOTE_SPAN.sub(" ", match.group(2))
+        speaker = re.sub(r"\s+", " ", speaker).strip(" \t\"'“”—–-:,.")
+        speaker = re.sub(r"^(?:said by|by|speaker:?)\s+", "", speaker, flags=re.IGNORECASE)
+        if speakers and speakers[number - 1]:
+            speaker = str(speakers[number - 1])
+        quote = quotations[number - 1]
+        return f'- "{quote}" — {speaker}' if speaker else f'- "{quote}"'
+    if _QUOTE_SPAN.search(line):
+        return line.strip()
+    return None
+
+
+def render_quote_choices(
+    raw: str, quotations: list[str], speakers: list[str | None] | None = None
+) -> str:
+    """Render every line of the model's quote choices (see :func:`render_quote_choice`).
+
+    Example:
+        >>> render_quote_choices("Here you go:\\n[1] Vance", ["We want the war to end."])
+        '- "We want the war to end." — Vance'
+    """
+    lines = clean_output(raw).split("\n")
+    rendered = (render_quote_choice(line, quotations, speakers) for line in lines)
+    return "\n".join(line for line in rendered if line)
 
 
 def _enforce_quotes(
@@ -401,6 +622,10 @@ class StreamGate:
         return out
 
     def _stop_index(self) -> int | None:
+        tail = self.text[-DEGENERATE_CHARS:]
+        if len(tail) == DEGENERATE_CHARS and not re.search(r"[^\W_]", tail):
+            # a long run without letters or digits ("- - - -"): a small model looping
+            return len(self.text.rstrip("-*•–—.,;: \n\t"))
         if self.unit == "sentences":
             spans = sentence_spans(self.text)
             return spans[self.limit][0] if len(spans) > self.limit else None
@@ -409,11 +634,9 @@ class StreamGate:
             offset = len(self.text) - len(stripped)
             newline = stripped.find("\n")
             return offset + newline if newline > 0 else None
-        starts = [m.start() for m in re.finditer(r"(?m)^\s*(?:[-*•–—]|\d{1,2}[.)])\s", self.text)]
-        if self.unit == "quotes":
-            starts = [s for s in starts if _QUOTE_SPAN.search(self._line_at(s))]
+        if self.unit == "quotes":  # "[n] speaker" choices, or lines holding a quotation
+            pattern = r"(?m)^[ \t]*(?:[-*•][ \t]*)?(?:\[?\d{1,2}\]?[.):]?\s|[\"“])"
+        else:
+            pattern = r"(?m)^\s*(?:[-*•–—]|\d{1,2}[.)])\s"
+        starts = [m.start() for m in re.finditer(pattern, self.text)]
         return starts[self.limit] if len(starts) > self.limit else None
-
-    def _line_at(self, index: int) -> str:
-        end = self.text.find("\n", index + 1)
-        return self.text[index : end if end != -1 else len(self.text)]

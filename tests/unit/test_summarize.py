@@ -636,3 +636,80 @@ def test_style_prompts_share_the_article_prefix_for_prompt_caching(tmp_path: Pat
     assert len({messages[0].content for messages in rendered}) == 1
     prefixes = {str(messages[1].content).split("</article>")[0] for messages in rendered}
     assert len(prefixes) == 1 and MUNICH in prefixes.pop()
+
+
+def test_degenerate_digest_output_is_cut_and_articles_still_covered(tmp_path: Path) -> None:
+    loop = "- " * 300
+    summarizer, llm, _, _ = make(tmp_path, [*BRIEFS[:2], loop], *ARTICLES)
+    digest = summarizer.digest(article_ids=["a1", "a2"])
+    assert llm.chunks_sent < 200  # generation stopped soon after the loop began
+    assert digest.text.split("\n") == [
+        "- Vance met Zelenskyy in Munich. [1]",
+        "- Hegseth ruled out NATO membership for Ukraine. [2]",
+    ]
+    assert digest.uncited == [1, 2]
+
+
+def test_long_digest_point_keeps_first_sentence_and_markers(tmp_path: Path) -> None:
+    filler = " ".join(["Vance met Zelenskyy in Munich and the talks went on."] * 6)
+    reply = f"- Vance met Zelenskyy in Munich. {filler} [1]\n- Hegseth ruled out NATO. [2]"
+    summarizer, _, _, _ = make(tmp_path, [*BRIEFS[:2], reply], *ARTICLES)
+    digest = summarizer.digest(article_ids=["a1", "a2"])
+    assert digest.text.split("\n")[0] == "- Vance met Zelenskyy in Munich. [1]"
+    assert digest.notes == ["shortened point 1 to its first sentence"]
+
+
+def test_quotes_chosen_by_number_are_written_verbatim(tmp_path: Path) -> None:
+    summarizer, llm, _, _ = make(tmp_path, ["Here are the quotes:\n[1] JD Vance\n[9] Nobody\n"])
+    streamed, summary = drain(summarizer.stream("munich", style="quotes"))
+    expected = '- "We want the war to end, and we want it to end in a way that lasts" — JD Vance'
+    assert summary.text == expected and summary.faithful
+    assert streamed.strip() == expected  # lines are streamed already rendered
+    prompt = llm.prompt(0)
+    assert '[1] "We want the war to end, and we want it to end in a way that lasts"' in prompt
+    assert "good and frank" not in prompt.split("</article>")[1]  # too short to list
+
+
+def test_article_without_quotations_needs_no_model(tmp_path: Path) -> None:
+    plain = FakeArticle("plain", "Rates cut", "The bank cut rates by 0.25 points on Tuesday.")
+    summarizer, _, factory, _ = make(tmp_path, [], plain)
+    summary = summarizer.summarize("plain", style="quotes")
+    assert summary.text == NO_QUOTES_TEXT and summary.llm_calls == 0 and factory.builds == 0
+
+
+SPEAKERS_TEXT = (
+    "MUNICH — US Vice President JD Vance met Zelenskyy.\n\n"
+    '"We want the war to end," Vance told reporters. "A durable peace, not a pause."\n\n'
+    "Zelenskyy, who arrived a day earlier, said the talks were frank. "
+    '"We need real security guarantees," he told journalists.\n\n'
+    'Kaja Kallas, the EU\'s foreign policy chief, said any deal "made behind our backs" '
+    "would not work.\n\n"
+    '"Everything else is now a European question," said Fiona Larkin, a senior fellow.\n\n'
+    '"Nobody knows who said this one."'
+)
+
+
+def test_find_speakers_covers_common_attribution_patterns() -> None:
+    from rag.summary_styles import extract_quotations, find_speakers
+
+    quotes = extract_quotations(SPEAKERS_TEXT)
+    assert find_speakers(SPEAKERS_TEXT, quotes) == [
+        "JD Vance",  # "…," Vance told reporters (full name from elsewhere in the text)
+        "JD Vance",  # the next quotation in the same paragraph
+        "Zelenskyy",  # "he told": the paragraph's first known speaker
+        "Kaja Kallas",  # Kallas, …, said any deal "…"
+        "Fiona Larkin",  # "…," said Fiona Larkin
+        None,  # nobody named: the model's attribution is used
+    ]
+
+
+def test_article_speaker_wins_over_the_models(tmp_path: Path) -> None:
+    article = FakeArticle("s", "Speakers", SPEAKERS_TEXT)
+    summarizer, llm, _, _ = make(tmp_path, ["[1] Fiona Larkin\n[6] an unnamed official"], article)
+    summary = summarizer.summarize("s", style="quotes")
+    assert summary.text.split("\n") == [
+        '- "We want the war to end" — JD Vance',
+        '- "Nobody knows who said this one." — an unnamed official',
+    ]
+    assert '[1] "We want the war to end" — JD Vance' in llm.prompt(0)
+    assert '[6] "Nobody knows who said this one."' in llm.prompt(0)
