@@ -35,7 +35,12 @@ __all__ = [
 ]
 
 FlagKind = Literal[
-    "invalid_citation", "unsupported_quote", "no_citation", "inferred_citation", "suspicious_source"
+    "invalid_citation",
+    "unsupported_quote",
+    "no_citation",
+    "inferred_citation",
+    "suspicious_source",
+    "missing_name",
 ]
 
 _CITE = re.compile(

@@ -4,10 +4,11 @@ The chain (LCEL) takes ``{"question", "history", "filters"}`` and returns an :cl
 with the answer text, its citations (the chunks behind each ``[n]``), the standalone
 question, abstention, flags, timings and prompt tokens.
 
-Abstention uses two signals: no retrieved chunk is similar enough to the question
-(``settings.abstain_min_similarity``: the LLM is not called at all), or the model replies
-with :data:`ABSTAIN_MESSAGE` as the prompt tells it to. Article text reaches the model
-inside ``<source>`` tags, declared as data and never instructions.
+Abstention uses three signals: no retrieved chunk is similar enough to the question
+(``settings.abstain_min_similarity``), or the question names someone or something that no
+retrieved source mentions (:mod:`rag.coverage`) -- in both cases the LLM is not called --
+or the model replies with :data:`ABSTAIN_MESSAGE` as the prompt tells it to. Article text
+reaches the model inside ``<source>`` tags, declared as data and never instructions.
 
 Example:
     >>> qa = QAService(retriever, llm, settings)  # doctest: +SKIP
@@ -41,6 +42,7 @@ from rag.citations import (
     parse_citations,
     strip_instructions,
 )
+from rag.coverage import missing_names
 from rag.errors import RagError
 from rag.prompts import load_prompt
 from rag.retrieval import SearchFilters
@@ -109,7 +111,8 @@ class Answer(BaseModel):
     standalone_question: str
     abstained: bool = False
     abstain_reason: str | None = Field(
-        None, description="'no_sources', 'low_similarity' or 'model' when abstained."
+        None,
+        description="'no_sources', 'low_similarity', 'missing_name' or 'model' when abstained.",
     )
     flags: list[Flag] = Field(default_factory=list)
     timings: dict[str, float] = Field(
@@ -264,6 +267,31 @@ def _llm_errors() -> contextlib.AbstractContextManager[Any]:
     return translate_llm_errors()
 
 
+class _StreamCollector:
+    """Gathers streamed chunks of one answer: text, first-token time and token usage."""
+
+    def __init__(self, turn: _Turn) -> None:
+        self.turn = turn
+        self.pieces: list[str] = []
+        self.final: BaseMessageChunk | None = None
+        self.start = time.perf_counter()
+
+    def take(self, chunk: BaseMessageChunk) -> str:
+        """Record one chunk; return its text ('' when it carries none)."""
+        self.final = chunk if self.final is None else self.final + chunk
+        text = _message_text(chunk)
+        if text:
+            self.turn.timings.setdefault("first_token", time.perf_counter() - self.turn.started)
+            self.pieces.append(text)
+        return text
+
+    def close(self) -> str:
+        """Stop the clock, record usage, and return the whole answer text."""
+        self.turn.timings["generate"] = time.perf_counter() - self.start
+        self.turn.add_usage(self.final)
+        return "".join(self.pieces)
+
+
 class QAService:
     """Answer questions from the article store with citations (sync, streaming, async).
 
@@ -341,20 +369,12 @@ class QAService:
             yield ABSTAIN_MESSAGE
             yield self._finish(turn, ABSTAIN_MESSAGE)
             return
-        pieces: list[str] = []
-        final: BaseMessageChunk | None = None
-        start = time.perf_counter()
+        collector = _StreamCollector(turn)
         with _llm_errors():
             for chunk in self.llm.stream(self._messages(turn)):
-                final = chunk if final is None else final + chunk
-                text = _message_text(chunk)
-                if text:
-                    turn.timings.setdefault("first_token", time.perf_counter() - turn.started)
-                    pieces.append(text)
+                if text := collector.take(chunk):
                     yield text
-        turn.timings["generate"] = time.perf_counter() - start
-        turn.add_usage(final)
-        yield self._finish(turn, "".join(pieces))
+        yield self._finish(turn, collector.close())
 
     async def astream(
         self,
@@ -375,20 +395,12 @@ class QAService:
             yield ABSTAIN_MESSAGE
             yield self._finish(turn, ABSTAIN_MESSAGE)
             return
-        pieces: list[str] = []
-        final: BaseMessageChunk | None = None
-        start = time.perf_counter()
+        collector = _StreamCollector(turn)
         with _llm_errors():
             async for chunk in self.llm.astream(self._messages(turn)):
-                final = chunk if final is None else final + chunk
-                text = _message_text(chunk)
-                if text:
-                    turn.timings.setdefault("first_token", time.perf_counter() - turn.started)
-                    pieces.append(text)
+                if text := collector.take(chunk):
                     yield text
-        turn.timings["generate"] = time.perf_counter() - start
-        turn.add_usage(final)
-        yield self._finish(turn, "".join(pieces))
+        yield self._finish(turn, collector.close())
 
     def prompt_messages(self, question: str, documents: Sequence[Document]) -> list[BaseMessage]:
         """The exact answer prompt for ``question`` over ``documents`` (for inspection/tests).
@@ -493,7 +505,22 @@ class QAService:
             )
             turn.abstain_reason = "low_similarity"
             return True
-        return False
+        return self.settings.abstain_on_missing_names and self._names_missing(turn)
+
+    @staticmethod
+    def _names_missing(turn: _Turn) -> bool:
+        """Name signal: the question names someone or something no source mentions."""
+        texts = [d.page_content for d in turn.documents]
+        texts += [str(d.metadata.get("title") or "") for d in turn.documents]
+        missing = missing_names(turn.standalone, texts)
+        if not missing:
+            return False
+        logger.debug("abstaining: no source mentions %s", missing)
+        turn.abstain_reason = "missing_name"
+        turn.notices.append(
+            Flag(kind="missing_name", message=f"no source mentions {', '.join(missing)}")
+        )
+        return True
 
     def _messages(self, turn: _Turn) -> list[BaseMessage]:
         return self.prompt_messages(turn.standalone, turn.documents)

@@ -178,6 +178,11 @@ class Settings(BaseSettings):
         description="If no retrieved chunk reaches this cosine similarity, answer that the "
         "articles do not say (no LLM call).",
     )
+    abstain_on_missing_names: bool = Field(
+        True,
+        description="Answer that the articles do not say when a name in the question "
+        "(a person, place or organisation) appears in no retrieved source (no LLM call).",
+    )
 
     # --- app -----------------------------------------------------------------
     ui_host: str = Field("127.0.0.1", description="Address the app listens on.")

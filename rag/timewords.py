@@ -122,10 +122,14 @@ def parse_time_expressions(text: str, today: date | None = None) -> TimeHints:
             hints.narrow(start[0], end[1])
             hints.matched.append(match.group(0))
             consumed.append(match.span())
+    periods: list[tuple[date, date]] = []
     for match in _BOUND.finditer(text):
         if any(a <= match.start() < b for a, b in consumed):
             continue
-        _apply_bound(hints, match, today)
+        if period := _apply_bound(hints, match, today):
+            periods.append(period)
+    if periods:  # "in December 2024 and in February 2025": the span covering them all
+        hints.narrow(min(first for first, _ in periods), max(last for _, last in periods))
     for match in _PAST_DAYS.finditer(text):
         hints.narrow(today - timedelta(days=int(match.group(1)) - 1), today)
         hints.matched.append(match.group(0))
@@ -136,22 +140,24 @@ def parse_time_expressions(text: str, today: date | None = None) -> TimeHints:
     return hints
 
 
-def _apply_bound(hints: TimeHints, match: re.Match[str], today: date) -> None:
+def _apply_bound(hints: TimeHints, match: re.Match[str], today: date) -> tuple[date, date] | None:
+    """Apply a "since/after/before/until" bound; return an "in/on" period for the caller."""
     word = _RANGE_WORDS[" ".join(match.group("word").lower().split())]
     expression = match.group(0)[len(match.group("word")) :].strip()
     if word == "in" and match.group("my") and not _looks_like_month(match.group("my")):
-        return  # "in may" (the verb), "in march" (the noun) without a year or capital
+        return None  # "in may" (the verb), "in march" (the noun) without a year or capital
     if word == "on" and not (match.group("iso") or match.group("md") or match.group("dm")):
-        return  # "on 2024 budgets": only a full date after "on" is a filter
+        return None  # "on 2024 budgets": only a full date after "on" is a filter
     parsed = _parse_date(expression, today)
     if parsed is None:
-        return
+        return None
     first, last = parsed
     if not (match.group("iso") or match.group("isomonth") or match.group("year")):
         hints.guessed_year |= re.search(_YEAR, expression) is None
+    hints.matched.append(match.group(0))
     if word in ("in", "on"):
-        hints.narrow(first, last)
-    elif word == "since":
+        return first, last
+    if word == "since":
         hints.narrow(first, None)
     elif word == "after":
         hints.narrow(last + timedelta(days=1), None)
@@ -159,7 +165,7 @@ def _apply_bound(hints: TimeHints, match: re.Match[str], today: date) -> None:
         hints.narrow(None, first - timedelta(days=1))
     else:  # until
         hints.narrow(None, last)
-    hints.matched.append(match.group(0))
+    return None
 
 
 def _looks_like_month(text: str) -> bool:

@@ -74,7 +74,7 @@ def test_second_start_reuses_cached_file_and_server(
         raise AssertionError("the cached model file must be reused")
 
     monkeypatch.setattr(L, "_build", _no_rebuild)
-    monkeypatch.setattr(L, "_hash_file", _no_rebuild)
+    monkeypatch.setattr(L, "sha256_file", _no_rebuild)
     assert L.prepare_model(embedded_settings) == path
     again = L.build_chat_model(embedded_settings)
     assert again.openai_api_base == chat.openai_api_base  # same server, not a second one

@@ -270,6 +270,23 @@ def test_threshold_comes_from_settings(docs):
     assert qa.ask("Anything?").abstain_reason == "low_similarity"
 
 
+def test_name_no_source_mentions_abstains_without_calling_the_model(docs):
+    qa = service(docs, "should not be used")
+    answer = qa.ask("What did Hegseth say about Taiwan?")
+    assert answer.abstained and answer.abstain_reason == "missing_name"
+    assert answer.answer == ABSTAIN_MESSAGE and answer.citations == []
+    assert [(f.kind, f.message) for f in answer.flags] == [
+        ("missing_name", "no source mentions Taiwan")
+    ]
+    assert qa.llm.calls == []
+
+
+def test_name_signal_can_be_switched_off(docs):
+    qa = service(docs, "The articles don't say.", abstain_on_missing_names=False)
+    answer = qa.ask("What did Hegseth say about Taiwan?")
+    assert answer.abstain_reason == "model" and len(qa.llm.calls) == 1
+
+
 def test_no_sources_abstains():
     qa = service([], "unused")
     answer = qa.ask("What about the Olympics?")
@@ -292,7 +309,7 @@ def test_bm25_only_sources_skip_the_similarity_signal():
     ],
 )
 def test_model_abstention_is_detected(docs, reply):
-    answer = service(docs, reply).ask("What did the article say about the Olympic Games?")
+    answer = service(docs, reply).ask("What did the article say about the games?")
     assert answer.abstained and answer.abstain_reason == "model"
     assert answer.answer == ABSTAIN_MESSAGE and answer.citations == [] and answer.flags == []
 
@@ -468,7 +485,7 @@ def test_cli_ask_abstains_without_sources(cli):
 
     cli["install"](ABSTAIN_MESSAGE)
     result = CliRunner().invoke(main, ["ask", "Olympics?"])
-    assert result.output == ABSTAIN_MESSAGE + "\n"
+    assert result.output.splitlines() == [ABSTAIN_MESSAGE, "Note: no source mentions Olympics"]
 
 
 def test_cli_ask_rejects_reversed_dates(cli):
