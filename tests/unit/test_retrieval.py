@@ -358,6 +358,18 @@ def test_since_a_day_in_the_future_means_last_year():
     assert hints.guessed_year
 
 
+def test_two_periods_span_both():
+    hints = parse_time_expressions(
+        "What did she say in December 2024 and in February 2025?", today=date(2026, 1, 1)
+    )
+    assert (hints.since, hints.until) == (date(2024, 12, 1), date(2025, 2, 28))
+
+
+def test_a_period_and_a_bound_intersect():
+    hints = parse_time_expressions("in 2025 before March 3", today=date(2026, 1, 1))
+    assert (hints.since, hints.until) == (date(2025, 1, 1), date(2025, 3, 2))
+
+
 @pytest.mark.parametrize(
     ("text", "guessed"),
     [
