@@ -559,8 +559,9 @@ def build_chat_model(settings: Settings, **overrides: Any) -> BaseChatModel:
         >>> llm.model_name
         'qwen2.5-coder-1.5b-instruct'
     """
-    from langchain_openai import ChatOpenAI
+    from rag.chat_guard import GuardedChatOpenAI, retry_limited_clients
 
+    sync_client, async_client = retry_limited_clients(settings.llm_timeout)
     kwargs: dict[str, Any] = {
         "model": settings.llm_model,
         "timeout": settings.llm_timeout,
@@ -568,6 +569,8 @@ def build_chat_model(settings: Settings, **overrides: Any) -> BaseChatModel:
         "temperature": settings.llm_temperature,
         "max_tokens": settings.llm_max_tokens,
         "stream_usage": True,
+        "http_client": sync_client,
+        "http_async_client": async_client,
     }
     if settings.uses_embedded_llm:
         server = embedded_server(settings)
@@ -580,7 +583,7 @@ def build_chat_model(settings: Settings, **overrides: Any) -> BaseChatModel:
         kwargs["base_url"] = settings.llm_base_url
         kwargs["api_key"] = key.get_secret_value() if key else PLACEHOLDER_API_KEY
     kwargs.update(overrides)
-    return ChatOpenAI(**kwargs)
+    return GuardedChatOpenAI(**kwargs)
 
 
 def _endpoint_of(exc: BaseException, fallback: str | None) -> str:
@@ -623,8 +626,10 @@ def translate_llm_errors(endpoint: str | None = None) -> Iterator[None]:
             hint="check RAG_LLM_API_KEY",
         ) from None
     except openai.RateLimitError as exc:
+        wait = _retry_after(exc)
+        asks = f"; it asks to wait {wait:.0f} s" if wait else ""
         raise LLMUnavailableError(
-            f"The LLM at {_endpoint_of(exc, endpoint)} is rate-limiting requests (HTTP 429).",
+            f"The LLM at {_endpoint_of(exc, endpoint)} is rate-limiting requests (HTTP 429{asks}).",
             hint="wait and retry, or raise RAG_LLM_MAX_RETRIES",
         ) from None
     except openai.APIStatusError as exc:
@@ -634,6 +639,30 @@ def translate_llm_errors(endpoint: str | None = None) -> Iterator[None]:
             f"(HTTP {exc.status_code}{': ' + detail if detail else ''}).",
             hint="check RAG_LLM_MODEL and the server's logs; retry later if it is overloaded",
         ) from None
+    except openai.APIError as exc:  # an error event in the middle of a stream
+        detail = _short_detail(exc) or _redacted(str(exc.message or ""), exc)[:200]
+        raise LLMUnavailableError(
+            f"The LLM at {_endpoint_of(exc, endpoint)} failed while answering"
+            f"{': ' + detail if detail else ''}.",
+            hint="retry; if it keeps happening, check the server's logs",
+        ) from None
+
+
+def _retry_after(exc: Any) -> float | None:
+    from rag.chat_guard import retry_after_seconds
+
+    response = getattr(exc, "response", None)
+    return retry_after_seconds(response.headers) if response is not None else None
+
+
+def _redacted(text: str, exc: Any) -> str:
+    """``text`` without the bearer token the failed request carried (servers may echo it)."""
+    from rag.chat_guard import redact
+
+    request = getattr(exc, "request", None)
+    auth = str(getattr(request, "headers", {}).get("Authorization", "")) if request else ""
+    token = auth.split(" ", 1)[1] if " " in auth else auth
+    return redact(text, [token, auth])
 
 
 def _short_detail(exc: Any) -> str:
@@ -642,7 +671,7 @@ def _short_detail(exc: Any) -> str:
     if not message and isinstance(body, dict) and isinstance(body.get("error"), dict):
         message = body["error"].get("message")
     text = str(message or "").strip().replace("\n", " ")
-    return text[:200]
+    return _redacted(text, exc)[:200]
 
 
 def describe_llm(settings: Settings, *, verify: bool = False) -> dict[str, Any]:
