@@ -22,9 +22,11 @@ Example:
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +42,10 @@ MODEL_MAX_TOKENS = 256  # all-MiniLM-L6-v2 position limit used by the embedder
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 MAX_TITLE_TOKENS = 48  # longer titles are cut in the embedded prefix
 MIN_BUDGET = 32
+# A chunk never holds more characters than this per word piece of its budget. Real text
+# has about 4-5 characters per word piece; a long run the tokenizer counts as one unknown
+# piece (a 5 MB "word", a line of punctuation) would otherwise make one giant chunk.
+MAX_CHARS_PER_TOKEN = 10
 PARAGRAPH_BREAK_FILL = 0.6  # start a new chunk at a paragraph once this full
 
 
@@ -182,8 +188,13 @@ _ABBREVIATION_WORDS = """
     jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun
     e.g i.e a.m p.m u.s u.k u.n e.u d.c"""
 _ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?(?P<next>\w))|[。！？]+[」』”’)]*")
+# The lookbehind starts a match only at the first mark of a run: without it, a long run of
+# dots is re-scanned from every position (quadratic time).
+_SENTENCE_END = re.compile(
+    r"(?<![.!?…])[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?(?P<next>\w))|[。！？]+[」』”’)]*"
+)
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
+_WORD = re.compile(r"\S+")
 
 
 def _paragraph_spans(text: str) -> list[tuple[int, int]]:
@@ -319,8 +330,11 @@ class Chunker:
         """
         budget = budget or self.chunk_tokens
         overlap = min(self.chunk_overlap, budget // 2)
-        units = self._units(text, budget)
-        groups = _pack(units, budget, overlap, self._tail_unit(text), self._measure(text))
+        max_chars = budget * MAX_CHARS_PER_TOKEN
+        units = self._units(text, budget, max_chars)
+        groups = _pack(
+            units, budget, overlap, self._tail_unit(text), self._measure(text), max_chars
+        )
         return [
             Chunk(i, g[0].start, g[-1].end, text[g[0].start : g[-1].end], sum(u.tokens for u in g))
             for i, g in enumerate(groups)
@@ -348,58 +362,84 @@ class Chunker:
         ]
 
     # -- units ------------------------------------------------------------------
-    def _units(self, text: str, budget: int) -> list[_Unit]:
+    def _units(self, text: str, budget: int, max_chars: int) -> list[_Unit]:
         units: list[_Unit] = []
         for number, (p_start, p_end) in enumerate(_paragraph_spans(text)):
             pieces = [
                 piece
                 for s_start, s_end in sentence_spans(text, p_start, p_end)
-                for piece in self._fit(text, s_start, s_end, budget)
+                for piece in self._fit(text, s_start, s_end, budget, max_chars)
             ]
             heading = len(pieces) == 1 and _looks_like_heading(text[p_start:p_end])
             for k, (start, end, tokens) in enumerate(pieces):
                 units.append(_Unit(start, end, tokens, number, k == 0, heading))
         return units
 
-    def _fit(self, text: str, start: int, end: int, budget: int) -> list[tuple[int, int, int]]:
-        """Split a span into pieces of at most ``budget`` tokens: whole, by words, by chars."""
-        tokens = self.count_tokens(text[start:end])
-        if tokens <= budget:
-            return [(start, end, tokens)]
-        words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[start:end])]
-        if len(words) > 1:
-            return self._pack_words(text, [(start + s, start + e) for s, e in words], budget)
-        return self._split_chars(text, start, end, budget)
+    def _fit(
+        self, text: str, start: int, end: int, budget: int, max_chars: int
+    ) -> list[tuple[int, int, int]]:
+        """Split a span into pieces of at most ``budget`` tokens and ``max_chars`` characters:
+        whole, by words, by characters."""
+        if end - start <= max_chars:
+            tokens = self.count_tokens(text[start:end])
+            if tokens <= budget:
+                return [(start, end, tokens)]
+        words = ((m.start(), m.end()) for m in _WORD.finditer(text, start, end))
+        first = next(words, None)
+        second = next(words, None)
+        if first is None or second is None:
+            return self._split_chars(text, start, end, budget, max_chars)
+        return self._pack_words(text, itertools.chain((first, second), words), budget, max_chars)
 
     def _pack_words(
-        self, text: str, words: list[tuple[int, int]], budget: int
+        self, text: str, words: Iterable[tuple[int, int]], budget: int, max_chars: int
     ) -> list[tuple[int, int, int]]:
-        counts = [self.count_tokens(text[s:e]) for s, e in words]
+        """Greedy runs of whole words within the limits; words are read lazily, so a
+        sentence of a million words never holds a million counts in memory."""
+        source = iter(words)
+        window: deque[tuple[int, int, int]] = deque()  # (start, end, tokens) not yet packed
+
+        def available(n: int) -> bool:
+            while len(window) < n:
+                span = next(source, None)
+                if span is None:
+                    return False
+                s, e = span
+                count = self.count_tokens(text[s:e]) if e - s <= max_chars else budget + 1
+                window.append((s, e, count))
+            return True
+
         pieces: list[tuple[int, int, int]] = []
-        k = 0
-        while k < len(words):
-            if counts[k] > budget:
-                pieces.extend(self._split_chars(text, words[k][0], words[k][1], budget))
-                k += 1
+        while available(1):
+            first_start, first_end, first_count = window[0]
+            if first_count > budget:
+                window.popleft()
+                pieces.extend(self._split_chars(text, first_start, first_end, budget, max_chars))
                 continue
-            m, total = k, 0
-            while m < len(words) and counts[m] <= budget and total + counts[m] <= budget:
-                total += counts[m]
+            m, total = 0, 0
+            while (
+                available(m + 1)
+                and window[m][2] <= budget
+                and total + window[m][2] <= budget
+                and window[m][1] - first_start <= max_chars
+            ):
+                total += window[m][2]
                 m += 1
-            real = self.count_tokens(text[words[k][0] : words[m - 1][1]])
-            while real > budget and m - k > 1:
+            real = self.count_tokens(text[first_start : window[m - 1][1]])
+            while real > budget and m > 1:
                 m -= 1
-                real = self.count_tokens(text[words[k][0] : words[m - 1][1]])
-            pieces.append((words[k][0], words[m - 1][1], real))
-            k = m
+                real = self.count_tokens(text[first_start : window[m - 1][1]])
+            pieces.append((first_start, window[m - 1][1], real))
+            for _ in range(m):
+                window.popleft()
         return pieces
 
     def _split_chars(
-        self, text: str, start: int, end: int, budget: int
+        self, text: str, start: int, end: int, budget: int, max_chars: int
     ) -> list[tuple[int, int, int]]:
         pieces = []
         while start < end:
-            lo, hi = start + 1, end
+            lo, hi = start + 1, min(end, start + max_chars)
             while lo < hi:  # longest prefix that fits
                 mid = (lo + hi + 1) // 2
                 if self.count_tokens(text[start:mid]) <= budget:
@@ -435,18 +475,26 @@ def _pack(
     overlap: int,
     tail: Callable[[_Unit, int], _Unit | None],
     measure: Callable[[int, int], int],
+    max_chars: int | None = None,
 ) -> list[list[_Unit]]:
-    """Greedy packing of units into chunks, preferring paragraph breaks, with overlap."""
+    """Greedy packing of units into chunks, preferring paragraph breaks, with overlap.
+
+    A chunk holds at most ``budget`` tokens and (when given) ``max_chars`` characters.
+    """
     groups: list[list[_Unit]] = []
     i = 0
     while i < len(units):
         room = min(overlap, budget - units[i].tokens)
         carry = _overlap(groups[-1], room, tail) if groups and room > 0 else []
+        if carry and max_chars is not None and units[i].end - carry[0].start > max_chars:
+            carry = []
         group, tokens = list(carry), sum(u.tokens for u in carry)
         j = i
         while j < len(units):
             unit = units[j]
             if j > i and tokens + unit.tokens > budget:
+                break
+            if j > i and max_chars is not None and unit.end - group[0].start > max_chars:
                 break
             if (
                 j > i

@@ -207,7 +207,8 @@ def _one_line(value: Any) -> str:
         return ""
     if isinstance(value, list | tuple):
         value = ", ".join(str(v) for v in value if v)
-    return _SPACES.sub(" ", re.sub(r"\s+", " ", str(value))).strip()
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", str(value)))
+    return _SPACES.sub(" ", re.sub(r"\s+", " ", text)).strip()
 
 
 def _hash_normal(text: str) -> str:
@@ -396,6 +397,9 @@ def _decode(data: bytes, declared: str | None) -> str:
             except UnicodeDecodeError:
                 break
     if b"\x00" in data[:8192]:
+        utf16 = _utf16_without_bom(data)
+        if utf16 is not None:
+            return utf16
         raise IngestError(
             "binary file (not text)", hint="only text, Markdown, HTML, JSONL and feeds are read"
         )
@@ -422,6 +426,25 @@ def _decode(data: bytes, declared: str | None) -> str:
         )
     logger.info("decoded text as %s", best.encoding)
     return str(best)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """Text of UTF-16 data saved without a BOM (mostly-ASCII text: every other byte is NUL)."""
+    sample = data[:8192]
+    if len(sample) < 4 or len(data) % 2:
+        return None
+    half = len(sample) // 2
+    even_nuls, odd_nuls = sample[0::2].count(0), sample[1::2].count(0)
+    if odd_nuls >= 0.3 * half and even_nuls == 0:
+        encoding = "utf-16-le"
+    elif even_nuls >= 0.3 * half and odd_nuls == 0:
+        encoding = "utf-16-be"
+    else:
+        return None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
 
 
 # --------------------------------------------------------------------------- plain text
@@ -561,15 +584,42 @@ def parse_markdown(content: str, *, origin: str = "", default_title: str | None 
     )
 
 
+# Front matter is a few metadata lines; anything larger or deeper is not front matter.
+MAX_FRONT_MATTER_CHARS = 20_000
+MAX_FRONT_MATTER_DEPTH = 20
+
+
+def _bracket_depth(text: str) -> int:
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
 def _front_matter(text: str) -> dict[str, Any]:
     import yaml
 
+    if len(text) > MAX_FRONT_MATTER_CHARS:
+        raise IngestError(
+            f"YAML front matter too long (over {MAX_FRONT_MATTER_CHARS:,} characters)"
+        )
+    if _bracket_depth(text) > MAX_FRONT_MATTER_DEPTH:  # the YAML parser is slow on deep nesting
+        raise IngestError("malformed YAML front matter (nested too deeply)")
     try:
+        # Aliases (&a / *a) are refused: nested aliases expand exponentially ("billion laughs").
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, yaml.SafeLoader)):
+            raise IngestError("YAML front matter uses aliases (*name), which are not accepted")
         meta = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
         raise IngestError(f"malformed YAML front matter{where}") from None
+    except RecursionError:
+        raise IngestError("malformed YAML front matter (nested too deeply)") from None
     if meta is None:
         return {}
     if not isinstance(meta, dict):
@@ -729,6 +779,8 @@ def _jsonl_article(line: str, *, origin: str) -> Article:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         raise IngestError(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise IngestError("invalid JSON (nested too deeply)") from None
     if not isinstance(record, dict):
         raise IngestError("not a JSON object")
     record = {str(k).lower(): v for k, v in record.items()}
@@ -952,8 +1004,9 @@ def load_url(
         except IngestError as exc:
             yield LoadFailure(url, exc.message)
             return
-        yield from _parse_fetched(
-            fetched, settings, fetch=lambda link: fetch_url(link, settings, client)
+        yield from _guarded(
+            url,
+            _parse_fetched(fetched, settings, fetch=lambda link: fetch_url(link, settings, client)),
         )
     finally:
         if own:
@@ -1015,6 +1068,13 @@ def load_file(
             origin, f"unsupported file type {path.suffix or '(none)'!r} (supported: {supported})"
         )
         return
+    yield from _guarded(origin, _load_file_kind(path, kind, settings, fetch))
+
+
+def _load_file_kind(
+    path: Path, kind: str, settings: Settings | None, fetch: Fetcher | None
+) -> Iterator[LoadItem]:
+    origin = str(path)
     try:
         data = read_file_bytes(path, settings)
         if kind == "feed":
@@ -1036,6 +1096,19 @@ def load_file(
             )
     except IngestError as exc:
         yield LoadFailure(origin, exc.message)
+
+
+def _guarded(origin: str, items: Iterator[LoadItem]) -> Iterator[LoadItem]:
+    """``items``, with any unexpected error turned into a :class:`LoadFailure` for ``origin``.
+
+    Loaders report bad input as :class:`IngestError`; this is the net under them, so one
+    hostile file (deep nesting, a parser bug) fails alone instead of stopping the batch.
+    """
+    try:
+        yield from items
+    except Exception as exc:  # one source must never stop the others
+        logger.warning("unexpected error reading %s", origin, exc_info=True)
+        yield LoadFailure(origin, f"could not be read ({type(exc).__name__})")
 
 
 def _reject_binary(data: bytes) -> None:
