@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field
 
 from rag.citations import (
     Flag,
+    drop_unsourced_links,
     infer_citations,
     is_abstention,
     parse_citations,
@@ -165,13 +166,7 @@ def format_sources(documents: Sequence[Document]) -> str:
     """
     blocks = []
     for number, doc in enumerate(documents, start=1):
-        meta = doc.metadata
-        header = ", ".join(
-            part for part in (meta.get("source") or "", meta.get("published") or "") if part
-        )
-        title = str(meta.get("title") or "Untitled")
-        line = f"[{number}] {title}" + (f" — {header}" if header else "")
-        text, _ = _source_text(doc.page_content)
+        line, text, _ = _source_parts(number, doc)
         blocks.append(f'<source id="{number}">\n{line}\n{text}\n</source>')
     return "\n".join(blocks)
 
@@ -180,6 +175,22 @@ def _source_text(text: str) -> tuple[str, int]:
     """Chunk text as shown to the model: one line, no source tags, no instruction-like text."""
     text = re.sub(r"</?\s*source\b[^>]*>", " ", " ".join(text.split()), flags=re.IGNORECASE)
     return strip_instructions(text)
+
+
+def _source_parts(number: int, doc: Document) -> tuple[str, str, int]:
+    """The header line and text of one source block, and how many pieces were removed.
+
+    Titles and outlets come from the article too: they get the same treatment as its text.
+    """
+    meta = doc.metadata
+    header = ", ".join(
+        part for part in (meta.get("source") or "", meta.get("published") or "") if part
+    )
+    title, removed_title = _source_text(str(meta.get("title") or "Untitled"))
+    header, removed_header = _source_text(header)
+    line = f"[{number}] {title}" + (f" — {header}" if header else "")
+    text, removed = _source_text(doc.page_content)
+    return line, text, removed + removed_title + removed_header
 
 
 def _citation(number: int, doc: Document) -> Citation:
@@ -477,7 +488,7 @@ class QAService:
         turn.sources = [_citation(n, d) for n, d in enumerate(turn.documents, start=1)]
         turn.timings["retrieve"] = time.perf_counter() - start
         for number, doc in enumerate(turn.documents, start=1):
-            if _source_text(doc.page_content)[1]:
+            if _source_parts(number, doc)[2]:
                 turn.notices.append(
                     Flag(
                         kind="suspicious_source",
@@ -548,6 +559,10 @@ class QAService:
                         )
                     )
             text, flags = parsed.text, parsed.flags
+            # links: only those the model was shown (instruction-like text removed)
+            shown = {n: _source_parts(n, d)[1] for n, d in enumerate(turn.documents, start=1)}
+            text, link_flags = drop_unsourced_links(text, shown, [c.url for c in turn.sources])
+            flags.extend(link_flags)
             by_number = {c.number: c for c in turn.sources}
             citations = [by_number[n] for n in parsed.numbers]
             if not citations:
