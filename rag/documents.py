@@ -328,7 +328,7 @@ def _limits(settings: Settings | None) -> tuple[int, float]:
 
 def _too_big(size: int, max_bytes: int) -> IngestError:
     return IngestError(
-        f"too large: {size / 1048576:.1f} MB, over the {max_bytes / 1048576:g} MB limit",
+        f"too large: {size / 1048576:.1f} MB, over the {max_bytes / 1048576:.3g} MB limit",
         hint="raise RAG_MAX_FILE_MB to accept larger files",
     )
 

@@ -68,6 +68,8 @@ DEFAULT_STYLES = {
     "headline": "one line",
     "quotes": "key direct quotes with speakers",
 }
+MAX_UPLOAD_FILES = 100  # files per upload (each one is also limited to RAG_MAX_FILE_MB)
+MAX_URLS = 50  # URL lines per request
 GENERATION = "generation"  # answers, summaries and digests share the model
 LIBRARY_WRITE = "library_write"  # ingest and delete: one at a time
 QUEUE_MAX_SIZE = 64
@@ -148,6 +150,57 @@ def _sources_message(answer: Any) -> dict[str, Any] | None:
         "content": format_sources(citations),
         "metadata": {"title": f"{title} ({len(citations)})", "status": "done"},
     }
+
+
+def checked_sources(
+    files: Sequence[str] | None, urls: str | None
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Uploads and URL lines a request may ingest, and the ones refused with a reason.
+
+    Uploads must be files (a folder or a device is refused); URL lines must be
+    http(s) URLs, so a path typed in the URL box (``/etc/passwd``, ``../data``) never
+    reads a file on the server. Raises ValueError over :data:`MAX_UPLOAD_FILES` files or
+    :data:`MAX_URLS` URLs.
+
+    Example:
+        >>> sources, refused = checked_sources([], "https://news.example/a\\n/etc/passwd")
+        >>> sources, [origin for origin, _ in refused]
+        (['https://news.example/a'], ['/etc/passwd'])
+    """
+    from rag.documents import is_url
+
+    files = [str(f) for f in (files or []) if str(f).strip()]
+    lines = [line.strip() for line in (urls or "").splitlines() if line.strip()]
+    if len(files) > MAX_UPLOAD_FILES:
+        raise ValueError(
+            f"too many files ({len(files)}): upload at most {MAX_UPLOAD_FILES} at once"
+        )
+    if len(lines) > MAX_URLS:
+        raise ValueError(f"too many URLs ({len(lines)}): give at most {MAX_URLS} at once")
+    sources: list[str] = []
+    refused: list[tuple[str, str]] = []
+    for name in files:
+        if "\x00" in name:
+            refused.append((name.replace("\x00", "?"), "invalid file name"))
+            continue
+        path = Path(name)
+        if path.exists() and not path.is_file():  # a missing file is reported by the loader
+            refused.append((name, "not an uploaded file (a folder or a device)"))
+        else:
+            sources.append(name)
+    for line in lines:
+        if "\x00" in line or not is_url(line) or any(ch.isspace() for ch in line):
+            clean = line.replace("\x00", "?")
+            refused.append((clean, "not an http(s) URL (only web addresses go in the URL box)"))
+        else:
+            sources.append(line)
+    return sources, refused
+
+
+def _with_refused(report: Any, refused: list[tuple[str, str]]) -> Any:
+    """The ingest report with the refused inputs listed first among the failures."""
+    report.failed[:0] = refused
+    return report
 
 
 class Handlers:
@@ -274,20 +327,29 @@ class Handlers:
     # --- Library ---------------------------------------------------------------------------
     def ingest(self, files: Sequence[str] | None, urls: str | None, progress: Any = None) -> str:
         """Add uploaded files and pasted URLs/feeds; returns the report as Markdown."""
-        sources: list[str] = [str(f) for f in (files or [])]
-        sources += [line.strip() for line in (urls or "").splitlines() if line.strip()]
-        if not sources:
+        try:
+            sources, refused = checked_sources(files, urls)
+        except ValueError as exc:
+            raise _user_error(exc) from None
+        if not sources and not refused:
             _warn("Choose files to upload or paste a URL first.")
             return "Nothing to add yet: choose files or paste URLs."
         callback = _progress_callback(progress)
         try:
-            report = self.service.ingest(sources, progress=callback)
+            report = _with_refused(self._ingest(sources, callback), refused)
         except Exception as exc:
             raise _user_error(exc) from None
         text, failures = format_report(report)
         if failures:
             _warn(f"{len(failures)} source(s) could not be added: " + "; ".join(failures[:3]))
         return text
+
+    def _ingest(self, sources: list[str], progress: Callable[[Any], None] | None = None) -> Any:
+        if not sources:
+            from rag.store import IngestReport
+
+            return IngestReport()
+        return self.service.ingest(sources, progress=progress)
 
     def ingest_text(
         self,
@@ -453,12 +515,14 @@ class Handlers:
 
     def api_ingest(self, files: list[str] | None, urls: str | None) -> dict:
         """Add uploaded files and URLs/feeds (one per line); returns the ingest report."""
-        sources = [str(f) for f in (files or [])]
-        sources += [line.strip() for line in (urls or "").splitlines() if line.strip()]
-        if not sources:
+        try:
+            sources, refused = checked_sources(files, urls)
+        except ValueError as exc:
+            raise _user_error(exc) from None
+        if not sources and not refused:
             raise _user_error(ValueError("give files or URLs to ingest"))
         try:
-            return to_jsonable(self.service.ingest(sources))
+            return to_jsonable(_with_refused(self._ingest(sources), refused))
         except Exception as exc:
             raise _user_error(exc) from None
 
