@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         description="Chroma server URL (e.g. `http://127.0.0.1:8000`). When set, the server "
         "is used instead of the embedded store.",
     )
+    chroma_timeout: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds to wait for the Chroma server to answer one request "
+        "(`RAG_CHROMA_URL` only).",
+    )
     model_dir: Path | None = Field(
         None,
         description="Where the assembled embedded model file is kept. Default: "
@@ -150,6 +156,11 @@ class Settings(BaseSettings):
         20.0, gt=0, description="Files (and downloads) larger than this are refused."
     )
     fetch_timeout: float = Field(20.0, gt=0, description="Seconds per URL or feed download.")
+    fetch_allow_private: bool = Field(
+        False,
+        description="Fetch URLs (and feed links) on private, loopback or link-local addresses "
+        "(your own network, 127.0.0.1, 169.254.x.x). Off: such URLs are refused.",
+    )
     chunk_tokens: int = Field(
         180, ge=32, le=250, description="Target chunk size in embedder word pieces (< 256)."
     )
@@ -177,6 +188,12 @@ class Settings(BaseSettings):
         le=1.0,
         description="If no retrieved chunk reaches this cosine similarity, answer that the "
         "articles do not say (no LLM call).",
+    )
+    answer_cache_size: int = Field(
+        256,
+        ge=0,
+        description="Answers kept in memory for repeated questions (0 = off); one is reused "
+        "only while the articles, filters, history, model and settings are unchanged.",
     )
     abstain_on_missing_names: bool = Field(
         True,

@@ -293,6 +293,7 @@ class ArticleStore:
         self._vectorstore: Chroma | None = None
         self._max_batch: int | None = None
         self._embedder_checked = False
+        self._unresolved = False  # a write failed and could not be rolled back yet
         with self._errors("open the collections"):
             self._chunks = client.get_or_create_collection(
                 collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
@@ -319,7 +320,7 @@ class ArticleStore:
         """
         chunker = chunker or Chunker.from_settings(settings)
         if settings.chroma_url:
-            client = _http_client(settings.chroma_url)
+            client = _http_client(settings.chroma_url, settings.chroma_timeout)
             return cls(
                 client,
                 embeddings,
@@ -379,6 +380,7 @@ class ArticleStore:
         Example:
             >>> before = store.generation(); store.delete(["a1"]); store.generation() != before
         """
+        self._resolve_failed_writes()
         with self._errors("read the store generation"):
             got = self._registry.get(ids=[GENERATION_ID], include=["metadatas"])
         metas = got.get("metadatas") or []
@@ -390,6 +392,7 @@ class ArticleStore:
         Example:
             >>> [a.title for a in store.list_articles(source="Civic Wire")]
         """
+        self._resolve_failed_writes()
         with self._errors("list the articles"):
             got = self._registry.get(where={"kind": "article"}, include=["metadatas"])
         infos = [_info(i, m) for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)]
@@ -406,6 +409,7 @@ class ArticleStore:
         Example:
             >>> store.get_article("8782db0870783fc4").title
         """
+        self._resolve_failed_writes()
         with self._errors("read an article"):
             got = self._registry.get(ids=[article_id], include=["metadatas", "documents"])
         if not got["ids"]:
@@ -432,6 +436,7 @@ class ArticleStore:
         Example:
             >>> store.stats().articles
         """
+        self._resolve_failed_writes()
         with self._errors("count the articles"):
             articles = len(self._registry.get(where={"kind": "article"}, include=[])["ids"])
             chunks = self._chunks.count()
@@ -474,6 +479,7 @@ class ArticleStore:
 
         if not ids:
             return []
+        self._resolve_failed_writes()
         with self._errors("read chunks"):
             got = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
         found = {
@@ -496,6 +502,7 @@ class ArticleStore:
 
         if k <= 0 or not query.strip():
             return []
+        self._resolve_failed_writes()
         vector = self._embed_query(query)
         with self._errors("search"):
             got = self._chunks.query(
@@ -565,15 +572,19 @@ class ArticleStore:
                 return 0
             journal_ids = [JOURNAL_PREFIX + i for i in found]
             metas = [{**self._journal_owner(), "op": "delete", "article_id": i} for i in found]
-            with self._inflight(journal_ids), self._errors("delete articles"):
-                self._registry.upsert(
-                    ids=journal_ids,
-                    metadatas=metas,
-                    documents=["" for _ in found],
-                    embeddings=[_PLACEHOLDER_VECTOR for _ in found],
-                )
-                self._finish_delete(found)
-                self._bump_generation()
+            try:
+                with self._inflight(journal_ids), self._errors("delete articles"):
+                    self._registry.upsert(
+                        ids=journal_ids,
+                        metadatas=metas,
+                        documents=["" for _ in found],
+                        embeddings=[_PLACEHOLDER_VECTOR for _ in found],
+                    )
+                    self._finish_delete(found)
+                    self._bump_generation()
+            except StoreError:
+                self._unresolved = True  # finished by the next read or write
+                raise
         logger.info("Deleted %d article(s)", len(found))
         return len(found)
 
@@ -763,11 +774,25 @@ class ArticleStore:
         return self._max_batch
 
     def _rollback_after_error(self, journal_ids: list[str]) -> None:
-        """Undo a failed write (best effort; what is left is resolved by the next recover)."""
+        """Undo a failed write (best effort; what is left is resolved by the next recover).
+
+        When the store cannot be reached to undo it (server gone), reads resolve it
+        first once the store answers again, so a half-written article is never served.
+        """
+        self._unresolved = True
         with contextlib.suppress(Exception):
             got = self._registry.get(ids=journal_ids, include=["metadatas", "documents"])
             for jid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"], strict=True):
                 self._resolve(jid, meta, doc, prefer_rollback=True)
+            self._unresolved = False
+
+    def _resolve_failed_writes(self) -> None:
+        """Before a read: resolve this process's writes that failed half-way, if any."""
+        if self._unresolved:
+            with self._lock:
+                if self._unresolved:
+                    self.recover()
+                    self._unresolved = False
 
     # -- journal ---------------------------------------------------------------------
     def _journal_owner(self) -> dict[str, Any]:
@@ -932,9 +957,10 @@ class ArticleStore:
 
     def _store_error(self, action: str, exc: Exception) -> StoreError:
         if self.mode == "server":
+            port = urlsplit(self.location).port or 8000
             hint = (
                 f"is the Chroma server at {self.location} running? Start one with: "
-                "chroma run --path DIR --host 127.0.0.1 --port 8000"
+                f"chroma run --path DIR --host 127.0.0.1 --port {port}"
             )
         else:
             hint = f"check that {self.location or 'the Chroma folder'} is writable and not damaged"
@@ -1021,16 +1047,21 @@ def _persistent_client(path: Any) -> ClientAPI:
         ) from exc
 
 
-def _http_client(url: str) -> ClientAPI:
+def _http_client(url: str, timeout: float = 30.0) -> ClientAPI:
     import chromadb
+    import httpx
 
     parts = urlsplit(url)
     ssl = parts.scheme == "https"
     port = parts.port or (443 if ssl else 8000)
     try:
+        # chromadb's client waits forever for an answer: probe first with a deadline,
+        # then give its HTTP session one, so a frozen server cannot hang a request.
+        httpx.get(f"{url}/api/v2/heartbeat", timeout=timeout).raise_for_status()
         client = chromadb.HttpClient(
             host=parts.hostname or "localhost", port=port, ssl=ssl, settings=_chroma_settings()
         )
+        _limit_wait(client, timeout)
         client.heartbeat()
         return client
     except Exception as exc:
@@ -1039,3 +1070,14 @@ def _http_client(url: str) -> ClientAPI:
             hint="start it with: chroma run --path DIR --host 127.0.0.1 "
             f"--port {port} (or unset RAG_CHROMA_URL to use the embedded store)",
         ) from exc
+
+
+def _limit_wait(client: ClientAPI, timeout: float) -> None:
+    """Give the Chroma HTTP client's session a timeout (it has none by default)."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(timeout)
+    else:  # another chromadb layout: requests keep chromadb's own behaviour
+        logger.debug("Cannot set a timeout on the Chroma client (%s)", type(session).__name__)
