@@ -93,7 +93,8 @@ def server() -> Iterator[str]:
 
 
 def load(url: str, **settings: object) -> list[Article | LoadFailure]:
-    return list(load_url(url, load_settings(**settings)))
+    # the fixture server is on 127.0.0.1: allow private addresses (refused by default)
+    return list(load_url(url, load_settings(fetch_allow_private=True, **settings)))
 
 
 def test_html_page(server: str) -> None:
@@ -172,7 +173,7 @@ def test_unreachable_host() -> None:
 
 
 def test_ingest_urls_and_feeds_into_a_real_store(server: str, tmp_path: Path) -> None:
-    settings = load_settings(data_dir=tmp_path / "data", fetch_timeout=5)
+    settings = load_settings(data_dir=tmp_path / "data", fetch_timeout=5, fetch_allow_private=True)
     store = ArticleStore.from_settings(settings, shared_local_embeddings())
     sources = [f"{server}/feed.xml", f"{server}/port-strike.html", f"{server}/nope", server]
     report = ingest_sources(sources, store, settings)

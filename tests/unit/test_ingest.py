@@ -136,7 +136,8 @@ def test_unreachable_url_is_a_failure_not_an_exception(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    report = ingest_sources([f"http://127.0.0.1:{port}/story.html"], store, settings)
+    local = settings.model_copy(update={"fetch_allow_private": True})
+    report = ingest_sources([f"http://127.0.0.1:{port}/story.html"], store, local)
     assert report.all_failed and "cannot connect" in report.failed[0][1]
 
 
