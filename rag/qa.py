@@ -122,6 +122,7 @@ class Answer(BaseModel):
     )
     prompt_tokens: int | None = Field(None, description="Prompt tokens of all LLM calls.")
     completion_tokens: int | None = None
+    cached: bool = Field(False, description="Served from the answer cache (no LLM call).")
 
 
 @dataclass
@@ -322,6 +323,17 @@ class QAService:
         self._chain: Runnable | None = None
 
     # --- public API ------------------------------------------------------------------
+    @property
+    def prompt_versions(self) -> str:
+        """The names and versions of the prompts behind an answer (part of cache keys).
+
+        Example:
+            >>> qa.prompt_versions  # doctest: +SKIP
+            'qa_answer:v3,qa_condense:v2'
+        """
+        prompts = (self._answer_prompt, self._condense_prompt)
+        return ",".join(f"{p.name}:v{p.version}" for p in prompts)
+
     @property
     def chain(self) -> Runnable:
         """The LCEL chain: ``{"question", "history", "filters"}`` -> :class:`Answer`.

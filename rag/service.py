@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.runnables import Runnable
 
+    from rag.answer_cache import AnswerCache
     from rag.documents import Article
     from rag.ingest import IngestReport
     from rag.qa import Answer, QAService
@@ -127,6 +128,13 @@ class NewsRAG:
         from rag.qa import QAService
 
         return QAService(self.retriever, self.llm, self.settings)
+
+    @cached_property
+    def answer_cache(self) -> AnswerCache:
+        """Answers to repeated questions, while articles, model and settings are unchanged."""
+        from rag.answer_cache import AnswerCache
+
+        return AnswerCache(self.settings.answer_cache_size)
 
     @property
     def chain(self) -> Runnable:
@@ -264,7 +272,13 @@ class NewsRAG:
             >>> a = rag.ask("What did Hegseth rule out?")
             >>> a.answer, a.citations[0].title
         """
-        return self.qa.ask(question, history=history, filters=filters)
+        key = self._answer_key(question, history, filters)
+        if key and (hit := self.answer_cache.get(key)) is not None:
+            return hit
+        answer = self.qa.ask(question, history=history, filters=filters)
+        if key:
+            self.answer_cache.put(key, _as_cached(answer))
+        return answer
 
     def stream(
         self,
@@ -279,7 +293,10 @@ class NewsRAG:
             >>> for piece in rag.stream("Who met in Munich?"):
             ...     print(piece if isinstance(piece, str) else "", end="")
         """
-        return self.qa.stream(question, history=history, filters=filters)
+        key = self._answer_key(question, history, filters)
+        if key and (hit := self.answer_cache.get(key)) is not None:
+            return iter([hit.answer, hit])
+        return self._caching(self.qa.stream(question, history=history, filters=filters), key)
 
     def astream(
         self,
@@ -294,7 +311,34 @@ class NewsRAG:
             >>> async for piece in rag.astream("Who met in Munich?"):
             ...     pass
         """
-        return self.qa.astream(question, history=history, filters=filters)
+        key = self._answer_key(question, history, filters)
+        if key and (hit := self.answer_cache.get(key)) is not None:
+            return _replay(hit)
+        return self._acaching(self.qa.astream(question, history=history, filters=filters), key)
+
+    def _answer_key(
+        self, question: str, history: History | None, filters: SearchFilters | None
+    ) -> str | None:
+        """The answer-cache key, or None when the cache is off."""
+        if not self.answer_cache.enabled:
+            return None
+        fingerprint = f"{self.settings.model_dump_json()}|{self.qa.prompt_versions}"
+        generation = self.store.generation()
+        return self.answer_cache.make_key(question, history, filters, generation, fingerprint)
+
+    def _caching(self, pieces: Iterator[str | Answer], key: str | None) -> Iterator[str | Answer]:
+        for piece in pieces:
+            if key and not isinstance(piece, str):
+                self.answer_cache.put(key, _as_cached(piece))
+            yield piece
+
+    async def _acaching(
+        self, pieces: AsyncIterator[str | Answer], key: str | None
+    ) -> AsyncIterator[str | Answer]:
+        async for piece in pieces:
+            if key and not isinstance(piece, str):
+                self.answer_cache.put(key, _as_cached(piece))
+            yield piece
 
     # --- summaries -----------------------------------------------------------------
     def summarize(self, article_id: str, *, style: str = "brief", refresh: bool = False) -> Summary:
@@ -372,3 +416,16 @@ class NewsRAG:
     def close(self) -> None:
         """Release resources (the embedded model server stops at process exit)."""
         logger.debug("NewsRAG closed")
+
+
+def _as_cached(answer: Answer) -> Answer:
+    """The copy the cache hands out: marked cached, without the first run's costs."""
+    return answer.model_copy(
+        update={"cached": True, "timings": {}, "prompt_tokens": None, "completion_tokens": None}
+    )
+
+
+async def _replay(answer: Answer) -> AsyncIterator[str | Answer]:
+    """A cached answer as a stream: its text, then the answer itself."""
+    yield answer.answer
+    yield answer

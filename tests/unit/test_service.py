@@ -9,6 +9,7 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_core.language_models import FakeListChatModel
 
 from rag.errors import NotFoundError
+from rag.retrieval import SearchFilters
 from rag.service import NewsRAG
 from rag.settings import load_settings
 
@@ -21,8 +22,8 @@ STORY = (
 )
 
 
-def _service(tmp_path: Path, replies: list[str]) -> NewsRAG:
-    settings = load_settings(data_dir=tmp_path / "data", abstain_min_similarity=-1.0)
+def _service(tmp_path: Path, replies: list[str], **overrides: object) -> NewsRAG:
+    settings = load_settings(data_dir=tmp_path / "data", abstain_min_similarity=-1.0, **overrides)
     return NewsRAG.from_settings(
         settings,
         embeddings=DeterministicFakeEmbedding(size=384),
@@ -46,7 +47,7 @@ def test_ingest_list_get_delete(tmp_path: Path) -> None:
 
 def test_ask_returns_cited_answer_and_stream_ends_with_it(tmp_path: Path) -> None:
     reply = "He ruled out NATO membership for Ukraine [1]."
-    rag = _service(tmp_path, [reply, reply])
+    rag = _service(tmp_path, [reply, reply], answer_cache_size=0)
     rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
 
     answer = rag.ask("What did the defence secretary rule out?")
@@ -66,3 +67,45 @@ def test_describe_names_models_without_secrets(tmp_path: Path) -> None:
     info = NewsRAG.from_settings(settings).describe()
     assert info["store_mode"] == "embedded"
     assert "sk-hidden-123" not in repr(info)
+
+
+QUESTION = "What did the defence secretary rule out?"
+
+
+def test_repeated_question_is_served_from_the_answer_cache(tmp_path: Path) -> None:
+    rag = _service(tmp_path, ["First answer [1].", "Second answer [1]."])
+    rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
+    first = rag.ask(QUESTION)
+    again = rag.ask("  What did the defence secretary   rule out? ")
+    assert (first.answer, first.cached) == ("First answer [1].", False)
+    assert (again.answer, again.cached) == ("First answer [1].", True)
+    assert again.citations == first.citations and again.prompt_tokens is None
+    streamed = list(rag.stream(QUESTION))
+    assert streamed[0] == "First answer [1]." and streamed[-1].cached
+
+
+def test_answer_cache_misses_when_articles_filters_or_history_change(tmp_path: Path) -> None:
+    replies = [f"Answer {n} [1]." for n in range(1, 5)]
+    rag = _service(tmp_path, replies)
+    rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
+    assert rag.ask(QUESTION).answer == "Answer 1 [1]."
+    assert rag.ask(QUESTION, filters=SearchFilters(sources=["Civic Wire"])).answer == (
+        "Answer 2 [1]."
+    )
+    rag.ingest_text("Kyiv welcomed new air-defence deliveries.", "Air defence", source="X")
+    assert rag.ask(QUESTION).answer == "Answer 3 [1]."  # the store changed
+    assert rag.ask(QUESTION).cached
+
+
+def test_stream_fills_the_answer_cache(tmp_path: Path) -> None:
+    rag = _service(tmp_path, ["Streamed answer [1]."])
+    rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
+    pieces = list(rag.stream(QUESTION))
+    assert not pieces[-1].cached
+    assert rag.ask(QUESTION).cached  # no second reply is scripted: a miss would fail
+
+
+def test_answer_cache_can_be_turned_off(tmp_path: Path) -> None:
+    rag = _service(tmp_path, ["One [1].", "Two [1]."], answer_cache_size=0)
+    rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
+    assert [rag.ask(QUESTION).answer for _ in range(2)] == ["One [1].", "Two [1]."]
