@@ -32,6 +32,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.errors import ModelError
 from rag.files import package_dir, sha256_file
+from rag.redaction import public_url
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -483,7 +484,7 @@ def describe_embeddings(settings: Settings) -> dict[str, Any]:
         return {
             "provider": "openai",
             "model": settings.embedding_model,
-            "base_url": settings.embedding_base_url or settings.llm_base_url,
+            "base_url": public_url(settings.embedding_base_url or settings.llm_base_url),
         }
     info: dict[str, Any] = {"provider": "local", "model": MODEL_ID, "dimensions": DIMENSIONS}
     for label, finder, expected in (

@@ -1118,6 +1118,11 @@ def _summary_failure(error: str, latency: float) -> dict[str, Any]:
 
 
 def _run_info(suite: Suite, settings: Any, service: Any, judge: Judge | None) -> dict[str, Any]:
+    from rag.redaction import redact_mapping, register_secrets
+    from rag.settings import Settings
+
+    if isinstance(settings, Settings):
+        register_secrets(settings)  # reports are shared: no key, login or URL credential
     info: dict[str, Any] = {
         "suite": suite.name,
         "suite_file": str(suite.path),
@@ -1131,7 +1136,7 @@ def _run_info(suite: Suite, settings: Any, service: Any, judge: Judge | None) ->
         info["service"] = service.describe()
     except Exception:  # a fake or a partial service: the description is optional
         info["service"] = {}
-    return info
+    return redact_mapping(info)
 
 
 def _public_settings(settings: Any) -> dict[str, Any]:
@@ -1152,9 +1157,13 @@ def _public_settings(settings: Any) -> dict[str, Any]:
         "abstain_min_similarity",
         "collection",
     )
+    from rag.redaction import public_url
+
     values = {}
     for key in keys:
         value = getattr(settings, key, None)
+        if key.endswith("_url") and isinstance(value, str):
+            value = public_url(value)
         values[key] = (
             value if isinstance(value, int | float | str | bool | type(None)) else str(value)
         )

@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 
 from rag.errors import LLMUnavailableError, ModelError
 from rag.files import package_dir, sha256_file
+from rag.redaction import public_url
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -687,7 +688,7 @@ def describe_llm(settings: Settings, *, verify: bool = False) -> dict[str, Any]:
     if not settings.uses_embedded_llm:
         return {
             "mode": "remote",
-            "base_url": settings.llm_base_url,
+            "base_url": public_url(settings.llm_base_url),
             "model": settings.llm_model,
             "api_key_set": settings.llm_api_key is not None,
             "timeout": settings.llm_timeout,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -250,6 +250,15 @@ class Settings(BaseSettings):
                 "RAG_EMBEDDING_PROVIDER=openai needs RAG_EMBEDDING_BASE_URL or RAG_LLM_BASE_URL"
             )
         return self
+
+    def __repr_args__(self) -> Any:
+        """Like pydantic's, with endpoint URLs shown without their credentials."""
+        from rag.redaction import public_url
+
+        for name, value in super().__repr_args__():
+            if name in ("llm_base_url", "embedding_base_url", "chroma_url"):
+                value = public_url(value)
+            yield name, value
 
     # --- derived values --------------------------------------------------------
     @property

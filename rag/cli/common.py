@@ -45,7 +45,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except RagError as exc:
-            raise click.ClickException(str(exc)) from None
+            from rag.redaction import redact_known
+
+            raise click.ClickException(redact_known(str(exc))) from None
         except KeyboardInterrupt:
             raise click.Abort() from None
 
@@ -54,9 +56,12 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 def load_cli_settings(**overrides: object) -> Settings:
     """Settings from the environment plus non-None CLI overrides."""
+    from rag.redaction import install_log_redaction
     from rag.settings import load_settings
 
-    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    install_log_redaction(settings)
+    return settings
 
 
 def open_service(**overrides: object) -> NewsRAG:

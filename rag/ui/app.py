@@ -27,6 +27,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import RagError
+from rag.redaction import install_log_redaction, redact_known, redact_mapping, register_secrets
 from rag.ui.format import (
     ARTICLE_COLUMNS,
     answer_to_dict,
@@ -96,20 +97,22 @@ def _user_error(exc: Exception) -> Exception:
     import gradio as gr
 
     if isinstance(exc, RagError | ValueError):
-        return gr.Error(str(exc), print_exception=False)
+        return gr.Error(redact_known(str(exc)), print_exception=False)
     logger.exception("unexpected error in the app")
-    return gr.Error(f"Something went wrong: {type(exc).__name__}: {exc}", print_exception=False)
+    message = redact_known(f"Something went wrong: {type(exc).__name__}: {exc}")
+    return gr.Error(message, print_exception=False)
 
 
 def _error_markdown(exc: Exception) -> str:
     """An error shown inside the chat or an output panel (never a traceback)."""
     if isinstance(exc, RagError):
-        text = f"**Error:** {escape_md(exc.message)}"
+        text = f"**Error:** {escape_md(redact_known(exc.message))}"
         if exc.hint:
-            text += f"\n\n{escape_md(exc.hint)}"
+            text += f"\n\n{escape_md(redact_known(exc.hint))}"
         return text
     logger.exception("unexpected error in the app")
-    return f"**Something went wrong:** {escape_md(type(exc).__name__)}: {escape_md(exc)}"
+    detail = redact_known(f"{type(exc).__name__}: {exc}")
+    return f"**Something went wrong:** {escape_md(detail)}"
 
 
 def _styles() -> dict[str, str]:
@@ -216,6 +219,9 @@ class Handlers:
 
     def __init__(self, service: NewsRAG) -> None:
         self.service = service
+        settings = getattr(service, "settings", None)
+        if settings is not None:
+            register_secrets(settings)  # masked in every error shown and in the About tab
 
     # --- Ask ---------------------------------------------------------------------------
     def chat(
@@ -445,7 +451,8 @@ class Handlers:
     def about(self) -> str:
         """Which models and store are in use (no secrets)."""
         try:
-            return format_describe(self.service.describe(), self.service.stats())
+            info = redact_mapping(self.service.describe())
+            return format_describe(info, self.service.stats())
         except Exception as exc:
             return _error_markdown(exc)
 
@@ -1009,6 +1016,7 @@ def main(**overrides: Any) -> None:
 
     configure_logging()
     settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    install_log_redaction(settings)
     service = NewsRAG.from_settings(settings)
     try:
         ingest_samples_if_empty(service, settings)
