@@ -377,7 +377,9 @@ def test_chain_is_a_composable_runnable(docs):
     llm = FakeListChatModel(responses=["Vance [3].", "Hegseth [1]."])
     chain = build_qa_chain(FakeRetriever(docs=docs), llm, load_settings())
     assert isinstance(chain, Runnable)
-    answers = chain.batch([{"question": "Who met?"}, {"question": "Who spoke?"}])
+    questions = [{"question": "Who met?"}, {"question": "Who spoke?"}]
+    # One at a time: the scripted model replies in call order.
+    answers = chain.batch(questions, config={"max_concurrency": 1})
     assert [a.citations[0].number for a in answers] == [3, 1]
     assert chain.invoke("Who met?").standalone_question == "Who met?"
 
