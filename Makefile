@@ -45,6 +45,7 @@ lint: setup
 
 bench: setup
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+	$(BIN)/python benchmarks/report.py
 
 eval-smoke: setup
 	$(BIN)/news-rag eval evals/smoke.yaml --out eval-runs/smoke
