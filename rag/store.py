@@ -41,9 +41,11 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
+import shutil
 import socket
 import threading
 import time
@@ -51,6 +53,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
@@ -77,6 +80,7 @@ EMBEDDER_ID = "__meta__:embedder"
 JOURNAL_PREFIX = "journal:"
 STALE_JOURNAL_SECONDS = 600.0
 DEFAULT_BATCH_ARTICLES = 32
+MIN_FREE_BYTES = 16 * 1024 * 1024  # embedded writes need room for the database and index
 _PLACEHOLDER_VECTOR = [1.0]  # registry records need a vector; it is never searched
 
 _HOST = socket.gethostname()
@@ -703,6 +707,7 @@ class ArticleStore:
             )
 
     def _commit(self, plans: list[_Planned], vectors: list[list[float]]) -> None:
+        self._check_free_space(plans, vectors)
         journal_ids = [JOURNAL_PREFIX + p.article.id for p in plans]
         owner = self._journal_owner()
         logger.debug("Writing %d article(s), %d chunk(s)", len(plans), len(vectors))
@@ -741,6 +746,22 @@ class ArticleStore:
             except Exception as exc:
                 self._rollback_after_error(journal_ids)
                 raise self._store_error("write articles", exc) from exc
+
+    def _check_free_space(self, plans: list[_Planned], vectors: list[list[float]]) -> None:
+        """Refuse a write to an embedded store on a (nearly) full disk before it starts.
+
+        Embedded Chroma can stall instead of failing when the disk fills up mid-write.
+        """
+        if self.mode != "embedded":
+            return
+        payload = sum(len(v) * 4 for v in vectors) + sum(len(p.article.text) for p in plans)
+        try:
+            free = shutil.disk_usage(self.location).free
+        except OSError:
+            return
+        if free < MIN_FREE_BYTES + 4 * payload:
+            full = OSError(errno.ENOSPC, "No space left on device")
+            raise _disk_full_error(full, self.location, "write articles")  # type: ignore[misc]
 
     def _upsert_chunks(self, plans: list[_Planned], vectors: list[list[float]]) -> None:
         chunks = [c for p in plans for c in p.chunks]
@@ -963,6 +984,9 @@ class ArticleStore:
                 f"chroma run --path DIR --host 127.0.0.1 --port {port}"
             )
         else:
+            full = _disk_full_error(exc, self.location, action)
+            if full is not None:
+                return full
             hint = f"check that {self.location or 'the Chroma folder'} is writable and not damaged"
         return StoreError(f"could not {action} in Chroma: {type(exc).__name__}: {exc}", hint=hint)
 
@@ -1033,13 +1057,62 @@ def _chroma_settings() -> Any:
     return ChromaSettings(anonymized_telemetry=False)
 
 
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+_FULL_WORDS = ("disk is full", "no space left", "disk quota exceeded")
+
+
+def _is_disk_full(exc: BaseException | None) -> bool:
+    """True when ``exc`` (or an exception it came from) says the disk is full."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS:
+            return True
+        if any(word in str(exc).lower() for word in _FULL_WORDS):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _disk_full_error(exc: BaseException, location: str, action: str) -> StoreError | None:
+    """A StoreError about free space when ``exc`` means the disk is full, else None."""
+    if not _is_disk_full(exc):
+        return None
+    free = ""
+    with contextlib.suppress(OSError):
+        free = f" ({shutil.disk_usage(location).free / 1e6:.0f} MB free)"
+    return StoreError(
+        f"could not {action} in Chroma: the disk holding {location} is full{free}",
+        hint="free disk space, then ingest again (articles already stored are kept and "
+        "skipped), or set RAG_DATA_DIR to a folder on a disk with more free space",
+    )
+
+
+def _read_only(path: Path) -> bool:
+    """True when the store folder (or its database file) exists but cannot be written."""
+    database = path / "chroma.sqlite3"
+    return (path.is_dir() and not os.access(path, os.W_OK)) or (
+        database.exists() and not os.access(database, os.W_OK)
+    )
+
+
 def _persistent_client(path: Any) -> ClientAPI:
     import chromadb
 
+    if _read_only(Path(path)):
+        # Chroma writes even to open a store for reading: say so before it fails obscurely.
+        raise StoreError(
+            f"the embedded Chroma store at {path} is read-only (permissions or a read-only "
+            "file system), and Chroma needs to write to it even to read it",
+            hint="make RAG_DATA_DIR writable, copy the store to a writable folder, or set "
+            "RAG_CHROMA_URL to use a Chroma server",
+        )
     try:
         os.makedirs(path, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
     except Exception as exc:
+        full = _disk_full_error(exc, str(path), "create the store folder")
+        if full is not None:
+            raise full from exc
         raise StoreError(
             f"cannot open the embedded Chroma store at {path}: {exc}",
             hint="check RAG_DATA_DIR (it must be a writable folder), or set RAG_CHROMA_URL "

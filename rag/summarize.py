@@ -458,6 +458,13 @@ class Summarizer:
                 return summary
         summary = yield from self._generate_summary(article, spec, started)
         if summary.text:
+            self._cache_put(article, spec, key, summary)
+        yield summary
+        return summary
+
+    def _cache_put(self, article: Any, spec: StyleSpec, key: str, summary: Summary) -> None:
+        """Cache a finished summary; a failed write (disk full, read-only) only loses the cache."""
+        try:
             self.cache.put(
                 article.id,
                 spec.name,
@@ -469,8 +476,12 @@ class Summarizer:
                     "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 },
             )
-        yield summary
-        return summary
+        except OSError as exc:
+            logger.warning(
+                "Summary of %s not cached (%s): it will be generated again next time",
+                article.id,
+                exc.strerror or exc,
+            )
 
     def _generate_summary(
         self, article: Any, spec: StyleSpec, started: float
