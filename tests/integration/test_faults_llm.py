@@ -247,7 +247,7 @@ def test_endpoint_down_then_back_on_the_same_port(
     with FakeLLMServer(port=port) as back:
         for op in ("ask", "stream", "summarize"):
             assert "NATO" in run(rag, op)
-        assert len(back.chat_requests()) >= 3
+        assert back.chat_requests()  # answers may come from the answer cache after the first
     assert len(cache_entries(rag)) == 1
 
 
