@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from test_chroma_server import ChromaServer
+from test_chroma_server import chroma_server as shared_chroma_server  # noqa: F401
 
 pytestmark = pytest.mark.integration
 
@@ -22,18 +22,12 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 QUESTION = "How much will the Lowmoor cycling lane cost?"
 
 
-@pytest.fixture(scope="module")
-def chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
-    server = ChromaServer(tmp_path_factory.mktemp("replicas") / "db")
-    server.start()
-    yield server
-    server.stop()
-
-
 def test_article_ingested_through_one_replica_is_answered_by_the_other(
-    start_app, chroma: ChromaServer, tmp_path: Path
+    start_app, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     from gradio_client import Client
+
+    chroma: ChromaServer = request.getfixturevalue("shared_chroma_server")
 
     shared = {
         "RAG_CHROMA_URL": chroma.url,
