@@ -36,6 +36,7 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
 
 from rag.errors import LLMUnavailableError, RagError
+from rag.redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -54,19 +55,6 @@ def endpoint_label(url: str | None) -> str:
         return "the LLM endpoint"
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
-
-
-def redact(text: str, secrets: list[str | None]) -> str:
-    """``text`` with every non-trivial secret replaced by ``***``.
-
-    Example:
-        >>> redact("bad key sk-123456", ["sk-123456"])
-        'bad key ***'
-    """
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
 
 
 class GuardedChatOpenAI(ChatOpenAI):

@@ -658,7 +658,7 @@ def _retry_after(exc: Any) -> float | None:
 
 def _redacted(text: str, exc: Any) -> str:
     """``text`` without the bearer token the failed request carried (servers may echo it)."""
-    from rag.chat_guard import redact
+    from rag.redaction import redact
 
     request = getattr(exc, "request", None)
     auth = str(getattr(request, "headers", {}).get("Authorization", "")) if request else ""

@@ -80,6 +80,19 @@ def register_secrets(settings: Settings) -> None:
         _secrets.update(values)
 
 
+def redact(text: str, secrets: list[str | None]) -> str:
+    """``text`` with every non-trivial secret replaced by ``***`` (longest first).
+
+    Example:
+        >>> redact("bad key sk-123456", ["sk-123456"])
+        'bad key ***'
+    """
+    usable = (s for s in secrets if s and len(s) >= MIN_SECRET_CHARS)
+    for secret in sorted(usable, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
 def redact_known(text: str) -> str:
     """``text`` with every registered secret replaced by ``***`` (longest first).
 
@@ -88,11 +101,8 @@ def redact_known(text: str) -> str:
         'nothing secret here'
     """
     with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for secret in known:
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
+        known = list(_secrets)
+    return redact(text, known)
 
 
 def public_url(url: str | None) -> str | None:
