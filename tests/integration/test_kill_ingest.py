@@ -69,10 +69,17 @@ INSPECT = textwrap.dedent(
     from rag.settings import load_settings
     from rag.store import ArticleStore
 
+    from rag.retrieval import HybridRetriever
+
     store = ArticleStore.from_settings(load_settings(), shared_local_embeddings())
     listed = store.list_articles()
-    print(json.dumps({"raw": raw, "articles": len(listed), "problems": store.check_consistency(),
-                      "chunks": store.stats().chunks, "chunk_sum": sum(a.chunks for a in listed)}))
+    problems = store.check_consistency()
+    # What BM25 indexes must be exactly what dense search can return: the raw vectors.
+    bm25_ids = sorted(HybridRetriever.from_settings(store, load_settings()).corpus().ids)
+    vector_ids = sorted(chunks.get(include=[])["ids"])
+    print(json.dumps({"raw": raw, "articles": len(listed), "problems": problems,
+                      "chunks": store.stats().chunks, "chunk_sum": sum(a.chunks for a in listed),
+                      "bm25_matches_vectors": bm25_ids == vector_ids}))
     """
 )
 
@@ -204,6 +211,7 @@ def test_sigkill_mid_ingest_never_leaves_half_an_article(tmp_path: Path) -> None
         assert raw["partial_writes"] == [], history  # one upsert per article: all or nothing
         assert state["problems"] == [], history  # after recovery: complete or absent
         assert state["chunks"] == state["chunk_sum"], history
+        assert state["bm25_matches_vectors"], history
         if not killed:
             break
 
@@ -233,4 +241,5 @@ def test_sigkill_mid_ingest_never_leaves_half_an_article(tmp_path: Path) -> None
     assert report["unchanged"] == stored[-1]
     state = inspect(data_dir)
     assert state["articles"] == ARTICLES and state["problems"] == []
+    assert state["bm25_matches_vectors"]
     assert state["raw"]["journals"] == 0
