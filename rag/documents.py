@@ -412,6 +412,9 @@ def _decode(data: bytes, declared: str | None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    western = _western_legacy(data)
+    if western is not None:
+        return western
     from charset_normalizer import from_bytes
 
     results = from_bytes(data)
@@ -426,6 +429,35 @@ def _decode(data: bytes, declared: str | None) -> str:
         )
     logger.info("decoded text as %s", best.encoding)
     return str(best)
+
+
+_WESTERN_EXTRA = set("‘’‚“”„–—…•€£¢¥©®™°«»¿¡·§Œœ")
+_WESTERN_MAX_SHARE = 0.1
+
+
+def _western_legacy(data: bytes) -> str | None:
+    """Text of mostly-English/Western European data saved as Windows-1252, else None.
+
+    Statistical detection needs many non-ASCII bytes; a news story with a few accented
+    names ("Zürich", "café") gives it too little signal and comes out as another code
+    page. When every non-ASCII character under cp1252 is a Latin letter or common
+    typographic mark, and such characters are a small share of the letters (unlike Greek
+    or Cyrillic text in a legacy code page), cp1252 is the answer.
+    """
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    special = [ch for ch in text if ord(ch) > 127]
+    accented = sum(1 for ch in special if ch.isalpha())
+    letters = sum(1 for ch in text if ch.isalpha())
+    if not special or accented > max(2, _WESTERN_MAX_SHARE * letters):
+        return None
+    if all(
+        ("\u00c0" <= ch <= "\u00ff" and ch not in "×÷") or ch in _WESTERN_EXTRA for ch in special
+    ):
+        return text
+    return None
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

@@ -403,3 +403,25 @@ def test_folder_is_read_recursively_by_extension(tmp_path: Path) -> None:
 
 def test_clean_text_removes_controls_and_extra_blank_lines() -> None:
     assert clean_text("a\x00b\u200b c\n\n\n\nd  ") == "ab c\n\nd"
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Zürich", "cp1252"),
+        ("The “quoted” price was €5 – a rise.", "cp1252"),
+        ("Zürich is a city in Switzerland. Café prices rose.", "cp1252"),
+        (
+            "Les élèves sont à l'école. Le maire a déclaré que la réforme était nécessaire.",
+            "cp1252",
+        ),
+        ("Москва заявила, что переговоры продолжатся на следующей неделе в Эр-Рияде.", "cp1251"),
+        (
+            "Łódź i Kraków: władze miasta ogłosiły, że nowy most zostanie otwarty w przyszłym "
+            "roku. Źródła podają, że koszt wyniósł dużo.",
+            "cp1250",
+        ),
+    ],
+)
+def test_legacy_encodings_decode_to_the_original_text(text, encoding):
+    assert decode_bytes(text.encode(encoding)) == text
