@@ -26,7 +26,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
@@ -125,6 +125,14 @@ class Answer(BaseModel):
     cached: bool = Field(False, description="Served from the answer cache (no LLM call).")
 
 
+class _ShownSource(NamedTuple):
+    """One source as the model sees it: header line, cleaned text, pieces removed."""
+
+    line: str
+    text: str
+    removed: int
+
+
 @dataclass
 class _Turn:
     """State of one question while it moves through the steps."""
@@ -136,6 +144,7 @@ class _Turn:
     standalone: str = ""
     documents: list[Document] = field(default_factory=list)
     sources: list[Citation] = field(default_factory=list)
+    shown: list[_ShownSource] = field(default_factory=list)
     abstain_reason: str | None = None
     notices: list[Flag] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -165,11 +174,14 @@ def format_sources(documents: Sequence[Document]) -> str:
         Text.
         </source>
     """
-    blocks = []
-    for number, doc in enumerate(documents, start=1):
-        line, text, _ = _source_parts(number, doc)
-        blocks.append(f'<source id="{number}">\n{line}\n{text}\n</source>')
-    return "\n".join(blocks)
+    return _source_blocks([_source_parts(n, doc) for n, doc in enumerate(documents, start=1)])
+
+
+def _source_blocks(shown: Sequence[_ShownSource]) -> str:
+    return "\n".join(
+        f'<source id="{number}">\n{source.line}\n{source.text}\n</source>'
+        for number, source in enumerate(shown, start=1)
+    )
 
 
 def _source_text(text: str) -> tuple[str, int]:
@@ -178,7 +190,7 @@ def _source_text(text: str) -> tuple[str, int]:
     return strip_instructions(text)
 
 
-def _source_parts(number: int, doc: Document) -> tuple[str, str, int]:
+def _source_parts(number: int, doc: Document) -> _ShownSource:
     """The header line and text of one source block, and how many pieces were removed.
 
     Titles and outlets come from the article too: they get the same treatment as its text.
@@ -191,7 +203,7 @@ def _source_parts(number: int, doc: Document) -> tuple[str, str, int]:
     header, removed_header = _source_text(header)
     line = f"[{number}] {title}" + (f" — {header}" if header else "")
     text, removed = _source_text(doc.page_content)
-    return line, text, removed + removed_title + removed_header
+    return _ShownSource(line, text, removed + removed_title + removed_header)
 
 
 def _citation(number: int, doc: Document) -> Citation:
@@ -431,8 +443,11 @@ class QAService:
         Example:
             >>> print(qa.prompt_messages("Who?", docs)[1].content)  # doctest: +SKIP
         """
+        return self._answer_messages(question, format_sources(documents))
+
+    def _answer_messages(self, question: str, sources: str) -> list[BaseMessage]:
         return self._answer_prompt.messages(
-            question=question, sources=format_sources(documents), abstain=ABSTAIN_MESSAGE
+            question=question, sources=sources, abstain=ABSTAIN_MESSAGE
         )
 
     # --- steps -----------------------------------------------------------------------
@@ -499,8 +514,9 @@ class QAService:
         turn.documents = list(docs)
         turn.sources = [_citation(n, d) for n, d in enumerate(turn.documents, start=1)]
         turn.timings["retrieve"] = time.perf_counter() - start
-        for number, doc in enumerate(turn.documents, start=1):
-            if _source_parts(number, doc)[2]:
+        turn.shown = [_source_parts(n, d) for n, d in enumerate(turn.documents, start=1)]
+        for number, source in enumerate(turn.shown, start=1):
+            if source.removed:
                 turn.notices.append(
                     Flag(
                         kind="suspicious_source",
@@ -546,7 +562,7 @@ class QAService:
         return True
 
     def _messages(self, turn: _Turn) -> list[BaseMessage]:
-        return self.prompt_messages(turn.standalone, turn.documents)
+        return self._answer_messages(turn.standalone, _source_blocks(turn.shown))
 
     def _finish(self, turn: _Turn, text: str) -> Answer:
         abstained = turn.abstain_reason is not None
@@ -572,7 +588,7 @@ class QAService:
                     )
             text, flags = parsed.text, parsed.flags
             # links: only those the model was shown (instruction-like text removed)
-            shown = {n: _source_parts(n, d)[1] for n, d in enumerate(turn.documents, start=1)}
+            shown = {n: source.text for n, source in enumerate(turn.shown, start=1)}
             text, link_flags = drop_unsourced_links(text, shown, [c.url for c in turn.sources])
             flags.extend(link_flags)
             by_number = {c.number: c for c in turn.sources}

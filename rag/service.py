@@ -322,9 +322,15 @@ class NewsRAG:
         """The answer-cache key, or None when the cache is off."""
         if not self.answer_cache.enabled:
             return None
-        fingerprint = f"{self.settings.model_dump_json()}|{self.qa.prompt_versions}"
         generation = self.store.generation()
-        return self.answer_cache.make_key(question, history, filters, generation, fingerprint)
+        return self.answer_cache.make_key(
+            question, history, filters, generation, self._answer_fingerprint
+        )
+
+    @cached_property
+    def _answer_fingerprint(self) -> str:
+        """Settings and prompt versions: fixed for this object's life, computed once."""
+        return f"{self.settings.model_dump_json()}|{self.qa.prompt_versions}"
 
     def _caching(self, pieces: Iterator[str | Answer], key: str | None) -> Iterator[str | Answer]:
         for piece in pieces:
