@@ -37,7 +37,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from rag.errors import LLMUnavailableError, ModelError
 from rag.files import package_dir, sha256_file
@@ -591,8 +590,9 @@ def _endpoint_of(exc: BaseException, fallback: str | None) -> str:
     request = getattr(exc, "request", None)
     url = getattr(request, "url", None)
     if url is not None:
-        parts = urlsplit(str(url))
-        return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
+        from rag.chat_guard import endpoint_label
+
+        return endpoint_label(str(url))
     return fallback or "the LLM endpoint"
 
 
