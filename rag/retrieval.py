@@ -1,10 +1,11 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s), fused by reciprocal rank fusion.
+"""Hybrid retrieval: dense (Chroma) + BM25, fused by reciprocal rank fusion.
 
-The BM25 index is built lazily from ``store.iter_chunks()`` and rebuilt only when
-``store.generation()`` changes, so deletes, other processes and a Chroma server are
-reflected. Filters (outlet, article ids, date range) apply to both sides; time words in
-the question become date filters or a recency boost (:mod:`rag.timewords`). A cap per
-article keeps one long article from crowding out the others.
+The BM25 index (:class:`rag.lexical.ChunkIndex`) is built on the first query and then
+kept in step per article whenever ``store.generation()`` changes, so ingests, deletes,
+other processes and a Chroma server are reflected without a rebuild. Filters (outlet,
+article ids, date range) apply to both sides; time words in the question become date
+filters or a recency boost (:mod:`rag.timewords`). A cap per article keeps one long
+article from crowding out the others.
 
 Every returned :class:`~langchain_core.documents.Document` carries, in its metadata,
 ``rrf_score``, ``dense_similarity`` (cosine, ``None`` when the chunk was found only by
@@ -20,11 +21,8 @@ Example:
 from __future__ import annotations
 
 import logging
-import re
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -34,6 +32,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from rag.lexical import ChunkIndex, bm25_tokenize
 from rag.settings import Settings
 from rag.timewords import TimeHints, parse_time_expressions
 
@@ -43,50 +42,6 @@ logger = logging.getLogger(__name__)
 
 RECENCY_BOOST = 0.5
 """How much "latest"/"most recent" questions favour newer articles among the best candidates."""
-
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_QUESTION_WORDS = {
-    "say", "said", "says", "saying", "tell", "told", "article", "articles", "mention",
-    "mentioned", "according", "would", "could", "also",
-}  # fmt: skip
-
-
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    return frozenset(STOPWORDS_EN_PLUS) | _QUESTION_WORDS
-
-
-_STOPWORDS: frozenset[str] | None = None
-
-
-def bm25_tokenize(text: str) -> list[str]:
-    """Lowercase words without stopwords, with possessives and plurals folded.
-
-    Example:
-        >>> bm25_tokenize("What did Hegseth's allies say about the troops?")
-        ['hegseth', 'ally', 'troop']
-    """
-    global _STOPWORDS
-    if _STOPWORDS is None:
-        _STOPWORDS = _stopwords()
-    tokens = []
-    for raw in _TOKEN.findall(text.lower()):
-        word = raw[:-2] if raw.endswith("'s") else raw
-        if word in _STOPWORDS or "'" in word:
-            continue
-        tokens.append(_fold_plural(word))
-    return tokens
-
-
-def _fold_plural(word: str) -> str:
-    if len(word) <= 3 or word.isdigit():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
 
 
 class SearchFilters(BaseModel):
@@ -144,88 +99,30 @@ def _date_int(value: date) -> int:
 
 
 def _chunk_key(metadata: dict[str, Any], fallback: str) -> str:
-    """Same key for a chunk whether it came from Chroma or from ``iter_chunks``."""
+    """Same key for a chunk whether it came from Chroma or from the BM25 index."""
     if "article_id" in metadata and "chunk_index" in metadata:
         return f"{metadata['article_id']}:{metadata['chunk_index']}"
     return fallback
 
 
-@dataclass(frozen=True)
-class _Corpus:
-    """An immutable snapshot of the store's chunks and their BM25 index."""
+def _filter_mask(filters: SearchFilters) -> Callable[[dict[str, np.ndarray]], np.ndarray] | None:
+    """A mask builder over the BM25 index's per-chunk columns (``None`` when unfiltered)."""
+    if filters.is_empty:
+        return None
 
-    generation: str
-    ids: list[str]
-    keys: list[str]
-    texts: list[str]
-    metadatas: list[dict[str, Any]]
-    article_ids: np.ndarray
-    sources: np.ndarray
-    published: np.ndarray
-    bm25: Any  # bm25s.BM25 | None when the store is empty
-
-    @classmethod
-    def build(cls, store: Any, generation: str) -> _Corpus:
-        ids: list[str] = []
-        texts: list[str] = []
-        metadatas: list[dict[str, Any]] = []
-        for batch in store.iter_chunks():
-            for chunk_id, text, metadata in batch:
-                ids.append(chunk_id)
-                texts.append(text)
-                metadatas.append(dict(metadata or {}))
-        bm25 = None
-        if ids:
-            import bm25s
-
-            # bm25s sets its own logger to DEBUG on import; keep its progress chatter quiet
-            logging.getLogger("bm25s").setLevel(logging.WARNING)
-            tokens = [
-                bm25_tokenize(f"{m.get('title', '')}\n{t}") or ["\x00"]
-                for t, m in zip(texts, metadatas, strict=True)
-            ]
-            bm25 = bm25s.BM25()
-            bm25.index(tokens, show_progress=False)
-        return cls(
-            generation=generation,
-            ids=ids,
-            keys=[_chunk_key(m, i) for i, m in zip(ids, metadatas, strict=True)],
-            texts=texts,
-            metadatas=metadatas,
-            article_ids=np.array([str(m.get("article_id", "")) for m in metadatas], dtype=object),
-            sources=np.array([str(m.get("source") or "") for m in metadatas], dtype=object),
-            published=np.array([int(m.get("published_int") or 0) for m in metadatas], dtype=int),
-            bm25=bm25,
-        )
-
-    def mask(self, filters: SearchFilters) -> np.ndarray:
-        keep = np.ones(len(self.ids), dtype=bool)
+    def keep(columns: dict[str, np.ndarray]) -> np.ndarray:
+        mask = np.ones(len(columns["source"]), dtype=bool)
         if filters.sources:
-            keep &= np.isin(self.sources, list(filters.sources))
+            mask &= np.isin(columns["source"], list(filters.sources))
         if filters.article_ids:
-            keep &= np.isin(self.article_ids, list(filters.article_ids))
+            mask &= np.isin(columns["article_id"], list(filters.article_ids))
         if filters.since:
-            keep &= self.published >= _date_int(filters.since)
+            mask &= columns["published_int"] >= _date_int(filters.since)
         if filters.until:
-            keep &= self.published <= _date_int(filters.until)
-        return keep
+            mask &= columns["published_int"] <= _date_int(filters.until)
+        return mask
 
-    def search(self, query: str, k: int, filters: SearchFilters) -> list[tuple[int, float]]:
-        """Top ``k`` (row, BM25 score) with a positive score and passing the filters."""
-        if self.bm25 is None:
-            return []
-        token_ids = self.bm25.get_tokens_ids(list(dict.fromkeys(bm25_tokenize(query))))
-        if not token_ids:
-            return []
-        scores = np.asarray(self.bm25.get_scores_from_ids(token_ids), dtype=float)
-        if not filters.is_empty:
-            scores = np.where(self.mask(filters), scores, 0.0)
-        candidates = np.flatnonzero(scores > 0)
-        if candidates.size > k:
-            top = np.argpartition(-scores[candidates], k - 1)[:k]
-            candidates = candidates[top]
-        order = candidates[np.argsort(-scores[candidates], kind="stable")]
-        return [(int(row), float(scores[row])) for row in order]
+    return keep
 
 
 class HybridRetriever(BaseRetriever):
@@ -246,9 +143,8 @@ class HybridRetriever(BaseRetriever):
     clock: Callable[[], date] = Field(default=date.today, description="Returns today's date.")
     use_time_words: bool = Field(True, description="Turn time words into filters and boosts.")
 
-    _corpus: _Corpus | None = PrivateAttr(default=None)
+    _index: ChunkIndex | None = PrivateAttr(default=None)
     _outlets: tuple[str, dict[str, str]] | None = PrivateAttr(default=None)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     # --- public API ------------------------------------------------------------------
     @classmethod
@@ -331,28 +227,28 @@ class HybridRetriever(BaseRetriever):
         cached = self._outlets
         if cached is not None and cached[0] == generation:
             return cached[1]
-        corpus = self._corpus
-        if corpus is not None and corpus.generation == generation:
-            names = set(corpus.sources.tolist())
+        index = self._index
+        if index is not None and index.generation == generation:
+            names = index.sources()
         elif hasattr(self.store, "list_articles"):
             names = {a.source or "" for a in self.store.list_articles()}
         else:
-            names = set(self.corpus().sources.tolist())
+            names = self.lexical_index().sources()
         known = {n.casefold(): n for n in names if n}
         self._outlets = (generation, known)
         return known
 
-    def corpus(self) -> _Corpus:
-        """The chunk snapshot with its BM25 index, rebuilt when the store's generation moved."""
-        generation = str(self.store.generation())
-        current = self._corpus
-        if current is not None and current.generation == generation:
-            return current
-        with self._lock:
-            if self._corpus is None or self._corpus.generation != generation:
-                logger.debug("building the BM25 index (store generation %s)", generation)
-                self._corpus = _Corpus.build(self.store, generation)
-            return self._corpus
+    def lexical_index(self) -> ChunkIndex:
+        """The BM25 index over the store's chunks, brought in step with the store.
+
+        Example:
+            >>> len(retriever.lexical_index().live_ids)  # doctest: +SKIP
+            4047
+        """
+        if self._index is None:
+            self._index = ChunkIndex(self.store)
+        self._index.sync()
+        return self._index
 
     # --- LangChain hook ---------------------------------------------------------------
     def _get_relevant_documents(
@@ -372,17 +268,10 @@ class HybridRetriever(BaseRetriever):
         return list(self.store.dense_search(query, k=k, where=filters.to_where()))
 
     def _bm25(self, query: str, k: int, filters: SearchFilters) -> list[tuple[Document, float]]:
-        corpus = self.corpus()
+        hits = self.lexical_index().search(bm25_tokenize(query), k, _filter_mask(filters))
         return [
-            (
-                Document(
-                    id=corpus.ids[row],
-                    page_content=corpus.texts[row],
-                    metadata=corpus.metadatas[row],
-                ),
-                score,
-            )
-            for row, score in corpus.search(query, k, filters)
+            (Document(id=chunk_id, page_content=text, metadata=metadata), score)
+            for _, score, chunk_id, text, metadata in hits
         ]
 
     # --- fusion -----------------------------------------------------------------------

@@ -452,6 +452,24 @@ class ArticleStore:
             collection=self.collection_name,
         )
 
+    def chunk_manifest(self) -> dict[str, list[str]]:
+        """Article id -> ids of its current chunks, for every complete article.
+
+        One registry read (no chunk text), so followers such as the BM25 index can tell
+        which articles changed since they last looked.
+
+        Example:
+            >>> store.chunk_manifest()["8782db0870783fc4"]
+            ['8782db0870783fc4:1:0', '8782db0870783fc4:1:1']
+        """
+        self._resolve_failed_writes()
+        with self._errors("list the chunks"):
+            got = self._registry.get(where={"kind": "article"}, include=["metadatas"])
+        return {
+            aid: [chunk_id(aid, int(m["version"]), i) for i in range(int(m["chunks"]))]
+            for aid, m in zip(got["ids"], got["metadatas"] or [], strict=True)
+        }
+
     def iter_chunks(self, batch_size: int = 1000) -> Iterator[list[tuple[str, str, dict]]]:
         """Every chunk as ``(id, text, metadata)``, in batches (for BM25 indexing).
 

@@ -75,7 +75,8 @@ INSPECT = textwrap.dedent(
     listed = store.list_articles()
     problems = store.check_consistency()
     # What BM25 indexes must be exactly what dense search can return: the raw vectors.
-    bm25_ids = sorted(HybridRetriever.from_settings(store, load_settings()).corpus().ids)
+    retriever = HybridRetriever.from_settings(store, load_settings())
+    bm25_ids = sorted(retriever.lexical_index().live_ids)
     vector_ids = sorted(chunks.get(include=[])["ids"])
     print(json.dumps({"raw": raw, "articles": len(listed), "problems": problems,
                       "chunks": store.stats().chunks, "chunk_sum": sum(a.chunks for a in listed),

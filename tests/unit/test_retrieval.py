@@ -51,14 +51,18 @@ class FakeStore:
     def __init__(self) -> None:
         self.chunks: dict[str, tuple[str, dict[str, Any]]] = {}
         self._generation = 0
-        self.iterations = 0
+        self._versions: dict[str, int] = {}
+        self.manifests = 0
+        self.fetched: list[str] = []
         self.listings = 0
         self.where_seen: list[dict[str, Any] | None] = []
 
     def add(self, article_id: str, title: str, texts: list[str], **meta: Any) -> None:
         published = meta.get("published", "")
+        self.delete(article_id)
+        self._versions[article_id] = version = self._versions.get(article_id, 0) + 1
         for index, text in enumerate(texts):
-            self.chunks[f"{article_id}-{index}"] = (
+            self.chunks[f"{article_id}:{version}:{index}"] = (
                 text,
                 {
                     "article_id": article_id,
@@ -86,11 +90,20 @@ class FakeStore:
         seen = {m["article_id"]: m["source"] for _, m in self.chunks.values()}
         return [SimpleNamespace(id=a, source=s) for a, s in seen.items()]
 
-    def iter_chunks(self, batch_size: int = 1000):
-        self.iterations += 1
-        items = [(cid, text, dict(meta)) for cid, (text, meta) in self.chunks.items()]
-        for i in range(0, len(items), batch_size):
-            yield items[i : i + batch_size]
+    def chunk_manifest(self) -> dict[str, list[str]]:
+        self.manifests += 1
+        manifest: dict[str, list[str]] = {}
+        for cid, (_, meta) in self.chunks.items():
+            manifest.setdefault(meta["article_id"], []).append(cid)
+        return manifest
+
+    def get_chunks(self, ids: list[str]) -> list[Document]:
+        self.fetched.extend(ids)
+        return [
+            Document(id=cid, page_content=self.chunks[cid][0], metadata=dict(self.chunks[cid][1]))
+            for cid in ids
+            if cid in self.chunks
+        ]
 
     def dense_search(self, query: str, k: int, where: dict[str, Any] | None = None):
         self.where_seen.append(where)
@@ -186,7 +199,7 @@ def test_dense_mode_does_not_build_bm25(store):
     docs = make(store, retrieval_mode="dense").invoke("interest rate inflation")
     assert docs[0].metadata["article_id"] == "rates"
     assert docs[0].metadata["bm25_rank"] is None
-    assert store.iterations == 0
+    assert store.manifests == 0
 
 
 def test_k_and_per_article_cap(store):
@@ -220,7 +233,7 @@ def test_dense_mode_resolves_outlets_without_building_bm25(store):
     for _ in range(3):
         docs = retriever.invoke("Ukraine", filters=SearchFilters(sources=["CIVIC WIRE"]))
     assert {d.metadata["source"] for d in docs} == {"Civic Wire"}
-    assert store.iterations == 0 and store.listings == 1  # cached per generation
+    assert store.manifests == 0 and store.listings == 1  # cached per generation
     store.add("new", "New story", ["Ukraine again."], source="Civic Wire")
     retriever.invoke("Ukraine", filters=SearchFilters(sources=["civic wire"]))
     assert store.listings == 2
@@ -295,14 +308,26 @@ def test_latest_prefers_newer_articles(store):
     assert latest[0].metadata["article_id"] == "munich"
 
 
-def test_bm25_index_rebuilt_only_when_generation_changes(store):
+def test_bm25_index_reads_only_what_changed(store):
     retriever = make(store, retrieval_mode="bm25")
     retriever.invoke("floods")
     retriever.invoke("rainfall")
-    assert store.iterations == 1
+    assert store.manifests == 1  # nothing changed: no second look at the store
+    first_build = len(store.fetched)
+    store.add("storm", "Storm closes the harbour", ["A storm closed the harbour on Monday."])
+    assert [d.metadata["article_id"] for d in retriever.invoke("harbour")] == ["storm"]
+    assert store.fetched[first_build:] == ["storm:1:0"]  # only the new article was read
     store.delete("floods")
     assert retriever.invoke("floods") == []
-    assert store.iterations == 2
+    assert len(store.fetched) == first_build + 1  # a delete reads no chunk at all
+
+
+def test_bm25_follows_a_rewritten_article(store):
+    retriever = make(store, retrieval_mode="bm25")
+    assert retriever.invoke("rainfall")
+    store.add("floods", "Flood update", ["Water levels fell and schools reopened."])
+    assert retriever.invoke("rainfall") == []
+    assert [d.id for d in retriever.invoke("schools reopened")] == ["floods:2:0"]
 
 
 def test_empty_store_returns_nothing():
