@@ -1,18 +1,18 @@
-"""Question-answering benchmark: retrieval quality, retrieval latency and answer latency.
+"""Question-answering benchmark: retrieval quality and answer latency.
 
-Three parts (each can be skipped; results of skipped parts are kept from the last run):
+Two parts (each can be skipped; results of skipped parts are kept from the last run):
 
 * ``experiment``: dense vs BM25 vs hybrid, fusion weights, k and the per-article cap on
   28 answerable questions over samples/ + evals/corpus/ (hit@k, MRR, context tokens),
   plus the best dense similarity of answerable vs unanswerable questions (abstention).
-* ``latency``: retrieval p50/p95 (no LLM) over 1k and 10k generated chunks.
 * ``llm``: time to first token, total time, prompt tokens and the share of time spent
   outside the model for ``ask`` with the embedded model.
 
 Usage:
     .venv/bin/python benchmarks/bench_qa.py                 # everything
     .venv/bin/python benchmarks/bench_qa.py --skip-llm      # no LLM
-    .venv/bin/python benchmarks/bench_qa.py --only latency --sizes 1000,10000
+
+Retrieval latency at 1k-100k chunks is measured by ``bench_retrieval.py``.
 Writes benchmarks/results/bench_qa.json.
 """
 
@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
-import re
 import statistics
 import tempfile
 import time
@@ -191,95 +189,6 @@ def _abstention(store) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- latency
-def _synthetic_store(work: Path, size: int):
-    """A store of ``size`` generated chunks (real text fragments, random unit vectors)."""
-    import numpy as np
-
-    from rag.embeddings import LocalEmbeddings
-    from rag.store import ArticleStore
-
-    settings = _settings(work / f"synthetic-{size}")
-    store = ArticleStore.from_settings(settings, LocalEmbeddings())
-    if store.stats().chunks >= size:
-        return store
-    sentences = []
-    for path in ROOT.joinpath("samples").glob("*.*"):
-        text = re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8"))
-        sentences += [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) > 6]
-    rng = random.Random(7)
-    vectors = np.random.default_rng(7).normal(size=(size, 384)).astype("float32")
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    outlets = ["Civic Wire", "The Meridian Post", "Northbridge Herald", "Daily Bugle", "Wire"]
-    batch = 2000
-    for start in range(0, size, batch):
-        ids, docs, metas = [], [], []
-        for i in range(start, min(size, start + batch)):
-            article, index = i // 8, i % 8
-            day = 20240101 + (article % 12) * 100 + article % 28
-            text = " ".join(rng.sample(sentences, 5))
-            ids.append(f"synthetic{article}:1:{index}")
-            docs.append(text)
-            metas.append(
-                {
-                    "article_id": f"synthetic{article}",
-                    "chunk_index": index,
-                    "start": index * 900,
-                    "end": index * 900 + len(text),
-                    "title": f"Synthetic article {article}",
-                    "source": outlets[article % len(outlets)],
-                    "url": f"https://news.example/{article}",
-                    "published": f"{day // 10000}-{day // 100 % 100:02d}-{day % 100:02d}",
-                    "published_int": day,
-                    "version": 1,
-                }
-            )
-        store.collection.upsert(
-            ids=ids, documents=docs, metadatas=metas, embeddings=vectors[start : start + len(ids)]
-        )
-    return store
-
-
-def run_latency(work: Path, sizes: list[int], repeats: int = 3) -> dict[str, Any]:
-    """Retrieval latency (query embedding + Chroma + BM25 + fusion), no LLM."""
-    from rag.retrieval import HybridRetriever, SearchFilters
-
-    results: dict[str, Any] = {}
-    questions = [q for q, _ in QUESTIONS[:20]]
-    for size in sizes:
-        store = _synthetic_store(work, size)
-        chunks = store.stats().chunks
-        entry: dict[str, Any] = {"chunks": chunks}
-        for mode in ("hybrid", "dense", "bm25"):
-            retriever = HybridRetriever.from_settings(
-                store, _settings(work / f"synthetic-{size}", retrieval_mode=mode)
-            )
-            start = time.perf_counter()
-            retriever.invoke("warm up the index and the embedder")
-            warmup = time.perf_counter() - start
-            timings = []
-            for _ in range(repeats):
-                for question in questions:
-                    start = time.perf_counter()
-                    retriever.invoke(question)
-                    timings.append((time.perf_counter() - start) * 1000)
-            filtered = []
-            since = SearchFilters(sources=["Civic Wire"]).with_dates(None, None)
-            for question in questions:
-                start = time.perf_counter()
-                retriever.invoke(question, filters=since)
-                filtered.append((time.perf_counter() - start) * 1000)
-            entry[mode] = {
-                "p50_ms": round(percentile(timings, 50), 1),
-                "p95_ms": round(percentile(timings, 95), 1),
-                "filtered_p95_ms": round(percentile(filtered, 95), 1),
-                "first_query_s": round(warmup, 2),
-                "queries": len(timings),
-            }
-            print(f"  {chunks:>6} chunks {mode:6} {entry[mode]}")
-        results[str(size)] = entry
-    return results
-
-
 # --------------------------------------------------------------------------- LLM
 def run_llm(work: Path, model_dir: Path | None) -> dict[str, Any]:
     """Time to first token, total time and prompt tokens of ask with the embedded model."""
@@ -334,13 +243,12 @@ def run_llm(work: Path, model_dir: Path | None) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=["experiment", "latency", "llm"], action="append")
+    parser.add_argument("--only", choices=["experiment", "llm"], action="append")
     parser.add_argument("--skip-llm", action="store_true", help="Do not run the embedded model.")
-    parser.add_argument("--sizes", default="1000,10000", help="Chunk counts for latency.")
     parser.add_argument("--model-dir", type=Path, default=None, help="Folder of the GGUF file.")
     parser.add_argument("--work-dir", type=Path, default=None, help="Reuse stores here.")
     args = parser.parse_args()
-    parts = args.only or ["experiment", "latency"] + ([] if args.skip_llm else ["llm"])
+    parts = args.only or ["experiment"] + ([] if args.skip_llm else ["llm"])
     env_model_dir = os.environ.get("NEWS_RAG_TEST_MODEL_DIR")
     model_dir = args.model_dir or (Path(env_model_dir) if env_model_dir else None)
     results: dict[str, Any] = {}
@@ -350,9 +258,7 @@ def main() -> None:
         work = args.work_dir or Path(tmp)
         if "experiment" in parts:
             results["experiment"] = run_experiment(work)
-        if "latency" in parts:
-            sizes = [int(s) for s in args.sizes.split(",")]
-            results["retrieval_latency"] = run_latency(work, sizes)
+        results.pop("retrieval_latency", None)  # moved to bench_retrieval.json
         if "llm" in parts:
             results["llm"] = run_llm(work, model_dir)
     results["machine"] = {"cpus": os.cpu_count(), "load_average": os.getloadavg()}

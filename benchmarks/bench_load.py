@@ -1,0 +1,187 @@
+"""The app under load: N concurrent ``gradio_client`` users asking questions.
+
+Starts ``python app.py`` (embedded Chroma with the sample articles, the embedded model),
+then for N = 1, 4 and 16 users runs N client threads at once, each asking its share of
+questions from ``evals/datasets/smoke_qa.jsonl`` through the app's ``/ask`` API. The
+answer cache is off (``RAG_ANSWER_CACHE_SIZE=0``) so every request reaches the model:
+this is the worst case, new questions only. Reported per N: requests, errors, answers
+per minute, latency p50/p95/max, and how many answers were refusals.
+
+The target is zero errors: with one model on two cores, requests queue in the app
+(``RAG_UI_CONCURRENCY=1``) and latency grows with N instead of requests failing.
+
+Usage:
+    .venv/bin/python benchmarks/bench_load.py                      # N = 1, 4, 16
+    .venv/bin/python benchmarks/bench_load.py --users 1,4 --model-dir data/models
+Writes benchmarks/results/bench_load.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "bench_load.json"
+DATASET = ROOT / "evals" / "datasets" / "smoke_qa.jsonl"
+QUESTIONS_PER_ROUND = 16
+
+
+def questions() -> list[str]:
+    """Answerable questions over the sample articles."""
+    rows = [json.loads(line) for line in DATASET.read_text(encoding="utf-8").splitlines()]
+    return [r["question"] for r in rows if r.get("type") != "unanswerable"]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+@contextlib.contextmanager
+def running_app(data_dir: Path, model_dir: Path | None, timeout: float = 900) -> Iterator[str]:
+    """``python app.py`` on a free loopback port, samples ingested; yield its URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env |= {
+        "RAG_DATA_DIR": str(data_dir),
+        "RAG_UI_PORT": str(port),
+        "RAG_ANSWER_CACHE_SIZE": "0",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HF_HUB_OFFLINE": "1",
+    }
+    if model_dir:
+        env["RAG_MODEL_DIR"] = str(model_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = f"http://127.0.0.1:{port}/"
+    with (data_dir / "app.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the app did not start; see {data_dir}/app.log") from None
+                time.sleep(1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def run_users(url: str, users: int, asks: list[list[str]]) -> dict[str, Any]:
+    """``users`` clients at once, client ``i`` asking ``asks[i]`` in turn."""
+    from gradio_client import Client
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    refusals = 0
+    lock = threading.Lock()
+    barrier = threading.Barrier(users)
+
+    def user(mine: list[str]) -> None:
+        nonlocal refusals
+        client = Client(url, verbose=False, download_files=False)
+        barrier.wait()
+        for question in mine:
+            start = time.perf_counter()
+            try:
+                answer = client.predict(question, api_name="/ask")
+            except Exception as error:  # every failure is a finding
+                with lock:
+                    errors.append(f"{type(error).__name__}: {error}")
+                continue
+            with lock:
+                latencies.append(time.perf_counter() - start)
+                refusals += bool(answer.get("abstained"))
+
+    threads = [threading.Thread(target=user, args=(asks[i],)) for i in range(users)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - start
+    return {
+        "users": users,
+        "requests": sum(len(a) for a in asks),
+        "errors": len(errors),
+        "error_samples": errors[:3],
+        "wall_s": round(wall, 1),
+        "answers_per_minute": round(len(latencies) / wall * 60, 2),
+        "latency_p50_s": round(percentile(latencies, 50), 1) if latencies else None,
+        "latency_p95_s": round(percentile(latencies, 95), 1) if latencies else None,
+        "latency_max_s": round(max(latencies), 1) if latencies else None,
+        "refusals": refusals,
+    }
+
+
+def plan(users: int, pool: list[str], total: int) -> list[list[str]]:
+    """Split ``total`` questions (cycling through ``pool``) over ``users`` clients."""
+    per_user = max(1, total // users)
+    return [[pool[(u * per_user + i) % len(pool)] for i in range(per_user)] for u in range(users)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", default="1,4,16", help="Concurrent users per round.")
+    parser.add_argument(
+        "--questions", type=int, default=QUESTIONS_PER_ROUND, help="Questions per round."
+    )
+    env_dir = os.environ.get("NEWS_RAG_TEST_MODEL_DIR")
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=Path(env_dir) if env_dir else ROOT / "data" / "models",
+        help="Folder holding the assembled model file (reused, not rebuilt).",
+    )
+    args = parser.parse_args()
+    pool = questions()
+    results: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "load_before": os.getloadavg()},
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "answer_cache": "off",
+        "rounds": [],
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-load-") as tmp,
+        running_app(Path(tmp) / "data", args.model_dir) as url,
+    ):
+        warm = run_users(url, 1, [[pool[0]]])  # model load and first answer
+        results["warm_up_s"] = warm["wall_s"]
+        for users in (int(n) for n in args.users.split(",")):
+            row = run_users(url, users, plan(users, pool, args.questions))
+            results["rounds"].append(row)
+            print(json.dumps(row), flush=True)
+    results["machine"]["load_after"] = os.getloadavg()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
