@@ -5,7 +5,8 @@ news-like chunks (sentences drawn from samples/, eight chunks per article, five 
 dates over a year) and, so that 100k chunks take minutes rather than an hour of
 embedding, random unit vectors in place of real embeddings: the HNSW search costs the
 same, and random vectors are its hard case. Registry records are written as ingest
-writes them, so the BM25 index syncs from the store the way it does in the app.
+writes them, so the BM25 index syncs from the store the way it does in the app; the
+cost of that sync after one real ingest and one delete is measured too.
 
 Each question is timed end to end through ``HybridRetriever.invoke``: the query
 embedding with the real MiniLM model, the Chroma search, BM25 and fusion. The first
@@ -181,6 +182,36 @@ def time_modes(store: Any, data_dir: Path, repeats: int) -> dict[str, Any]:
     return results
 
 
+def time_bm25_sync(store: Any) -> dict[str, float]:
+    """First BM25 build from the store, then the sync after one real ingest and one delete."""
+    from rag.documents import Article
+    from rag.lexical import ChunkIndex
+
+    index = ChunkIndex(store)
+    start = time.perf_counter()
+    index.sync()
+    build = time.perf_counter() - start
+    article = Article.create(
+        title="Harbour ferry strike ends",
+        text="Ferry workers ended their strike on Friday after the harbour authority agreed "
+        "to a 4.5% pay rise. Services resume on Monday, the union said.",
+        source="Civic Wire",
+    )
+    store.add_articles([article])
+    start = time.perf_counter()
+    index.sync()
+    after_ingest = time.perf_counter() - start
+    store.delete([article.id])
+    start = time.perf_counter()
+    index.sync()
+    after_delete = time.perf_counter() - start
+    return {
+        "first_build_s": round(build, 2),
+        "sync_after_ingest_s": round(after_ingest, 3),
+        "sync_after_delete_s": round(after_delete, 3),
+    }
+
+
 def measure(mode: str, size: int, work: Path, repeats: int) -> dict[str, Any]:
     """Fill a fresh store of ``size`` chunks (embedded or server) and time retrieval."""
     from rag.embeddings import LocalEmbeddings
@@ -197,6 +228,7 @@ def measure(mode: str, size: int, work: Path, repeats: int) -> dict[str, Any]:
         entry: dict[str, Any] = {"chunks": store.stats().chunks}
         entry["fill_s"] = round(time.perf_counter() - start, 1)
         entry |= time_modes(store, data_dir, repeats)
+        entry["bm25_index"] = time_bm25_sync(store)
         store.close()
     return entry
 
