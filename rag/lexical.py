@@ -204,6 +204,10 @@ class BM25Index:
             self._live -= 1
             self._live_length -= self._lengths[slot]
 
+    def alive_mask(self) -> bytes:
+        """One byte per slot: 1 for a live document, 0 for a removed one."""
+        return self._alive.tobytes()
+
     def is_live(self, slot: int) -> bool:
         """Whether ``slot`` holds a document that was not removed."""
         return bool(self._alive[slot])
@@ -323,6 +327,20 @@ class ChunkIndex:
                 (slot, score, self.ids[slot], self.texts[slot], self.metadatas[slot])
                 for slot, score in self._bm25.top(query_tokens, k, mask)
             ]
+
+    def share_passing(self, keep: Any) -> float:
+        """Share of indexed chunks that ``keep`` (as in :meth:`search`) lets through.
+
+        Example:
+            >>> index.share_passing(lambda columns: columns["source"] == "AP")  # doctest: +SKIP
+            0.2
+        """
+        with self._lock:
+            if not self._bm25.size:
+                return 0.0
+            live = np.frombuffer(self._bm25.alive_mask(), dtype=np.int8).astype(bool)
+            mask = keep(self._column_arrays()) if keep is not None else live
+            return float(np.count_nonzero(mask & live)) / self._bm25.size
 
     # -- keeping in step -----------------------------------------------------------
     def sync(self) -> bool:

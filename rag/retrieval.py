@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -39,6 +40,9 @@ from rag.timewords import TimeHints, parse_time_expressions
 __all__ = ["RECENCY_BOOST", "HybridRetriever", "SearchFilters", "bm25_tokenize"]
 
 logger = logging.getLogger(__name__)
+
+MAX_POST_FILTER_FETCH = 400
+"""Widest unfiltered dense search post-filtered before handing the filter to Chroma."""
 
 RECENCY_BOOST = 0.5
 """How much "latest"/"most recent" questions favour newer articles among the best candidates."""
@@ -77,6 +81,21 @@ class SearchFilters(BaseModel):
         new_since = max(d for d in (self.since, since) if d) if (self.since or since) else None
         new_until = min(d for d in (self.until, until) if d) if (self.until or until) else None
         return self.model_copy(update={"since": new_since, "until": new_until})
+
+    def matches(self, metadata: dict[str, Any]) -> bool:
+        """Whether a chunk with this metadata passes the filters (as ``to_where`` would).
+
+        Example:
+            >>> SearchFilters(sources=["AP"]).matches({"source": "AP", "published_int": 0})
+            True
+        """
+        published = int(metadata.get("published_int") or 0)
+        return not (
+            (self.sources and metadata.get("source") not in self.sources)
+            or (self.article_ids and metadata.get("article_id") not in self.article_ids)
+            or (self.since and published < _date_int(self.since))
+            or (self.until and published > _date_int(self.until))
+        )
 
     def to_where(self) -> dict[str, Any] | None:
         """The Chroma ``where`` filter for these filters (``None`` when empty)."""
@@ -265,7 +284,33 @@ class HybridRetriever(BaseRetriever):
 
     # --- the two retrievers -----------------------------------------------------------
     def _dense(self, query: str, k: int, filters: SearchFilters) -> list[tuple[Document, float]]:
+        if filters.is_empty:
+            return list(self.store.dense_search(query, k=k))
+        wider = self._unfiltered_fetch(filters, k)
+        if wider:
+            # Exact whenever k hits survive: any other passing chunk ranks below all of them.
+            hits = self.store.dense_search(query, k=wider)
+            kept = [(doc, score) for doc, score in hits if filters.matches(doc.metadata)]
+            if len(kept) >= k:
+                return kept[:k]
         return list(self.store.dense_search(query, k=k, where=filters.to_where()))
+
+    def _unfiltered_fetch(self, filters: SearchFilters, k: int) -> int:
+        """How many unfiltered nearest chunks to post-filter (0: let Chroma filter).
+
+        Chroma's metadata-filtered vector search costs ~5x an unfiltered one at 100k
+        chunks (``benchmarks/bench_retrieval.py``); a broad filter (an outlet, a year) is
+        cheaper applied to a wider unfiltered result. The share of chunks passing comes
+        from the BM25 index's columns when it is in step; otherwise a guess of 1/4.
+        """
+        if filters.article_ids:
+            return 0  # a handful of articles: Chroma's pre-filter is the fast path
+        share = 0.25
+        index = self._index
+        if index is not None and index.generation == str(self.store.generation()):
+            share = index.share_passing(_filter_mask(filters))
+        wider = math.ceil(2 * k / share) if share > 0 else 0
+        return wider if 0 < wider <= MAX_POST_FILTER_FETCH else 0
 
     def _bm25(self, query: str, k: int, filters: SearchFilters) -> list[tuple[Document, float]]:
         hits = self.lexical_index().search(bm25_tokenize(query), k, _filter_mask(filters))

@@ -298,6 +298,7 @@ class ArticleStore:
         self._max_batch: int | None = None
         self._embedder_checked = False
         self._unresolved = False  # a write failed and could not be rolled back yet
+        self._last_query: tuple[str, list[float]] | None = None
         with self._errors("open the collections"):
             self._chunks = client.get_or_create_collection(
                 collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
@@ -935,6 +936,9 @@ class ArticleStore:
         return vectors
 
     def _embed_query(self, query: str) -> list[float]:
+        last = self._last_query  # a filtered search may ask twice for the same question
+        if last is not None and last[0] == query:
+            return last[1]
         try:
             vector = self._embeddings.embed_query(query)
         except RagError:
@@ -942,6 +946,7 @@ class ArticleStore:
         except Exception as exc:
             raise ModelError(f"embedding the query failed: {exc}") from exc
         self._check_embedder(len(vector), record=False)
+        self._last_query = (query, vector)
         return vector
 
     def _check_embedder(self, dimensions: int, *, record: bool = True) -> None:

@@ -414,3 +414,50 @@ def test_guessed_year_flag(text, guessed):
 def test_search_filters_to_where():
     assert SearchFilters().to_where() is None
     assert SearchFilters(article_ids=["a"]).to_where() == {"article_id": {"$in": ["a"]}}
+
+
+@pytest.fixture
+def wide_store() -> FakeStore:
+    """200 one-chunk articles from two outlets: an outlet filter lets half through."""
+    s = FakeStore()
+    for n in range(200):
+        outlet = ("Civic Wire", "Daily Bugle")[n % 2]
+        s.add(f"a{n}", f"Story {n}", [f"Harbour ferry council vote number {n}."], source=outlet)
+    return s
+
+
+def test_broad_filter_post_filters_a_wider_unfiltered_search(wide_store):
+    outlet = SearchFilters(sources=["Daily Bugle"])
+    expected = [d.id for d, _ in wide_store.dense_search("ferry vote", 30, outlet.to_where())]
+    for mode in ("dense", "hybrid"):  # share passing guessed, then known from the BM25 index
+        retriever = make(wide_store, retrieval_mode=mode)
+        retriever.invoke("ferry")
+        wide_store.where_seen.clear()
+        assert [d.id for d, _ in retriever._dense("ferry vote", 30, outlet)] == expected
+        assert wide_store.where_seen == [None]  # one unfiltered search, no Chroma filter
+
+
+def test_narrow_filter_falls_back_to_the_store_filter(wide_store):
+    wide_store.add("rare", "Rare outlet story", ["Ferry vote in a rare outlet."], source="Rare")
+    retriever = make(wide_store, retrieval_mode="dense", retrieval_k=3)
+    docs = retriever.invoke("ferry vote", filters=SearchFilters(sources=["Rare"]))
+    assert [d.metadata["article_id"] for d in docs] == ["rare"]
+    assert wide_store.where_seen[-2:] == [None, {"source": {"$in": ["Rare"]}}]
+    hybrid = make(wide_store, retrieval_k=3)
+    hybrid.invoke("ferry")  # the BM25 index now says how few chunks pass
+    wide_store.where_seen.clear()
+    hybrid.invoke("ferry vote", filters=SearchFilters(sources=["Rare"]))
+    assert wide_store.where_seen == [{"source": {"$in": ["Rare"]}}]
+
+
+def test_article_filter_goes_to_the_store_filter(wide_store):
+    make(wide_store, retrieval_mode="dense").invoke("ferry", filters={"article_ids": ["a3"]})
+    assert wide_store.where_seen[-1] == {"article_id": {"$in": ["a3"]}}
+
+
+def test_filter_matches_agrees_with_to_where():
+    f = SearchFilters(sources=["AP"], since=date(2025, 1, 1), until=date(2025, 1, 31))
+    assert f.matches({"source": "AP", "published_int": 20250115})
+    assert not f.matches({"source": "AP", "published_int": 20250201})
+    assert not f.matches({"source": "Reuters", "published_int": 20250115})
+    assert not f.matches({"source": "AP"})  # undated chunks fail a date range, as in Chroma
