@@ -274,8 +274,8 @@ class ChunkIndex:
 
     Example:
         >>> index = ChunkIndex(store)  # doctest: +SKIP
-        >>> index.search(["nato"], k=5)  # doctest: +SKIP
-        [(Document(...), 7.1), ...]
+        >>> index.search(["nato"], k=1)  # doctest: +SKIP
+        [(17, 7.1, '8782db0870783fc4:1:0', 'Hegseth said NATO ...', {'title': ...})]
     """
 
     COMPACT_AT = 0.5
