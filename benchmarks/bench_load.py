@@ -1,11 +1,13 @@
 """The app under load: N concurrent ``gradio_client`` users asking questions.
 
-Starts ``python app.py`` (embedded Chroma with the sample articles, the embedded model),
-then for N = 1, 4 and 16 users runs N client threads at once, each asking its share of
-questions from ``evals/datasets/smoke_qa.jsonl`` through the app's ``/ask`` API. The
-answer cache is off (``RAG_ANSWER_CACHE_SIZE=0``) so every request reaches the model:
-this is the worst case, new questions only. Reported per N: requests, errors, answers
-per minute, latency p50/p95/max, and how many answers were refusals.
+Ingests ``evals/corpus`` with ``news-rag ingest``, starts ``python app.py`` on the same
+store (which adds the sample articles) with the embedded model, then for N = 1, 4 and 16
+users runs N client threads at once, each asking its share of the answerable questions
+of ``evals/datasets/full_qa.jsonl`` through the app's ``/ask`` API. Every question is
+asked once in the whole run and the answer cache is off (``RAG_ANSWER_CACHE_SIZE=0``), so
+each request is new work for the model (the model server's prompt cache cannot serve
+it either): the worst case. Reported per N: requests, errors, answers per minute,
+latency p50/p95/max, and how many answers were refusals.
 
 The target is zero errors: with one model on two cores, requests queue in the app
 (``RAG_UI_CONCURRENCY=1``) and latency grows with N instead of requests failing.
@@ -22,7 +24,6 @@ import argparse
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,31 +34,25 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from common import free_port, percentile, write_results
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "bench_load.json"
-DATASET = ROOT / "evals" / "datasets" / "smoke_qa.jsonl"
-QUESTIONS_PER_ROUND = 16
+DATASET = ROOT / "evals" / "datasets" / "full_qa.jsonl"
+CORPUS = ROOT / "evals" / "corpus"
+QUESTIONS_PER_ROUND = 12
 
 
 def questions() -> list[str]:
-    """Answerable questions over the sample articles."""
+    """Answerable questions over the sample articles and ``evals/corpus``."""
     rows = [json.loads(line) for line in DATASET.read_text(encoding="utf-8").splitlines()]
     return [r["question"] for r in rows if r.get("type") != "unanswerable"]
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 @contextlib.contextmanager
 def running_app(data_dir: Path, model_dir: Path | None, timeout: float = 900) -> Iterator[str]:
     """``python app.py`` on a free loopback port, samples ingested; yield its URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env |= {
         "RAG_DATA_DIR": str(data_dir),
@@ -69,6 +64,8 @@ def running_app(data_dir: Path, model_dir: Path | None, timeout: float = 900) ->
     if model_dir:
         env["RAG_MODEL_DIR"] = str(model_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    news_rag = Path(sys.executable).with_name("news-rag")
+    subprocess.run([str(news_rag), "ingest", str(CORPUS)], env=env, check=True)
     url = f"http://127.0.0.1:{port}/"
     with (data_dir / "app.log").open("wb") as log:
         process = subprocess.Popen(
@@ -141,16 +138,21 @@ def run_users(url: str, users: int, asks: list[list[str]]) -> dict[str, Any]:
 
 
 def plan(users: int, pool: list[str], total: int) -> list[list[str]]:
-    """Split ``total`` questions (cycling through ``pool``) over ``users`` clients."""
-    per_user = max(1, total // users)
-    return [[pool[(u * per_user + i) % len(pool)] for i in range(per_user)] for u in range(users)]
+    """Take ``total`` unused questions off ``pool`` and deal them out to ``users`` clients."""
+    if len(pool) < total:
+        raise SystemExit(f"only {len(pool)} unused questions left for a round of {total}")
+    taken = [pool.pop(0) for _ in range(total)]
+    return [taken[u::users] for u in range(users)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", default="1,4,16", help="Concurrent users per round.")
     parser.add_argument(
-        "--questions", type=int, default=QUESTIONS_PER_ROUND, help="Questions per round."
+        "--questions",
+        type=int,
+        default=QUESTIONS_PER_ROUND,
+        help="Questions per round (at least one per user).",
     )
     env_dir = os.environ.get("NEWS_RAG_TEST_MODEL_DIR")
     parser.add_argument(
@@ -171,16 +173,13 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="bench-load-") as tmp,
         running_app(Path(tmp) / "data", args.model_dir) as url,
     ):
-        warm = run_users(url, 1, [[pool[0]]])  # model load and first answer
+        warm = run_users(url, 1, plan(1, pool, 1))  # model load and first answer
         results["warm_up_s"] = warm["wall_s"]
         for users in (int(n) for n in args.users.split(",")):
-            row = run_users(url, users, plan(users, pool, args.questions))
+            row = run_users(url, users, plan(users, pool, max(args.questions, users)))
             results["rounds"].append(row)
             print(json.dumps(row), flush=True)
-    results["machine"]["load_after"] = os.getloadavg()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(f"wrote {RESULTS}")
+    write_results(RESULTS, results)
 
 
 if __name__ == "__main__":

@@ -82,13 +82,6 @@ LLM_QUESTIONS = [
 ]
 
 
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
-
-
 def _settings(data_dir: Path, **overrides: Any):
     from rag.settings import load_settings
 

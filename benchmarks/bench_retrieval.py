@@ -26,7 +26,6 @@ import json
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from common import free_port, percentile, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "bench_retrieval.json"
@@ -55,13 +56,6 @@ QUESTIONS = [
     "What did the council decide about the harbour?",
 ]
 CHUNKS_PER_ARTICLE = 8
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def sample_sentences() -> list[str]:
@@ -115,13 +109,6 @@ def fill(store: Any, size: int, batch: int = 2000) -> None:
             embeddings=[_PLACEHOLDER_VECTOR for _ in articles],
         )
     store._bump_generation()
-
-
-def free_port() -> int:
-    """A free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -260,10 +247,7 @@ def main() -> None:
                 entry = measure(mode, size, Path(tmp), args.repeats)
                 results.setdefault(mode, {})[str(size)] = entry
                 print(json.dumps({"mode": mode, "size": size, **entry}), flush=True)
-    results["machine"]["load_after"] = os.getloadavg()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(f"wrote {RESULTS}")
+    write_results(RESULTS, results)
 
 
 if __name__ == "__main__":
