@@ -29,7 +29,6 @@ import math
 import re
 import threading
 from array import array
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -142,24 +141,10 @@ class BM25Index:
 
     def add(self, tokens: Sequence[str]) -> int:
         """Index one document; return its slot."""
-        slot = len(self._alive)
-        for term, count in Counter(tokens or [_EMPTY]).items():
-            term_id = self._terms.get(term)
-            if term_id is None:
-                term_id = self._terms[term] = len(self._slots)
-                self._slots.append(array("i"))
-                self._freqs.append(array("f"))
-            self._slots[term_id].append(slot)
-            self._freqs[term_id].append(count)
-        length = float(max(len(tokens), 1))
-        self._lengths.append(length)
-        self._alive.append(1)
-        self._live += 1
-        self._live_length += length
-        return slot
+        return self.add_many([tokens])[0]
 
     def add_many(self, documents: Sequence[Sequence[str]]) -> list[int]:
-        """Index several documents at once (same result as :meth:`add` each, faster).
+        """Index several documents at once; return their slots, in order.
 
         Example:
             >>> BM25Index().add_many([["rain"], ["rain", "flood"]])
@@ -328,19 +313,23 @@ class ChunkIndex:
                 for slot, score in self._bm25.top(query_tokens, k, mask)
             ]
 
-    def share_passing(self, keep: Any) -> float:
-        """Share of indexed chunks that ``keep`` (as in :meth:`search`) lets through.
+    @property
+    def size(self) -> int:
+        """Chunks currently indexed."""
+        return self._bm25.size
+
+    def count_passing(self, keep: Any) -> int:
+        """How many indexed chunks ``keep`` (as in :meth:`search`) lets through.
 
         Example:
-            >>> index.share_passing(lambda columns: columns["source"] == "AP")  # doctest: +SKIP
-            0.2
+            >>> index.count_passing(lambda columns: columns["source"] == "AP")  # doctest: +SKIP
+            20172
         """
         with self._lock:
-            if not self._bm25.size:
-                return 0.0
             live = np.frombuffer(self._bm25.alive_mask(), dtype=np.int8).astype(bool)
-            mask = keep(self._column_arrays()) if keep is not None else live
-            return float(np.count_nonzero(mask & live)) / self._bm25.size
+            if keep is not None:
+                live &= keep(self._column_arrays())
+            return int(np.count_nonzero(live))
 
     # -- keeping in step -----------------------------------------------------------
     def sync(self) -> bool:

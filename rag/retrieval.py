@@ -20,10 +20,12 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
@@ -43,6 +45,9 @@ logger = logging.getLogger(__name__)
 
 MAX_POST_FILTER_FETCH = 400
 """Widest unfiltered dense search post-filtered before handing the filter to Chroma."""
+
+MIN_POST_FILTER_POOL = 5000
+"""Fewer chunks passing a filter than this: Chroma's own filtered search is the fast path."""
 
 RECENCY_BOOST = 0.5
 """How much "latest"/"most recent" questions favour newer articles among the best candidates."""
@@ -202,8 +207,14 @@ class HybridRetriever(BaseRetriever):
     ) -> list[Document]:
         fetch_k = max(self.settings.retrieval_fetch_k, k)
         mode = self.settings.retrieval_mode
-        dense = self._dense(query, fetch_k, filters) if mode in ("hybrid", "dense") else []
-        lexical = self._bm25(query, fetch_k, filters) if mode in ("hybrid", "bm25") else []
+        if mode == "hybrid":
+            # The two sides overlap: the query embedding and Chroma's search release the GIL.
+            lexical_future = _side_pool().submit(self._bm25, query, fetch_k, filters)
+            dense = self._dense(query, fetch_k, filters)
+            lexical = lexical_future.result()
+        else:
+            dense = self._dense(query, fetch_k, filters) if mode == "dense" else []
+            lexical = self._bm25(query, fetch_k, filters) if mode == "bm25" else []
         return self._fuse(dense, lexical, k, prefer_recent=prefer_recent)
 
     def resolve_filters(
@@ -298,19 +309,22 @@ class HybridRetriever(BaseRetriever):
     def _unfiltered_fetch(self, filters: SearchFilters, k: int) -> int:
         """How many unfiltered nearest chunks to post-filter (0: let Chroma filter).
 
-        Chroma's metadata-filtered vector search costs ~5x an unfiltered one at 100k
-        chunks (``benchmarks/bench_retrieval.py``); a broad filter (an outlet, a year) is
-        cheaper applied to a wider unfiltered result. The share of chunks passing comes
-        from the BM25 index's columns when it is in step; otherwise a guess of 1/4.
+        Chroma's metadata-filtered vector search is fast when few chunks pass, but ~5x an
+        unfiltered search when many do (20k of 100k chunks: 224 vs 41 ms p95,
+        ``benchmarks/bench_retrieval.py``). A broad filter (an outlet, a year) over a
+        large store is cheaper applied to a wider unfiltered result. How many chunks
+        pass is known from the BM25 index's columns when it is in step (hybrid mode).
         """
-        if filters.article_ids:
-            return 0  # a handful of articles: Chroma's pre-filter is the fast path
-        share = 0.25
         index = self._index
-        if index is not None and index.generation == str(self.store.generation()):
-            share = index.share_passing(_filter_mask(filters))
-        wider = math.ceil(2 * k / share) if share > 0 else 0
-        return wider if 0 < wider <= MAX_POST_FILTER_FETCH else 0
+        if filters.article_ids or index is None or not index.size:
+            return 0
+        if index.generation != str(self.store.generation()):
+            return 0
+        passing = index.count_passing(_filter_mask(filters))
+        if passing < MIN_POST_FILTER_POOL:
+            return 0
+        wider = math.ceil(2 * k * index.size / passing)
+        return wider if wider <= MAX_POST_FILTER_FETCH else 0
 
     def _bm25(self, query: str, k: int, filters: SearchFilters) -> list[tuple[Document, float]]:
         hits = self.lexical_index().search(bm25_tokenize(query), k, _filter_mask(filters))
@@ -377,6 +391,12 @@ class HybridRetriever(BaseRetriever):
             if len(results) >= k:
                 break
         return results
+
+
+@functools.cache
+def _side_pool() -> ThreadPoolExecutor:
+    """Threads that run the BM25 side of hybrid searches (created on first use)."""
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="bm25-search")
 
 
 def _recency_rerank(

@@ -426,28 +426,39 @@ def wide_store() -> FakeStore:
     return s
 
 
-def test_broad_filter_post_filters_a_wider_unfiltered_search(wide_store):
+def test_broad_filter_post_filters_a_wider_unfiltered_search(wide_store, monkeypatch):
+    monkeypatch.setattr("rag.retrieval.MIN_POST_FILTER_POOL", 50)  # 200 chunks stand for 100k
     outlet = SearchFilters(sources=["Daily Bugle"])
     expected = [d.id for d, _ in wide_store.dense_search("ferry vote", 30, outlet.to_where())]
-    for mode in ("dense", "hybrid"):  # share passing guessed, then known from the BM25 index
-        retriever = make(wide_store, retrieval_mode=mode)
-        retriever.invoke("ferry")
-        wide_store.where_seen.clear()
-        assert [d.id for d, _ in retriever._dense("ferry vote", 30, outlet)] == expected
-        assert wide_store.where_seen == [None]  # one unfiltered search, no Chroma filter
-
-
-def test_narrow_filter_falls_back_to_the_store_filter(wide_store):
-    wide_store.add("rare", "Rare outlet story", ["Ferry vote in a rare outlet."], source="Rare")
-    retriever = make(wide_store, retrieval_mode="dense", retrieval_k=3)
-    docs = retriever.invoke("ferry vote", filters=SearchFilters(sources=["Rare"]))
-    assert [d.metadata["article_id"] for d in docs] == ["rare"]
-    assert wide_store.where_seen[-2:] == [None, {"source": {"$in": ["Rare"]}}]
-    hybrid = make(wide_store, retrieval_k=3)
-    hybrid.invoke("ferry")  # the BM25 index now says how few chunks pass
+    retriever = make(wide_store)
+    retriever.invoke("ferry")  # builds the BM25 index: how many chunks pass is known
     wide_store.where_seen.clear()
-    hybrid.invoke("ferry vote", filters=SearchFilters(sources=["Rare"]))
-    assert wide_store.where_seen == [{"source": {"$in": ["Rare"]}}]
+    assert [d.id for d, _ in retriever._dense("ferry vote", 30, outlet)] == expected
+    assert wide_store.where_seen == [None]  # one unfiltered search, no Chroma filter
+
+
+def test_filters_go_to_the_store_without_an_index_or_when_few_chunks_pass(wide_store):
+    outlet = SearchFilters(sources=["Daily Bugle"])
+    make(wide_store, retrieval_mode="dense").invoke("ferry vote", filters=outlet)
+    assert wide_store.where_seen[-1] == {"source": {"$in": ["Daily Bugle"]}}
+    hybrid = make(wide_store)
+    hybrid.invoke("ferry")
+    wide_store.where_seen.clear()
+    hybrid.invoke("ferry vote", filters=outlet)  # 100 chunks pass: Chroma's filter is fast
+    assert wide_store.where_seen == [{"source": {"$in": ["Daily Bugle"]}}]
+
+
+def test_post_filter_falls_back_when_too_few_survive(wide_store, monkeypatch):
+    monkeypatch.setattr("rag.retrieval.MIN_POST_FILTER_POOL", 1)
+    monkeypatch.setattr("rag.retrieval.MAX_POST_FILTER_FETCH", 10_000)
+    for n in range(3):
+        wide_store.add(f"rare{n}", "Rare", [f"Ferry vote {n} in a rare outlet."], source="Rare")
+    retriever = make(wide_store)
+    retriever.invoke("ferry")
+    wide_store.where_seen.clear()
+    docs = retriever._dense("ferry vote", 30, SearchFilters(sources=["Rare"]))
+    assert {d.metadata["article_id"] for d, _ in docs} == {"rare0", "rare1", "rare2"}
+    assert wide_store.where_seen == [None, {"source": {"$in": ["Rare"]}}]
 
 
 def test_article_filter_goes_to_the_store_filter(wide_store):
