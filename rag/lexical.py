@@ -260,7 +260,7 @@ class ChunkIndex:
     Example:
         >>> index = ChunkIndex(store)  # doctest: +SKIP
         >>> index.search(["nato"], k=1)  # doctest: +SKIP
-        [(17, 7.1, '8782db0870783fc4:1:0', 'Hegseth said NATO ...', {'title': ...})]
+        [(7.1, '8782db0870783fc4:1:0', 'Hegseth said NATO ...', {'title': ...})]
     """
 
     COMPACT_AT = 0.5
@@ -299,8 +299,8 @@ class ChunkIndex:
 
     def search(
         self, query_tokens: Sequence[str], k: int, keep: Any = None
-    ) -> list[tuple[int, float, str, str, dict[str, Any]]]:
-        """Top ``k`` hits as ``(slot, score, chunk id, text, metadata)``.
+    ) -> list[tuple[float, str, str, dict[str, Any]]]:
+        """Top ``k`` hits as ``(score, chunk id, text, metadata)``.
 
         ``keep`` is called with the per-slot columns (``article_id``, ``source``,
         ``published_int`` arrays) and returns a boolean mask; ``None`` keeps every chunk.
@@ -309,7 +309,7 @@ class ChunkIndex:
             self.sync()
             mask = keep(self._column_arrays()) if keep is not None else None
             return [
-                (slot, score, self.ids[slot], self.texts[slot], self.metadatas[slot])
+                (score, self.ids[slot], self.texts[slot], self.metadatas[slot])
                 for slot, score in self._bm25.top(query_tokens, k, mask)
             ]
 

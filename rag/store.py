@@ -472,7 +472,7 @@ class ArticleStore:
         }
 
     def iter_chunks(self, batch_size: int = 1000) -> Iterator[list[tuple[str, str, dict]]]:
-        """Every chunk as ``(id, text, metadata)``, in batches (for BM25 indexing).
+        """Every chunk as ``(id, text, metadata)``, in batches (for consistency checks).
 
         Example:
             >>> sum(len(batch) for batch in store.iter_chunks()) == store.stats().chunks

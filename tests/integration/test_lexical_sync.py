@@ -91,8 +91,8 @@ def test_a_replica_index_follows_writes_made_through_another(
     fresh = ChunkIndex(reader)
     fresh.sync()
     for query in QUERIES:
-        ours = {cid: score for _, score, cid, _, _ in index.search(query, k=50)}
-        theirs = {cid: score for _, score, cid, _, _ in fresh.search(query, k=50)}
+        ours = {cid: score for score, cid, _, _ in index.search(query, k=50)}
+        theirs = {cid: score for score, cid, _, _ in fresh.search(query, k=50)}
         assert ours.keys() == theirs.keys()
         np.testing.assert_allclose(
             [ours[c] for c in sorted(ours)], [theirs[c] for c in sorted(theirs)], rtol=1e-9

@@ -119,9 +119,7 @@ def test_chunk_index_compacts_after_many_removals() -> None:
     assert index.sync()
     assert index._bm25.slots == 500  # tombstones dropped once more than half were dead
     hits = index.search(["topic3"], k=1000)
-    assert {cid for _, _, cid, _, _ in hits} == {
-        f"a{n}:1:0" for n in range(700, 1200) if n % 7 == 3
-    }
+    assert {cid for _, cid, _, _ in hits} == {f"a{n}:1:0" for n in range(700, 1200) if n % 7 == 3}
     assert sorted(index.live_ids) == sorted(f"a{n}:1:0" for n in range(700, 1200))
 
 
@@ -144,7 +142,7 @@ def test_chunk_index_retries_an_article_that_changed_while_it_was_read() -> None
     assert index.generation is None  # incomplete: look again next time
     index.store = store
     index.sync()
-    assert [cid for _, _, cid, _, _ in index.search(["second"], k=5)] == ["a:2:0"]
+    assert [cid for _, cid, _, _ in index.search(["second"], k=5)] == ["a:2:0"]
 
 
 @settings(max_examples=40, deadline=None)
