@@ -20,12 +20,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AnswerStream", "EvidenceReply", "parse_reply", "reply_schema"]
+__all__ = [
+    "AnswerStream",
+    "EvidenceReply",
+    "no_evidence_probability",
+    "parse_reply",
+    "reply_schema",
+]
 
 MAX_EVIDENCE = 4
 MAX_ANSWER_CHARS = 600
@@ -173,3 +180,35 @@ class AnswerStream:
                 i += 2
         self._pos = i
         return "".join(out)
+
+
+def no_evidence_probability(logprobs: Any) -> float | None:
+    """The model's probability of an empty evidence list, from OpenAI-style ``logprobs``.
+
+    Read at the token that opens the list (the first one containing ``[``): the share of
+    its top alternatives that close the list at once. The alternatives are the model's own
+    preferences before the reply format is enforced, so a constrained reply still shows
+    how close the model came to saying that nothing answers the question.
+
+    Example:
+        >>> lp = {"content": [{"token": '{"evidence":', "top_logprobs": []},
+        ...       {"token": " [", "top_logprobs": [{"token": " [", "logprob": -0.1},
+        ...                                         {"token": " [],", "logprob": -2.3}]}]}
+        >>> round(no_evidence_probability(lp), 3)
+        0.1
+        >>> no_evidence_probability(None) is None
+        True
+    """
+    content = (logprobs or {}).get("content") if isinstance(logprobs, dict) else None
+    for entry in content or []:
+        if "[" not in str(entry.get("token", "")):
+            continue
+        alternatives = entry.get("top_logprobs") or []
+        if not alternatives:
+            return None
+        return sum(
+            math.exp(float(alt["logprob"]))
+            for alt in alternatives
+            if str(alt.get("token", "")).strip().startswith("[]")
+        )
+    return None

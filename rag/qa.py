@@ -36,7 +36,12 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from pydantic import BaseModel, Field
 
-from rag.answer_format import AnswerStream, parse_reply, reply_schema
+from rag.answer_format import (
+    AnswerStream,
+    no_evidence_probability,
+    parse_reply,
+    reply_schema,
+)
 from rag.chunking import sentence_spans
 from rag.citations import (
     Flag,
@@ -127,7 +132,8 @@ class Answer(BaseModel):
     abstained: bool = False
     abstain_reason: str | None = Field(
         None,
-        description="'no_sources', 'low_similarity', 'missing_name' or 'model' when abstained.",
+        description="'no_sources', 'low_similarity', 'missing_name', 'model' (the model named "
+        "no evidence) or 'unsure' (it named some, but its own chance of none was high).",
     )
     flags: list[Flag] = Field(default_factory=list)
     timings: dict[str, float] = Field(
@@ -226,6 +232,12 @@ class _Turn:
     completion_tokens: int | None = None
     evidence: Evidence | None = None
     signals: dict[str, float] = field(default_factory=dict)
+
+    def add_logprobs(self, message: BaseMessage | None) -> None:
+        """Keep the model's own chance of naming no evidence (when the endpoint reports it)."""
+        metadata = getattr(message, "response_metadata", None) or {}
+        if (p := no_evidence_probability(metadata.get("logprobs"))) is not None:
+            self.signals["p_no_evidence"] = round(p, 6)
 
     def add_usage(self, message: BaseMessage | None) -> None:
         usage = getattr(message, "usage_metadata", None) if message is not None else None
@@ -394,6 +406,7 @@ class _StreamCollector:
         """Stop the clock, record usage, and return the whole answer text."""
         self.turn.timings["generate"] = time.perf_counter() - self.start
         self.turn.add_usage(self.final)
+        self.turn.add_logprobs(self.final)
         return "".join(self.pieces)
 
 
@@ -769,7 +782,8 @@ class QAService:
             "type": "json_schema",
             "json_schema": {"name": "grounded_answer", "schema": schema},
         }
-        return self.llm.bind(response_format=response_format)
+        # the top alternatives of each token tell how sure the model is that evidence exists
+        return self.llm.bind(response_format=response_format, logprobs=True, top_logprobs=5)
 
     def _finish(self, turn: _Turn, text: str) -> Answer:
         abstained = turn.abstain_reason is not None
@@ -812,6 +826,11 @@ class QAService:
         turn.signals.update(_evidence_signals(evidence, chosen, reply.answer, turn.standalone))
         if reply.empty or is_abstention(reply.answer, ABSTAIN_MESSAGE):
             turn.abstain_reason = "model"
+            return ABSTAIN_MESSAGE, [], []
+        p_none = turn.signals.get("p_no_evidence")
+        if p_none is not None and p_none >= self.settings.qa_abstain_probability:
+            logger.debug("abstaining: P(no evidence) %.3f", p_none)
+            turn.abstain_reason = "unsure"
             return ABSTAIN_MESSAGE, [], []
         turn.sources = _passage_citations(evidence, chosen)
         cited = [c for c in turn.sources if c.quote]
@@ -896,6 +915,7 @@ class QAService:
     def _after_generate(self, turn: _Turn, message: BaseMessage, start: float) -> Answer:
         turn.timings["generate"] = time.perf_counter() - start
         turn.add_usage(message)
+        turn.add_logprobs(message)
         return self._finish(turn, _message_text(message))
 
 

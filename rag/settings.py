@@ -220,6 +220,13 @@ class Settings(BaseSettings):
         description="Prompt tokens of evidence per answer, beyond the fixed prompt (raise it "
         "for a large remote model).",
     )
+    qa_abstain_probability: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="Answer that the articles do not say when the model's own probability of "
+        "naming no evidence reaches this (needs an endpoint that reports logprobs; 1 = off).",
+    )
     qa_constrained_output: bool = Field(
         True,
         description="Constrain the reply to the evidence JSON schema (OpenAI `response_format`; "
