@@ -978,12 +978,9 @@ def _with_markers(answer: str, chosen: Sequence[EvidenceSentence], evidence: Evi
         marks[best].append(citation.number)
     out = []
     for part, numbers in zip(parts, marks, strict=True):
+        # after the sentence, so a streamed answer only gains the markers at its end
         markers = "".join(f"[{n}]" for n in numbers)
-        if markers and part[-1:] in ".!?":
-            part = f"{part[:-1]} {markers}{part[-1]}"
-        elif markers:
-            part = f"{part} {markers}"
-        out.append(part)
+        out.append(f"{part} {markers}" if markers else part)
     return " ".join(out)
 
 
@@ -994,7 +991,7 @@ def _unverified_quotes(answer: str, sentences: Sequence[str]) -> list[Flag]:
     """A quotation the chosen sentences do not contain word for word."""
     haystack = _plain(" ".join(sentences))
     return [
-        Flag(kind="unverified_quote", message=f"the quote “{quote}” is not in the cited sentences")
+        Flag(kind="unsupported_quote", message=f"the quote “{quote}” is not in the cited sentences")
         for quote in _QUOTED.findall(answer)
         if _plain(quote) not in haystack
     ]
