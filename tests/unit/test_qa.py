@@ -489,7 +489,11 @@ def test_cli_ask_abstains_without_sources(cli):
 
     cli["install"](ABSTAIN_MESSAGE)
     result = CliRunner().invoke(main, ["ask", "Olympics?"])
-    assert result.output.splitlines() == [ABSTAIN_MESSAGE, "Note: no source mentions Olympics"]
+    assert result.output.splitlines() == [
+        ABSTAIN_MESSAGE,
+        "Note: no source mentions Olympics",
+        "The closest article is “Hegseth story” (Civic Wire, 2025-02-12).",
+    ]
 
 
 def test_cli_ask_rejects_reversed_dates(cli):
