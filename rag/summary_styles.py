@@ -7,7 +7,7 @@ sentence or bullet boundary (never mid-sentence), and during streaming by a
 also saves generation time).
 
 Example:
-    >>> text, notes = enforce_style("brief", "Vance spoke. Europe reacted. Kyiv waited. Then. More.")
+    >>> text, notes = enforce_style("brief", "Vance spoke. Europe reacted. Kyiv waited. Then. Go.")
     >>> text
     'Vance spoke. Europe reacted. Kyiv waited. Then.'
     >>> notes
