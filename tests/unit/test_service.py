@@ -23,6 +23,8 @@ STORY = (
 
 
 def _service(tmp_path: Path, replies: list[str], **overrides: object) -> NewsRAG:
+    """A facade on fakes; whole-passage answers unless ``qa_mode`` says otherwise."""
+    overrides.setdefault("qa_mode", "passages")
     settings = load_settings(data_dir=tmp_path / "data", abstain_min_similarity=-1.0, **overrides)
     return NewsRAG.from_settings(
         settings,
@@ -46,12 +48,12 @@ def test_ingest_list_get_delete(tmp_path: Path) -> None:
 
 
 def test_ask_returns_cited_answer_and_stream_ends_with_it(tmp_path: Path) -> None:
-    reply = "He ruled out NATO membership for Ukraine [1]."
-    rag = _service(tmp_path, [reply, reply], answer_cache_size=0)
+    reply = '{"evidence": [1], "answer": "He ruled out NATO membership for Ukraine."}'
+    rag = _service(tmp_path, [reply, reply], answer_cache_size=0, qa_mode="evidence")
     rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
 
     answer = rag.ask("What did the defence secretary rule out?")
-    assert "NATO" in answer.answer
+    assert answer.answer == "He ruled out NATO membership for Ukraine. [1]"
     assert [c.title for c in answer.citations] == ["Hegseth rules out NATO bid"]
 
     pieces = list(rag.stream("What did the defence secretary rule out?"))
