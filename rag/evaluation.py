@@ -37,7 +37,7 @@ from typing import Any
 
 import yaml
 
-from rag import metrics
+from rag import metrics, squad_metrics
 from rag.errors import ConfigError, LLMUnavailableError, ModelError, RagError
 
 __all__ = [
@@ -59,6 +59,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 QA_TYPES = ("single", "multi", "followup", "unanswerable", "date")
+PIPELINES = ("news-rag", "naive")
+"""``news-rag``: the library's own chain; ``naive``: the quick-start baseline (rag.naive)."""
 QA_METRICS = (
     "hit_at_k",
     "recall_at_k",
@@ -489,7 +491,7 @@ def score_summary(case: SummaryCase, text: str, article_text: str) -> dict[str, 
 # ======================================================================= aggregation
 def _qa_aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"cases": len(rows), "errors": sum(1 for r in rows if r.get("error"))}
-    for name in (*QA_METRICS, "score"):
+    for name in (*QA_METRICS, *squad_metrics.SQUAD_METRICS, "score"):
         out[name] = metrics.mean(r["scores"].get(name) for r in rows)
     latencies = [r.get("latency_s") for r in rows]
     tokens = [r.get("prompt_tokens") for r in rows]
@@ -538,6 +540,7 @@ def aggregate(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "qa": _qa_aggregate(qa_rows),
         "qa_by_type": {t: _qa_aggregate(by_type[t]) for t in QA_TYPES if by_type.get(t)},
         "summary": summary,
+        "squad": squad_metrics.aggregate(qa_rows),
     }
 
 
@@ -761,6 +764,7 @@ class EvalOutcome:
     thresholds: list[dict[str, Any]]
     comparison: Comparison | None = None
     files: list[Path] = field(default_factory=list)
+    baseline_results: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -782,6 +786,25 @@ def build_service(settings: Any) -> Any:
     from rag.service import NewsRAG
 
     return NewsRAG.from_settings(settings)
+
+
+def pipeline_service(name: str, service: Any) -> Any:
+    """The facade that answers for pipeline ``name``, built on the news-rag ``service``.
+
+    ``naive`` wraps the service in :class:`rag.naive.NaiveRAG` (same store, embedder and
+    chat model; its own chunks, retrieval and prompt).
+
+    Example:
+        >>> pipeline_service("news-rag", service) is service  # doctest: +SKIP
+        True
+    """
+    if name not in PIPELINES:
+        raise ConfigError(f"unknown pipeline {name!r}", hint=f"use one of: {', '.join(PIPELINES)}")
+    if name == "naive":
+        from rag.naive import NaiveRAG
+
+        return NaiveRAG(service)
+    return service
 
 
 def suite_settings(suite: Suite, **overrides: Any) -> Any:
@@ -824,7 +847,7 @@ class _Runner:
         self.judge = judge
         self.qa_cases = suite.qa_cases[:limit] if limit else suite.qa_cases
         self.summary_cases = suite.summary_cases[:limit] if limit else suite.summary_cases
-        if retrieval_only:
+        if retrieval_only or not getattr(service, "summarizes", True):
             self.summary_cases = []
         self.k = int(getattr(settings, "retrieval_k", 5))
         self.index = ArticleIndex([])
@@ -938,6 +961,11 @@ class _Runner:
             (str(getattr(c, "article_id", "")), str(getattr(c, "text", ""))) for c in citations
         ]
         scores = score_qa(case, text, abstained, retrieved, cited, gold_ids, self.k)
+        scores.update(
+            squad_metrics.case_scores(
+                text, abstained=abstained, answers=case.answers, answerable=case.answerable
+            )
+        )
         row.update(
             {
                 "answer": text,
@@ -1084,6 +1112,7 @@ def _qa_failure(case: QACase, error: str, latency: float) -> dict[str, Any]:
     scores: dict[str, float | None] = dict.fromkeys(QA_METRICS, 0.0)
     if not case.answerable:
         scores = {**dict.fromkeys(QA_METRICS), "abstention_accuracy": 0.0}
+    scores.update(squad_metrics.failure_scores(answers=case.answers, answerable=case.answerable))
     scores["score"] = 0.0
     return {
         "answer": "",
@@ -1183,6 +1212,8 @@ def run_suite(
     service: Any = None,
     progress: ProgressCallback | None = None,
     write: bool = True,
+    pipeline: str = "news-rag",
+    baseline: str | None = None,
 ) -> EvalOutcome:
     """Run a suite end to end and write its outputs (see the module docstring).
 
@@ -1190,6 +1221,10 @@ def run_suite(
     ``settings_overrides`` go on top of the suite's settings (e.g. ``data_dir``).
     ``retrieval_only`` skips the LLM: only retrieval metrics (hit@k, recall@k, MRR) are
     measured and only thresholds on them are checked (fast retrieval ablations).
+    ``pipeline`` chooses what answers (:data:`PIPELINES`); a pipeline that does not
+    summarize skips summary cases and their thresholds. ``baseline`` also runs another
+    pipeline's QA cases on the same store and models; its aggregates land in
+    ``metrics.floors.<baseline>`` and beside the main numbers in the report.
 
     Example:
         >>> outcome = run_suite("evals/smoke.yaml", limit=3)  # doctest: +SKIP
@@ -1210,7 +1245,11 @@ def run_suite(
     )
     if judge and retrieval_only:
         raise ConfigError("--judge needs answers: it cannot be combined with --retrieval-only")
-    service = service if service is not None else build_service(settings)
+    if baseline is not None and baseline == pipeline:
+        raise ConfigError(f"--baseline {baseline} is the pipeline being measured")
+    base_service = service if service is not None else build_service(settings)
+    service = pipeline_service(pipeline, base_service)
+    baseline_service = pipeline_service(baseline, base_service) if baseline else None
     judge_obj = Judge(service.llm, getattr(settings, "llm_model", "llm")) if judge else None
     target = Path(out_dir or _default_out_dir(suite))
     runner = _Runner(
@@ -1224,11 +1263,15 @@ def run_suite(
         partial_path=target / PARTIAL_RESULTS if write else None,
     )
     info = _run_info(suite, settings, service, judge_obj)
+    info.update(pipeline=pipeline, baseline=baseline)
     started = time.perf_counter()
     runner.ingest()
+    baseline_rows: list[dict[str, Any]] = []
     try:
         runner.run_qa()
         runner.run_summaries()
+        if baseline_service is not None:
+            baseline_rows = _run_baseline(runner, baseline_service, str(baseline))
     except (RagError, KeyboardInterrupt) as exc:
         if runner.partial_path is not None and runner.results:
             logger.warning("run stopped (%s); results so far in %s", exc, runner.partial_path)
@@ -1239,12 +1282,54 @@ def run_suite(
         ingest=runner.ingest_info,
         warnings=runner.warnings,
     )
-    outcome = _finish(suite, target, runner.results, info, judge_obj, retrieval_only, old_dir)
+    floors = {str(baseline): _baseline_floor(str(baseline), baseline_rows)} if baseline else {}
+    outcome = _finish(
+        suite,
+        target,
+        runner.results,
+        info,
+        judge_obj,
+        retrieval_only,
+        old_dir,
+        floors=floors,
+        summaries=getattr(service, "summarizes", True),
+    )
+    outcome.baseline_results = baseline_rows
     if write:
         outcome.files = write_outputs(outcome)
         if runner.partial_path is not None:
             runner.partial_path.unlink(missing_ok=True)
     return outcome
+
+
+def _run_baseline(runner: _Runner, service: Any, name: str) -> list[dict[str, Any]]:
+    """The QA cases again with another pipeline on the same store (no judge, no summaries)."""
+    progress = runner.progress
+    other = _Runner(
+        runner.suite,
+        service,
+        runner.settings,
+        progress=lambda stage, done, total: progress(f"{name}:{stage}", done, total),
+        judge=None,
+        limit=None,
+        retrieval_only=runner.retrieval_only,
+    )
+    other.qa_cases, other.summary_cases = runner.qa_cases, []
+    other.ingest()  # the articles are stored already: this only builds the pipeline's index
+    other.run_qa()
+    runner.warnings += [f"{name} baseline: {w}" for w in other.warnings]
+    return other.results
+
+
+def _baseline_floor(name: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A baseline's QA aggregates, as stored under ``metrics.floors.<name>``."""
+    measured = aggregate(rows)
+    return {
+        "pipeline": name,
+        "qa": measured["qa"],
+        "qa_by_type": measured["qa_by_type"],
+        "squad": measured["squad"],
+    }
 
 
 def _finish(
@@ -1255,9 +1340,14 @@ def _finish(
     judge: Judge | None,
     retrieval_only: bool,
     old_dir: Path | None,
+    *,
+    floors: Mapping[str, Any] | None = None,
+    summaries: bool = True,
 ) -> EvalOutcome:
     """Aggregate, check thresholds and compare: the outcome of a finished run."""
     summary_metrics = aggregate(results)
+    if floors:
+        summary_metrics.setdefault("floors", {}).update(floors)
     if judge is not None:
         summary_metrics["judge"] = {
             "model": judge.model,
@@ -1267,6 +1357,8 @@ def _finish(
     wanted = suite.thresholds
     if retrieval_only:
         wanted = {k: v for k, v in wanted.items() if k.rsplit(".", 1)[-1] in RETRIEVAL_METRICS}
+    if not summaries:  # the pipeline does not summarize (e.g. naive): nothing to check
+        wanted = {k: v for k, v in wanted.items() if not k.startswith("summary.")}
     thresholds = check_thresholds(summary_metrics, wanted)
     comparison = compare_runs(old_dir, results, summary_metrics) if old_dir else None
     return EvalOutcome(
@@ -1353,6 +1445,10 @@ def write_outputs(outcome: EvalOutcome) -> list[Path]:
         compare_file = out / "compare.md"
         compare_file.write_text(render_comparison(outcome.comparison), encoding="utf-8")
         files.append(compare_file)
+    baseline = outcome.summary["run"].get("baseline")
+    if baseline:
+        files.append(out / f"results.{baseline}.jsonl")
+        _write_jsonl(files[-1], outcome.baseline_results)
     return files
 
 
@@ -1497,13 +1593,18 @@ def render_report(outcome: EvalOutcome, charts: Sequence[str] = ()) -> str:
                 f"| LLM judge faithfulness ({judge['model']}) | {_fmt(judge['faithfulness'])} |",
                 f"| LLM judge correctness ({judge['model']}) | {_fmt(judge['correctness'])} |",
             ]
-        lines += ["", *_report_by_type(m["qa_by_type"])]
+        lines += ["", *_report_squad(m.get("squad") or {})]
+        lines += _report_by_type(m["qa_by_type"])
         if "scores_by_type.png" in charts:
             lines += ["![QA scores by question type](scores_by_type.png)", ""]
+    lines += _report_baselines(outcome)
     if m["summary"]["cases"]:
         lines += _report_summaries(m["summary"])
         if "summaries_vs_lead3.png" in charts:
             lines += ["![Summaries vs lead-3](summaries_vs_lead3.png)", ""]
+    elif outcome.suite.summary_cases and not outcome.summary["run"].get("retrieval_only"):
+        pipeline = outcome.summary["run"].get("pipeline")
+        lines += [f"Summaries: not measured (the {pipeline} pipeline does not summarize).", ""]
     if "latency.png" in charts:
         lines += ["## Latency", "", "![Latency distribution](latency.png)", ""]
     lines += _report_worst(outcome.results)
@@ -1524,6 +1625,12 @@ def _report_header(outcome: EvalOutcome) -> list[str]:
         llm = llm.get("model") or llm.get("name") or json.dumps(llm, default=str)
     verdict = "PASSED" if outcome.passed else "FAILED"
     ingest = run.get("ingest") or {}
+    retrieval = f"{settings.get('retrieval_mode')}, k={settings.get('retrieval_k')}"
+    if service.get("pipeline"):  # another pipeline retrieves its own way
+        retrieval = str(service.get("retrieval"))
+    pipeline = run.get("pipeline") or "news-rag"
+    if run.get("baseline"):
+        pipeline += f", with the {run['baseline']} baseline beside it"
     lines = [
         f"# Eval report: {outcome.suite.name}",
         "",
@@ -1533,8 +1640,9 @@ def _report_header(outcome: EvalOutcome) -> list[str]:
         f"- Suite: `{run['suite_file']}`"
         + (f" — {run['description']}" if run["description"] else ""),
         f"- Started: {run['started']} (UTC), took {_fmt(run.get('seconds'), 1)} s",
+        f"- Pipeline: {pipeline}",
         f"- LLM: {llm}; embedder: {service.get('embedder') or _embedder_label(settings)}",
-        f"- Retrieval: {settings.get('retrieval_mode')}, k={settings.get('retrieval_k')}; "
+        f"- Retrieval: {retrieval}; "
         f"collection `{run['collection']}` ({ingest.get('articles', '?')} articles)",
     ]
     if run.get("retrieval_only"):
@@ -1561,6 +1669,68 @@ def _report_thresholds(rows: Sequence[Mapping[str, Any]]) -> list[str]:
         verdict = "pass" if row["passed"] else "**FAIL**"
         lines.append(f"| `{row['metric']}` | {bound} | {_fmt(row['value'])} | {verdict} |")
     return [*lines, ""]
+
+
+_SQUAD_ROWS = (
+    ("exact", "f1", "total", "All questions"),
+    ("has_ans_exact", "has_ans_f1", "has_ans_total", "HasAns (answerable)"),
+    ("no_ans_accuracy", "no_ans_accuracy", "no_ans_total", "NoAns (declined when unanswerable)"),
+)
+
+
+def _report_squad(squad: Mapping[str, Any]) -> list[str]:
+    if not squad.get("total"):
+        return []
+    lines = [
+        "### SQuAD-style exact match and F1",
+        "",
+        "Official SQuAD normalization; an abstention is the empty answer (right only on "
+        "unanswerable questions).",
+        "",
+        "| Questions | EM | F1 | Cases |",
+        "|---|---|---|---|",
+    ]
+    for em, f1, total, label in _SQUAD_ROWS:
+        lines.append(
+            f"| {label} | {_fmt(squad.get(em))} | {_fmt(squad.get(f1))} | "
+            f"{_fmt(squad.get(total))} |"
+        )
+    return [*lines, ""]
+
+
+_BASELINE_SQUAD_ROWS = (
+    ("exact", "SQuAD EM"),
+    ("f1", "SQuAD F1"),
+    ("has_ans_exact", "SQuAD HasAns EM"),
+    ("has_ans_f1", "SQuAD HasAns F1"),
+    ("no_ans_accuracy", "SQuAD NoAns accuracy"),
+)
+
+
+def _report_baselines(outcome: EvalOutcome) -> list[str]:
+    """One table per pipeline baseline run beside this one (``metrics.floors.<name>``)."""
+    m = outcome.summary["metrics"]
+    pipeline = outcome.summary["run"].get("pipeline") or "news-rag"
+    lines: list[str] = []
+    for name, floor in (m.get("floors") or {}).items():
+        if not isinstance(floor, Mapping) or floor.get("pipeline") != name:
+            continue  # other floors (constant policies) are reported elsewhere
+        lines += [
+            f"## {pipeline} beside the {name} baseline",
+            "",
+            f"The same questions, store and chat model; `{name}` answers with its own "
+            "chunks, retrieval and prompt (see evals/README.md).",
+            "",
+            f"| Metric | {pipeline} | {name} |",
+            "|---|---|---|",
+        ]
+        for key, label in _QA_ROWS:
+            lines.append(f"| {label} | {_fmt(m['qa'].get(key))} | {_fmt(floor['qa'].get(key))} |")
+        ours, theirs = m.get("squad") or {}, floor.get("squad") or {}
+        for key, label in _BASELINE_SQUAD_ROWS:
+            lines.append(f"| {label} | {_fmt(ours.get(key))} | {_fmt(theirs.get(key))} |")
+        lines.append("")
+    return lines
 
 
 def _report_by_type(by_type: Mapping[str, Mapping[str, Any]]) -> list[str]:
