@@ -425,7 +425,7 @@ def import_squad(
         _readme(source, digest, result, sample if sampled else None, seed),
         encoding="utf-8",
     )
-    logger.info(
+    logger.debug(
         "Imported %d articles and %d questions (%d answerable) into %s",
         result.articles,
         len(picked),
