@@ -1266,12 +1266,12 @@ def run_suite(
     info.update(pipeline=pipeline, baseline=baseline)
     started = time.perf_counter()
     runner.ingest()
-    baseline_rows: list[dict[str, Any]] = []
+    other: _Runner | None = None
     try:
         runner.run_qa()
         runner.run_summaries()
         if baseline_service is not None:
-            baseline_rows = _run_baseline(runner, baseline_service, str(baseline))
+            other = _run_baseline(runner, baseline_service, str(baseline))
     except (RagError, KeyboardInterrupt) as exc:
         if runner.partial_path is not None and runner.results:
             logger.warning("run stopped (%s); results so far in %s", exc, runner.partial_path)
@@ -1282,7 +1282,10 @@ def run_suite(
         ingest=runner.ingest_info,
         warnings=runner.warnings,
     )
-    floors = {str(baseline): _baseline_floor(str(baseline), baseline_rows)} if baseline else {}
+    floors: dict[str, Any] = {}
+    if other is not None:
+        floors[str(baseline)] = _baseline_floor(str(baseline), other, info["started"])
+        info["warnings"] = [*runner.warnings, *floors[str(baseline)]["warnings"]]
     outcome = _finish(
         suite,
         target,
@@ -1294,7 +1297,7 @@ def run_suite(
         floors=floors,
         summaries=getattr(service, "summarizes", True),
     )
-    outcome.baseline_results = baseline_rows
+    outcome.baseline_results = other.results if other is not None else []
     if write:
         outcome.files = write_outputs(outcome)
         if runner.partial_path is not None:
@@ -1302,7 +1305,7 @@ def run_suite(
     return outcome
 
 
-def _run_baseline(runner: _Runner, service: Any, name: str) -> list[dict[str, Any]]:
+def _run_baseline(runner: _Runner, service: Any, name: str) -> _Runner:
     """The QA cases again with another pipeline on the same store (no judge, no summaries)."""
     progress = runner.progress
     other = _Runner(
@@ -1317,18 +1320,24 @@ def _run_baseline(runner: _Runner, service: Any, name: str) -> list[dict[str, An
     other.qa_cases, other.summary_cases = runner.qa_cases, []
     other.ingest()  # the articles are stored already: this only builds the pipeline's index
     other.run_qa()
-    runner.warnings += [f"{name} baseline: {w}" for w in other.warnings]
-    return other.results
+    return other
 
 
-def _baseline_floor(name: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """A baseline's QA aggregates, as stored under ``metrics.floors.<name>``."""
-    measured = aggregate(rows)
+def _baseline_floor(name: str, baseline: _Runner, started: str) -> dict[str, Any]:
+    """A baseline's QA aggregates, as stored under ``metrics.floors.<name>``.
+
+    ``run`` and ``started`` say where the numbers come from (here: this same run), as for
+    a floor read from an earlier run's folder.
+    """
+    measured = aggregate(baseline.results)
     return {
         "pipeline": name,
+        "run": "this run",
+        "started": started,
         "qa": measured["qa"],
         "qa_by_type": measured["qa_by_type"],
         "squad": measured["squad"],
+        "warnings": [f"{name} baseline: {w}" for w in baseline.warnings],
     }
 
 

@@ -303,6 +303,7 @@ def test_baseline_naive_runs_beside_news_rag_in_the_same_run(tmp_path: Path) -> 
     )
     floor = outcome.summary["metrics"]["floors"]["naive"]
     assert floor["pipeline"] == "naive" and floor["qa"]["cases"] == 2
+    assert floor["run"] == "this run" and floor["started"] == outcome.summary["run"]["started"]
     assert set(floor["squad"]) >= {"exact", "f1", "has_ans_f1", "no_ans_accuracy"}
     assert "naive:qa" in stages and "summaries" in stages
     assert outcome.summary["metrics"]["summary"]["cases"] == 1  # news-rag still summarizes
