@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_core.language_models import FakeListChatModel
 
-from rag import evaluation, squad_metrics
+from rag import evaluation, metrics, squad_metrics
 from rag.documents import Article, load_source
 from rag.errors import ConfigError
 from rag.evaluation import ArticleIndex, load_suite
@@ -213,6 +213,29 @@ def test_official_normalization() -> None:
     )
     assert squad_metrics.normalize("1754–1763") == "1754–1763"  # not ASCII punctuation: kept
     assert squad_metrics.normalize("Theory") == "theory"  # "the" only as a word
+
+
+@pytest.mark.parametrize(
+    ("prediction", "gold"),
+    [
+        ("The Denver Broncos", "Denver Broncos"),
+        ("in the 10th and 11th centuries", "10th and 11th centuries"),
+        ("Levi's Stadium, Santa Clara", "Levi's Stadium"),
+        ("Rollo [1].", "Rollo"),
+    ],
+)
+def test_project_metrics_agree_with_the_official_ones_on_ascii_text(
+    prediction: str, gold: str
+) -> None:
+    assert metrics.exact_match(prediction, [gold]) == squad_metrics.squad_exact(prediction, [gold])
+    assert metrics.f1_score(prediction, [gold]) == squad_metrics.squad_f1(prediction, [gold])
+
+
+def test_project_normalization_differs_on_typographic_punctuation() -> None:
+    # rag.metrics drops the en dash (lenient keyword-style matching); the official script
+    # keeps it, so SQuAD numbers use the official normalization
+    assert metrics.exact_match("1754-1763", ["1754–1763"]) == 1.0
+    assert squad_metrics.squad_exact("1754-1763", ["1754–1763"]) == 0.0
 
 
 def test_case_scores_treat_abstention_as_the_empty_answer() -> None:
