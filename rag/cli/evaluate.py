@@ -142,6 +142,11 @@ class EvalGroup(click.Group):
 
     So ``news-rag eval SUITE --limit 3`` runs ``news-rag eval run SUITE --limit 3``, and
     ``news-rag eval --help`` still shows the group's help.
+
+    Example:
+        >>> from click.testing import CliRunner
+        >>> "does not exist" in CliRunner().invoke(eval_command, ["missing.yaml"]).output
+        True
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
