@@ -9,7 +9,10 @@ datasets (JSON Lines), settings overrides and pass thresholds. The runner:
 3. asks every QA case through the library facade (``NewsRAG.ask``) and summarizes every
    summary case (``NewsRAG.summarize``), timing each call;
 4. scores each case with :mod:`rag.metrics` (and optionally an LLM judge), aggregates
-   overall and per question type, checks thresholds;
+   overall and per question type, computes the floors of the same cases without any
+   model (never-abstain and always-abstain policies, a random retriever, lead-3 and
+   same-length lead summaries; the naive pipeline when it runs beside this one or an
+   earlier naive run is given), and checks thresholds, which may be stated against them;
 5. writes ``results.jsonl``, ``summary.json``, ``report.md``, ``ragas.jsonl`` and PNG
    charts to the output folder, plus ``compare.md`` when compared with an earlier run.
 
@@ -31,7 +34,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +53,12 @@ __all__ = [
     "aggregate",
     "check_thresholds",
     "compare_runs",
+    "compute_floors",
+    "floor_entry",
+    "grading_source",
+    "load_baseline_run",
     "load_suite",
+    "parse_judge_reply",
     "run_suite",
     "score_qa",
     "score_summary",
@@ -61,6 +69,8 @@ logger = logging.getLogger(__name__)
 QA_TYPES = ("single", "multi", "followup", "unanswerable", "date")
 PIPELINES = ("news-rag", "naive")
 """``news-rag``: the library's own chain; ``naive``: the quick-start baseline (rag.naive)."""
+NAIVE_FLOOR = "naive"  # metrics.floors.naive: from --baseline naive or an earlier naive run
+BASELINE_THIS_RUN = "this run"  # a floor entry's "run" when measured beside this run
 QA_METRICS = (
     "hit_at_k",
     "recall_at_k",
@@ -69,6 +79,8 @@ QA_METRICS = (
     "f1",
     "contains_answer",
     "must_include_recall",
+    "refusal_rate",
+    "false_refusal_rate",
     "abstention_accuracy",
     "citation_validity",
 )
@@ -77,6 +89,7 @@ SUMMARY_METRICS = (
     "rouge1",
     "rouge2",
     "rougeL",
+    "supported_rate",
     "faithful_rate",
     "forbidden_free_rate",
 )
@@ -87,6 +100,21 @@ REGRESSION_DELTA = 0.05
 WORST_CASES = 8
 JUDGE_PROMPT = "eval_judge"
 JUDGE_CONTEXT_CHARS = 6000
+JUDGE_SCALE = (0.0, 1.0)  # the scale prompts/eval_judge.yaml asks for
+THRESHOLD_KEYS = frozenset({"min", "max", "min_over", "max_under", "margin"})
+THRESHOLD_TOLERANCE = 1e-9  # floor ± margin is float arithmetic: 1.0 - 0.85 != 0.15
+# What a constant policy is known to score without running anything: never abstaining
+# gives no refusal and no false refusal; always abstaining also gives no answer at all.
+NEVER_ABSTAIN_METRICS = ("refusal_rate", "false_refusal_rate", "abstention_accuracy")
+ALWAYS_ABSTAIN_METRICS = (
+    *NEVER_ABSTAIN_METRICS,
+    "exact_match",
+    "f1",
+    "contains_answer",
+    "must_include_recall",
+    "citation_validity",
+    "score",
+)
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)``; stages: ingest, qa, summaries."""
@@ -214,7 +242,7 @@ class Suite:
     description: str = ""
     collection: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
-    thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
+    thresholds: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     summary_refresh: bool = True
 
 
@@ -240,16 +268,52 @@ def _read_jsonl(path: Path) -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-def _parse_thresholds(raw: Mapping[str, Any] | None, where: str) -> dict[str, dict[str, float]]:
-    thresholds: dict[str, dict[str, float]] = {}
+def _parse_thresholds(raw: Mapping[str, Any] | None, where: str) -> dict[str, list[dict[str, Any]]]:
+    """Each metric's bounds, as a list (a list in the suite file states several)."""
+    parsed: dict[str, list[dict[str, Any]]] = {}
     for name, spec in (raw or {}).items():
-        if isinstance(spec, int | float):
-            thresholds[str(name)] = {"min": float(spec)}
-        elif isinstance(spec, Mapping) and set(spec) <= {"min", "max"} and spec:
-            thresholds[str(name)] = {k: float(v) for k, v in spec.items()}
-        else:
-            raise ConfigError(f"{where}: threshold {name!r} must be a number or {{min|max: n}}")
-    return thresholds
+        specs = spec if isinstance(spec, list) else [spec]
+        if not specs:
+            raise ConfigError(f"{where}: threshold {name!r} is an empty list")
+        parsed[str(name)] = [_parse_threshold(str(name), one, where) for one in specs]
+    return parsed
+
+
+def _parse_threshold(name: str, spec: Any, where: str) -> dict[str, Any]:
+    """One threshold: ``n`` (a minimum), or a mapping of fixed and floor-relative bounds.
+
+    Keys: ``min``/``max`` (fixed), ``min_over``/``max_under`` (a metric path: the floor)
+    with an optional ``margin``; at most one bound per side and one floor.
+    """
+    usage = (
+        f"{where}: threshold {name!r} must be a number or a mapping of min, max, "
+        "min_over, max_under (a metric path) and margin"
+    )
+
+    def number(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(usage)
+        return float(value)
+
+    if not isinstance(spec, Mapping):
+        return {"min": number(spec)}
+    if not spec or set(spec) - THRESHOLD_KEYS:
+        raise ConfigError(usage)
+    bound: dict[str, Any] = {k: number(spec[k]) for k in ("min", "max", "margin") if k in spec}
+    for key in ("min_over", "max_under"):
+        if key in spec:
+            if not isinstance(spec[key], str) or not spec[key].strip():
+                raise ConfigError(f"{where}: threshold {name!r}: {key} must be a metric path")
+            bound[key] = spec[key].strip()
+    clashes = (("min", "min_over"), ("max", "max_under"), ("min_over", "max_under"))
+    for first, second in clashes:
+        if first in bound and second in bound:
+            raise ConfigError(f"{where}: threshold {name!r} has both {first} and {second}")
+    if "margin" in bound and not ({"min_over", "max_under"} & set(bound)):
+        raise ConfigError(f"{where}: threshold {name!r}: margin needs min_over or max_under")
+    if not ({"min", "max", "min_over", "max_under"} & set(bound)):
+        raise ConfigError(usage)
+    return bound
 
 
 def load_suite(path: str | Path) -> Suite:
@@ -346,15 +410,22 @@ def url_key(url: str) -> str:
 
 
 class ArticleIndex:
-    """Maps dataset article keys (URLs or store ids) to store ids.
+    """Maps dataset article keys (URLs or store ids) to store ids; knows chunk counts.
 
     Example:
-        >>> index = ArticleIndex([("id1", "https://a.example/x", "X")])
+        >>> index = ArticleIndex([("id1", "https://a.example/x", "X")], chunks={"id1": 4})
         >>> index.resolve("https://www.a.example/x/"), index.resolve("id1"), index.resolve("?")
         ('id1', 'id1', None)
+        >>> index.chunks
+        {'id1': 4}
     """
 
-    def __init__(self, articles: Iterable[tuple[str, str | None, str]]) -> None:
+    def __init__(
+        self,
+        articles: Iterable[tuple[str, str | None, str]],
+        chunks: Mapping[str, int] | None = None,
+    ) -> None:
+        self.chunks: dict[str, int] = dict(chunks or {})  # for the random-retrieval floor
         self.titles: dict[str, str] = {}
         self.urls: dict[str, str] = {}
         self._by_url: dict[str, str] = {}
@@ -367,7 +438,11 @@ class ArticleIndex:
     @classmethod
     def from_service(cls, service: Any) -> ArticleIndex:
         """Index every article the service lists."""
-        return cls((a.id, a.url, a.title) for a in service.list_articles())
+        articles = list(service.list_articles())
+        return cls(
+            ((a.id, a.url, a.title) for a in articles),
+            chunks={a.id: int(getattr(a, "chunks", 0) or 0) for a in articles},
+        )
 
     def resolve(self, key: str) -> str | None:
         """The store id for a URL or id, ``None`` when not stored."""
@@ -420,6 +495,9 @@ def score_qa(
     ``(article_id, chunk text)`` pairs the answer cites; ``gold_ids`` the resolved gold
     requirements (each a list of acceptable ids).
 
+    Abstaining on an answerable case is a false refusal and scores 0 on every answer
+    metric, citation validity included (there is nothing valid to cite).
+
     Example:
         >>> case = QACase(id="q", type="single", question="Who?", answers=["Mensah"],
         ...               must_include=["Mensah"], gold_articles=["a"])
@@ -427,9 +505,13 @@ def score_qa(
         ...              [["a"]], k=5)
         >>> s["hit_at_k"], s["must_include_recall"], s["citation_validity"], s["score"]
         (1.0, 1.0, 1.0, 1.0)
+        >>> s["false_refusal_rate"], s["refusal_rate"]
+        (0.0, None)
     """
     scores: dict[str, float | None] = dict.fromkeys(QA_METRICS)
     scores["abstention_accuracy"] = metrics.abstention_correct(abstained, case.answerable)
+    refusal, false_refusal = metrics.refusals(abstained, case.answerable)
+    scores["refusal_rate"], scores["false_refusal_rate"] = refusal, false_refusal
     if not case.answerable:
         scores["score"] = scores["abstention_accuracy"]
         return scores
@@ -444,11 +526,12 @@ def score_qa(
         scores["contains_answer"] = metrics.contains_answer(text, case.answers)
     recall = metrics.keyword_recall(text, case.must_include)
     scores["must_include_recall"] = recall
-    if not abstained:
-        flat_gold = [i for group in gold_ids for i in group]
-        scores["citation_validity"] = metrics.citation_validity(
-            citations, flat_gold, case.evidence, case.answers
-        )
+    flat_gold = [i for group in gold_ids for i in group]
+    scores["citation_validity"] = (
+        0.0
+        if abstained
+        else metrics.citation_validity(citations, flat_gold, case.evidence, case.answers)
+    )
     if abstained:
         scores["score"] = 0.0
     else:
@@ -457,34 +540,51 @@ def score_qa(
     return scores
 
 
-def score_summary(case: SummaryCase, text: str, article_text: str) -> dict[str, Any]:
-    """Key-fact coverage, ROUGE (if a reference), faithfulness and forbidden claims.
+def score_summary(
+    case: SummaryCase, text: str, article_text: str, grounding: str | None = None
+) -> dict[str, Any]:
+    """Key-fact coverage, ROUGE (if a reference), support, faithfulness, forbidden claims.
+
+    ``supported`` is the grading check (:func:`rag.metrics.unsupported_claims` against
+    ``grounding``: the article's title, outlet, date and text; default ``article_text``);
+    ``faithful`` is the summarizer's own check, reported for comparison only. An empty
+    summary fails every check.
 
     Example:
         >>> case = SummaryCase(id="s", article="u", key_facts=[{"fact": "r", "keywords": ["3.75"]}])
         >>> s = score_summary(case, "Rate cut to 3.75%.", "The bank cut to 3.75% on Thursday.")
-        >>> s["key_fact_coverage"], s["faithful"], s["forbidden_made"]
-        (1.0, True, [])
+        >>> s["key_fact_coverage"], s["supported"], s["faithful"], s["forbidden_free"]
+        (1.0, True, True, True)
+        >>> score_summary(case, "", "The bank cut to 3.75%.")["forbidden_free"]
+        False
     """
     from rag.faithfulness import check_faithfulness
 
+    clean = metrics.strip_citations(text)
+    empty = not clean.strip()
     coverage, covered = metrics.key_fact_coverage(text, case.key_facts)
     made = metrics.forbidden_violations(text, case.forbidden)
-    issues = check_faithfulness(metrics.strip_citations(text), article_text).issues
+    issues = ["empty summary"] if empty else check_faithfulness(clean, article_text).issues
+    unsupported = metrics.unsupported_claims(text, grounding or article_text)
     scores: dict[str, Any] = {
         "key_fact_coverage": coverage,
         "key_facts_missed": [
             f.get("fact", "") for f, ok in zip(case.key_facts, covered, strict=True) if not ok
         ],
+        "supported": not unsupported,
+        "unsupported": unsupported,
         "faithful": not issues,
         "faithfulness_issues": issues,
         "forbidden_made": made,
-        "words": len(text.split()),
+        "forbidden_free": not made and not empty,
+        "words": len(clean.split()),
     }
     scores.update(dict.fromkeys(("rouge1", "rouge2", "rougeL")))
     if case.reference:
         scores.update(metrics.rouge_scores(text, case.reference))
-    scores["score"] = metrics.mean([coverage, float(not issues), float(not made)])
+    scores["score"] = metrics.mean(
+        [coverage, float(scores["supported"]), float(scores["forbidden_free"])]
+    )
     return scores
 
 
@@ -512,8 +612,11 @@ def _summary_aggregate(rows: Sequence[Mapping[str, Any]], key: str = "scores") -
     out["key_fact_coverage"] = metrics.mean(s.get("key_fact_coverage") for s in scored)
     for name in ("rouge1", "rouge2", "rougeL"):
         out[name] = metrics.mean(s.get(name) for s in scored)
+    out["supported_rate"] = metrics.mean(float(s["supported"]) for s in scored if "supported" in s)
     out["faithful_rate"] = metrics.mean(float(s["faithful"]) for s in scored if "faithful" in s)
-    out["forbidden_free_rate"] = metrics.mean(float(not s["forbidden_made"]) for s in scored)
+    out["forbidden_free_rate"] = metrics.mean(
+        float(s.get("forbidden_free", not s.get("forbidden_made"))) for s in scored
+    )
     out["words_mean"] = metrics.mean(s.get("words") for s in scored)
     return out
 
@@ -536,6 +639,7 @@ def aggregate(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     summary["latency_p95_s"] = metrics.percentile((r.get("latency_s") for r in sum_rows), 95)
     summary["prompt_tokens_mean"] = metrics.mean(r.get("prompt_tokens") for r in sum_rows)
     summary["baseline_lead3"] = _summary_aggregate(sum_rows, key="baseline")
+    summary["baseline_lead_same_length"] = _summary_aggregate(sum_rows, key="baseline_same_length")
     return {
         "qa": _qa_aggregate(qa_rows),
         "qa_by_type": {t: _qa_aggregate(by_type[t]) for t in QA_TYPES if by_type.get(t)},
@@ -553,28 +657,225 @@ def _lookup(summary: Mapping[str, Any], dotted: str) -> Any:
     return node
 
 
-def check_thresholds(
-    summary: Mapping[str, Any], thresholds: Mapping[str, Mapping[str, float]]
-) -> list[dict[str, Any]]:
-    """One row per threshold: metric, bound, value, passed.
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
 
-    A metric that was not measured fails (a suite must not pass by measuring nothing).
+
+def check_thresholds(
+    summary: Mapping[str, Any],
+    thresholds: Mapping[str, Mapping[str, Any] | Sequence[Mapping[str, Any]]],
+) -> list[dict[str, Any]]:
+    """One row per threshold: metric, bounds, the floor it is stated against, value, passed.
+
+    ``thresholds`` maps a metric path to one bound or a list of bounds (each a row).
+    A fixed bound is ``min``/``max``. A floor-relative bound names another metric path:
+    ``min_over: P`` needs ``value >= P + margin`` and ``max_under: P`` needs
+    ``value <= P - margin``; the row then carries ``floor`` (P's value) and the computed
+    ``min`` or ``max``. A metric or a floor that was not measured fails (a suite must not
+    pass by measuring nothing).
 
     Example:
         >>> rows = check_thresholds({"qa": {"hit_at_k": 0.5}}, {"qa.hit_at_k": {"min": 0.8}})
         >>> rows[0]["passed"]
         False
+        >>> metrics_ = {"qa": {"refusal_rate": 0.5}, "floors": {"never": {"refusal_rate": 0.0}}}
+        >>> row = check_thresholds(metrics_, {"qa.refusal_rate": {
+        ...     "min_over": "floors.never.refusal_rate", "margin": 0.3}})[0]
+        >>> row["floor"], row["min"], row["passed"]
+        (0.0, 0.3, True)
     """
     rows = []
-    for name, bound in thresholds.items():
-        value = _lookup(summary, name)
-        ok = isinstance(value, int | float) and not math.isnan(value)
-        if ok and "min" in bound:
-            ok = value >= bound["min"]
-        if ok and "max" in bound:
-            ok = value <= bound["max"]
-        rows.append({"metric": name, **bound, "value": value, "passed": bool(ok)})
+    for name, specs in thresholds.items():
+        for spec in [specs] if isinstance(specs, Mapping) else specs:
+            rows.append(_check_threshold(summary, name, spec))
     return rows
+
+
+def _check_threshold(
+    summary: Mapping[str, Any], name: str, spec: Mapping[str, Any]
+) -> dict[str, Any]:
+    """One row: the spec, the floor's value and the bound it gives, the value, passed."""
+    row: dict[str, Any] = {"metric": name, **spec}
+    floor_path = spec.get("min_over") or spec.get("max_under")
+    if floor_path:
+        floor = _lookup(summary, floor_path)
+        margin = float(spec.get("margin", 0.0))
+        row["floor"] = floor if _number(floor) else None
+        row["margin"] = margin
+        side = "min" if "min_over" in spec else "max"
+        if row["floor"] is None:
+            row[side] = None
+        else:
+            bound = row["floor"] + margin if side == "min" else row["floor"] - margin
+            row[side] = round(bound, 12)  # 1.0 - 0.85 reads 0.15, not 0.15000000000000002
+    value = _lookup(summary, name)
+    ok = _number(value)
+    if ok and "min" in row:
+        ok = row["min"] is not None and value >= row["min"] - THRESHOLD_TOLERANCE
+    if ok and "max" in row:
+        ok = row["max"] is not None and value <= row["max"] + THRESHOLD_TOLERANCE
+    return {**row, "value": value, "passed": bool(ok)}
+
+
+# ============================================================================= floors
+def _mean_scores(
+    rows: Sequence[tuple[str, Mapping[str, float | None]]], names: Sequence[str]
+) -> dict[str, Any]:
+    """``{"qa": {metric: mean}, "qa_by_type": {type: {...}}}`` from ``(type, scores)`` rows."""
+    by_type: dict[str, list[Mapping[str, float | None]]] = defaultdict(list)
+    for kind, scores in rows:
+        by_type[kind].append(scores)
+
+    def means(group: Sequence[Mapping[str, float | None]]) -> dict[str, Any]:
+        return {"cases": len(group), **{n: metrics.mean(s.get(n) for s in group) for n in names}}
+
+    return {
+        "qa": means([scores for _, scores in rows]),
+        "qa_by_type": {t: means(by_type[t]) for t in QA_TYPES if by_type.get(t)},
+    }
+
+
+def _case_of(row: Mapping[str, Any]) -> QACase:
+    return QACase(
+        id=str(row["id"]),
+        type=str(row["type"]),
+        question=str(row.get("question", "")),
+        answers=list(row.get("gold_answers") or []),
+        must_include=list(row.get("must_include") or []),
+        gold_articles=list(row.get("gold_articles") or []),
+        evidence=list(row.get("evidence") or []),
+        answerable=bool(row.get("answerable", True)),
+    )
+
+
+def compute_floors(
+    results: Sequence[Mapping[str, Any]],
+    chunk_counts: Mapping[str, int],
+    k: int,
+    naive: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What trivial policies score on the same QA cases, computed without any model.
+
+    - ``never_abstain``: answers every question (refusal rate 0, false-refusal rate 0,
+      abstention accuracy = the share of answerable cases);
+    - ``always_abstain``: refuses every question (refusal and false-refusal rates 1, and 0
+      on every answer metric, so its case score is the share of unanswerable cases);
+    - ``random_retrieval``: the expected hit@k, recall@k and MRR of ``k`` chunks drawn at
+      random from the collection (``chunk_counts``: chunks per stored article);
+    - ``naive``: a naive pipeline's run over the same suite (a :func:`floor_entry`: run
+      beside this one with ``--baseline naive``, or read by :func:`load_baseline_run`),
+      ``None`` unless given.
+
+    Each floor has the shape of the metrics: ``qa`` and ``qa_by_type.<type>``.
+
+    Example:
+        >>> rows = [{"kind": "qa", "id": "u", "type": "unanswerable", "answerable": False},
+        ...         {"kind": "qa", "id": "q", "type": "single", "answerable": True,
+        ...          "gold_articles": ["a"], "gold_article_ids": [["a"]]}]
+        >>> floors = compute_floors(rows, {"a": 1, "b": 3}, k=1)
+        >>> floors["never_abstain"]["qa"]["abstention_accuracy"]
+        0.5
+        >>> floors["always_abstain"]["qa"]["false_refusal_rate"]
+        1.0
+        >>> floors["random_retrieval"]["qa"]["hit_at_k"]
+        0.25
+    """
+    qa_rows = [r for r in results if r.get("kind") == "qa"]
+    policies: dict[str, Any] = {}
+    for name, abstain, kept in (
+        ("never_abstain", False, NEVER_ABSTAIN_METRICS),
+        ("always_abstain", True, ALWAYS_ABSTAIN_METRICS),
+    ):
+        scored = []
+        for row in qa_rows:
+            scores = score_qa(_case_of(row), "", abstain, [], [], [], k)
+            scored.append((str(row["type"]), {n: scores.get(n) for n in kept}))
+        policies[name] = _mean_scores(scored, kept)
+    random_rows = [
+        (
+            str(row["type"]),
+            metrics.random_retrieval_scores(chunk_counts, row.get("gold_article_ids") or [], k),
+        )
+        for row in qa_rows
+        if row.get("answerable", True)
+    ]
+    policies["random_retrieval"] = _mean_scores(random_rows, RETRIEVAL_METRICS)
+    policies["naive"] = dict(naive) if naive else None
+    return policies
+
+
+def floor_entry(
+    pipeline: str,
+    *,
+    run: str,
+    started: str | None,
+    measured: Mapping[str, Any],
+    warnings: Sequence[str] = (),
+) -> dict[str, Any]:
+    """A peer pipeline's QA numbers as a floor (``metrics.floors.<pipeline>``).
+
+    ``measured`` holds the pipeline's aggregates (``qa``, ``qa_by_type``, ``squad``);
+    ``run`` and ``started`` say where they come from: :data:`BASELINE_THIS_RUN` for a
+    baseline run beside this one, or an earlier run's folder.
+
+    Example:
+        >>> entry = floor_entry("naive", run="this run", started="2025-01-01T00:00:00",
+        ...                     measured={"qa": {"cases": 2, "f1": 0.4}})
+        >>> entry["pipeline"], entry["qa"]["f1"], entry["squad"], entry["warnings"]
+        ('naive', 0.4, {}, [])
+    """
+    return {
+        "pipeline": pipeline,
+        "run": run,
+        "started": started,
+        "qa": dict(measured.get("qa") or {}),
+        "qa_by_type": dict(measured.get("qa_by_type") or {}),
+        "squad": dict(measured.get("squad") or {}),
+        "warnings": list(warnings),
+    }
+
+
+def load_baseline_run(path: str | Path, suite: Suite | None = None) -> dict[str, Any]:
+    """A naive pipeline's earlier run of the same suite, as the ``floors.naive`` entry.
+
+    ``path`` is that run's output folder (or its ``summary.json``). The entry
+    (:func:`floor_entry`) holds its ``qa``, ``qa_by_type`` and ``squad`` metrics, where
+    they came from, and any mismatch with ``suite`` (another suite, other cases) or with
+    the naive pipeline under ``warnings``.
+
+    Example:
+        >>> floor = load_baseline_run("eval-runs/naive")  # doctest: +SKIP
+        >>> floor["qa"]["must_include_recall"]  # doctest: +SKIP
+        0.41
+    """
+    path = Path(path)
+    file = path / "summary.json" if path.is_dir() else path
+    if not file.is_file():
+        raise ConfigError(
+            f"no baseline run in {path}", hint="pass the --out folder of the baseline's eval run"
+        )
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        found = data["metrics"]
+        run = data.get("run") or {}
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{file} is not an eval run's summary.json: {exc}") from None
+    warnings = []
+    if run.get("pipeline") != NAIVE_FLOOR:
+        recorded = run.get("pipeline") or "not recorded"
+        warnings.append(f"baseline run's pipeline is {recorded}, not {NAIVE_FLOOR}")
+    if suite is not None and run.get("suite") not in (None, suite.name):
+        warnings.append(f"baseline run is of suite {run.get('suite')!r}, not {suite.name!r}")
+    cases = (found.get("qa") or {}).get("cases")
+    if suite is not None and cases not in (None, len(suite.qa_cases)):
+        warnings.append(f"baseline run has {cases} QA cases, this suite {len(suite.qa_cases)}")
+    return floor_entry(
+        NAIVE_FLOOR,
+        run=str(file.parent),
+        started=run.get("started"),
+        measured=found,
+        warnings=warnings,
+    )
 
 
 # ========================================================================= comparison
@@ -688,13 +989,35 @@ def compare_runs(
 _JSON_OBJECT = re.compile(r"\{.*?\}", re.DOTALL)
 
 
-def parse_judge_reply(text: str) -> dict[str, float | None]:
-    """Read ``{"faithfulness": x, "correctness": y}`` (0-1, or 1-5 rescaled) from a reply.
+_SCALE_TEXT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)\s*$")
+
+
+def _judge_scale(data: Mapping[str, Any], default: tuple[float, float]) -> tuple[float, float]:
+    """The reply's declared ``"scale"`` ("0-1", "1-5", "1 to 10"), else ``default``."""
+    match = _SCALE_TEXT.match(str(data.get("scale", "")))
+    if match:
+        low, high = float(match.group(1)), float(match.group(2))
+        if high > low:
+            return low, high
+    return default
+
+
+def parse_judge_reply(
+    text: str, scale: tuple[float, float] = JUDGE_SCALE
+) -> dict[str, float | None]:
+    """Read ``{"faithfulness": x, "correctness": y}`` from a reply, as 0-1 scores.
+
+    Every score is read on one known scale, so the mapping is monotone: the scale the
+    reply declares in a ``"scale"`` field ("1-5" maps 1 to 0.0 and 5 to 1.0), otherwise
+    ``scale``, the one the judge prompt asks for (0-1: values stay as they are). A value
+    outside its scale is unreadable (``None``): it is never guessed onto another scale.
 
     Example:
-        >>> parse_judge_reply('Sure. {"faithfulness": 5, "correctness": 0.5}')
+        >>> parse_judge_reply('Sure. {"faithfulness": 1, "correctness": 0.5}')
         {'faithfulness': 1.0, 'correctness': 0.5}
-        >>> parse_judge_reply("no json")
+        >>> parse_judge_reply('{"scale": "1-5", "faithfulness": 1, "correctness": 4}')
+        {'faithfulness': 0.0, 'correctness': 0.75}
+        >>> parse_judge_reply('{"faithfulness": 4}')
         {'faithfulness': None, 'correctness': None}
     """
     result: dict[str, float | None] = {"faithfulness": None, "correctness": None}
@@ -703,11 +1026,16 @@ def parse_judge_reply(text: str) -> dict[str, float | None]:
             data = json.loads(match.group(0))
         except json.JSONDecodeError:
             continue
+        if not isinstance(data, dict):
+            continue
+        low, high = _judge_scale(data, scale)
         for name in result:
-            value = data.get(name) if isinstance(data, dict) else None
+            value = data.get(name)
             if isinstance(value, int | float) and not isinstance(value, bool):
-                value = float(value)
-                result[name] = value if value <= 1 else max(0.0, min(1.0, (value - 1) / 4))
+                if low <= value <= high:
+                    result[name] = (float(value) - low) / (high - low)
+                else:
+                    logger.warning("judge %s %s is outside its scale %g-%g", name, value, low, high)
         if any(v is not None for v in result.values()):
             break
     return result
@@ -935,8 +1263,10 @@ class _Runner:
             "evidence": case.evidence,
             "error": None,
         }
-        if missing:
-            row["error"] = f"gold article(s) not in the store: {missing}"
+        if missing:  # a failure, not a case left out of the averages
+            error = f"gold article(s) not in the store: {missing}"
+            row.update(_qa_failure(case, error, 0.0, retrieval_only=self.retrieval_only))
+            return row
         if self.retrieval_only:
             return self._retrieval_case(case, row, gold_ids)
         started = time.perf_counter()
@@ -980,12 +1310,10 @@ class _Runner:
                 "timings": dict(getattr(answer, "timings", {}) or {}),
                 "prompt_tokens": getattr(answer, "prompt_tokens", None),
                 "scores": scores,
-                "score": None if row["error"] else scores.get("score"),
+                "score": scores.get("score"),
             }
         )
-        if row["error"]:
-            row["scores"]["score"] = None
-        if self.judge is not None and not row["error"]:
+        if self.judge is not None:
             row["judge"] = self._judge(case, row)
         return row
 
@@ -1029,7 +1357,7 @@ class _Runner:
                 "latency_s": round(latency, 4),
                 "prompt_tokens": None,
                 "scores": scores,
-                "score": None if row["error"] else scores["score"],
+                "score": scores["score"],
             }
         )
         return row
@@ -1070,11 +1398,13 @@ class _Runner:
         if article_id is None:
             row.update(_summary_failure(f"article not in the store: {case.article}", 0.0))
             return row
-        article_text = str(self.service.get_article(article_id).text)
+        article = self.service.get_article(article_id)
+        article_text = str(article.text)
+        grounding = grading_source(article)
         baseline_text = metrics.lead_n(article_text, 3)
         row["baseline"] = {
             "text": baseline_text,
-            **score_summary(case, baseline_text, article_text),
+            **score_summary(case, baseline_text, article_text, grounding),
         }
         started = time.perf_counter()
         try:
@@ -1091,7 +1421,12 @@ class _Runner:
             row["_llm_unavailable"] = isinstance(exc, LLMUnavailableError)
             return row
         text = str(getattr(summary, "text", summary))
-        scores = score_summary(case, text, article_text)
+        scores = score_summary(case, text, article_text, grounding)
+        same_length = metrics.lead_words(article_text, scores["words"])
+        row["baseline_same_length"] = {
+            "text": same_length,
+            **score_summary(case, same_length, article_text, grounding),
+        }
         row.update(
             {
                 "summary": text,
@@ -1108,12 +1443,59 @@ class _Runner:
         return row
 
 
-def _qa_failure(case: QACase, error: str, latency: float) -> dict[str, Any]:
-    scores: dict[str, float | None] = dict.fromkeys(QA_METRICS, 0.0)
-    if not case.answerable:
-        scores = {**dict.fromkeys(QA_METRICS), "abstention_accuracy": 0.0}
-    scores.update(squad_metrics.failure_scores(answers=case.answers, answerable=case.answerable))
+def grading_source(article: Any) -> str:
+    """What a graded summary may draw on: title, outlet, author, date (ISO and spelled out), text.
+
+    Example:
+        >>> from types import SimpleNamespace as A
+        >>> grading_source(A(title="T", source="Post", author=None, published="2025-02-14",
+        ...                  text="Body."))
+        'T\\nPost 2025-02-14 Friday February 14, 2025 14 February 2025\\nBody.'
+    """
+    published = str(getattr(article, "published", None) or "")
+    try:
+        day = date.fromisoformat(published[:10])
+        spelled = f"{day:%A %B} {day.day}, {day.year} {day.day} {day:%B %Y}"
+    except ValueError:
+        spelled = ""
+    parts = (getattr(article, "source", None), getattr(article, "author", None), published)
+    meta = " ".join(str(p) for p in (*parts, spelled) if p)
+    return f"{getattr(article, 'title', '') or ''}\n{meta}\n{article.text}"
+
+
+def _failed_scores(case: QACase, *, retrieval_only: bool = False) -> dict[str, float | None]:
+    """A failed case's scores: 0 on every metric that applies, a false refusal if answerable.
+
+    SQuAD EM and F1 are 0 as well, answerable or not (a failure is no abstention); they
+    do not apply to a retrieval-only run.
+
+    Example:
+        >>> case = QACase(id="q", type="single", question="?", answers=["x"], gold_articles=["a"])
+        >>> s = _failed_scores(case)
+        >>> s["hit_at_k"], s["f1"], s["citation_validity"], s["false_refusal_rate"], s["score"]
+        (0.0, 0.0, 0.0, 1.0, 0.0)
+        >>> s["squad_em"], s["squad_f1"]
+        (0.0, 0.0)
+    """
+    scores = score_qa(case, "", False, [], [], [["(missing)"]] if case.answerable else [], 5)
+    if retrieval_only:
+        scores = {n: (scores[n] if n in RETRIEVAL_METRICS else None) for n in QA_METRICS}
+    else:
+        scores["abstention_accuracy"] = 0.0
+        # scored as the wrong decision: a refusal when answerable, an answer when not
+        scores["refusal_rate"], scores["false_refusal_rate"] = metrics.refusals(
+            abstained=case.answerable, answerable=case.answerable
+        )
+        scores.update(
+            squad_metrics.failure_scores(answers=case.answers, answerable=case.answerable)
+        )
     scores["score"] = 0.0
+    return scores
+
+
+def _qa_failure(
+    case: QACase, error: str, latency: float, *, retrieval_only: bool = False
+) -> dict[str, Any]:
     return {
         "answer": "",
         "abstained": False,
@@ -1121,7 +1503,7 @@ def _qa_failure(case: QACase, error: str, latency: float) -> dict[str, Any]:
         "retrieved": [],
         "latency_s": round(latency, 4),
         "prompt_tokens": None,
-        "scores": scores,
+        "scores": _failed_scores(case, retrieval_only=retrieval_only),
         "score": 0.0,
         "error": error,
     }
@@ -1130,8 +1512,11 @@ def _qa_failure(case: QACase, error: str, latency: float) -> dict[str, Any]:
 def _summary_failure(error: str, latency: float) -> dict[str, Any]:
     scores = {
         "key_fact_coverage": 0.0,
+        "supported": False,
+        "unsupported": ["no summary"],
         "faithful": False,
         "forbidden_made": [],
+        "forbidden_free": False,  # no summary is not a summary free of wrong claims
         "rouge1": None,
         "rouge2": None,
         "rougeL": None,
@@ -1208,6 +1593,7 @@ def run_suite(
     retrieval_mode: str | None = None,
     judge: bool = False,
     retrieval_only: bool = False,
+    baseline_run: str | Path | None = None,
     settings_overrides: Mapping[str, Any] | None = None,
     service: Any = None,
     progress: ProgressCallback | None = None,
@@ -1225,6 +1611,9 @@ def run_suite(
     summarize skips summary cases and their thresholds. ``baseline`` also runs another
     pipeline's QA cases on the same store and models; its aggregates land in
     ``metrics.floors.<baseline>`` and beside the main numbers in the report.
+    ``baseline_run`` is instead the output folder of a naive pipeline's earlier run of the
+    same suite: its metrics become ``floors.naive``. Either way thresholds may be stated
+    against ``floors.naive`` (one source per run: not both).
 
     Example:
         >>> outcome = run_suite("evals/smoke.yaml", limit=3)  # doctest: +SKIP
@@ -1240,6 +1629,12 @@ def run_suite(
         raise ConfigError(
             f"no earlier run in {old_dir}", hint="pass the --out folder of an earlier run"
         )
+    if baseline_run and baseline == NAIVE_FLOOR:
+        raise ConfigError(
+            "--baseline naive and --baseline-run both give floors.naive",
+            hint="run the naive baseline in this run or read an earlier one, not both",
+        )
+    earlier = load_baseline_run(baseline_run, suite) if baseline_run else None
     settings = suite_settings(
         suite, retrieval_mode=retrieval_mode, **dict(settings_overrides or {})
     )
@@ -1263,7 +1658,9 @@ def run_suite(
         partial_path=target / PARTIAL_RESULTS if write else None,
     )
     info = _run_info(suite, settings, service, judge_obj)
-    info.update(pipeline=pipeline, baseline=baseline)
+    info.update(
+        pipeline=pipeline, baseline=baseline, baseline_run=earlier["run"] if earlier else None
+    )
     started = time.perf_counter()
     runner.ingest()
     other: _Runner | None = None
@@ -1276,16 +1673,17 @@ def run_suite(
         if runner.partial_path is not None and runner.results:
             logger.warning("run stopped (%s); results so far in %s", exc, runner.partial_path)
         raise
+    in_run = _baseline_floor(str(baseline), other, info["started"]) if other else None
+    naive = in_run if baseline == NAIVE_FLOOR else earlier
+    floors = compute_floors(runner.results, runner.index.chunks, runner.k, naive)
+    if in_run is not None and baseline != NAIVE_FLOOR:  # e.g. news-rag beside a naive run
+        floors[str(baseline)] = in_run
     info.update(
         retrieval_only=retrieval_only,
         seconds=round(time.perf_counter() - started, 2),
         ingest=runner.ingest_info,
-        warnings=runner.warnings,
+        warnings=[*runner.warnings, *(w for f in (earlier, in_run) if f for w in f["warnings"])],
     )
-    floors: dict[str, Any] = {}
-    if other is not None:
-        floors[str(baseline)] = _baseline_floor(str(baseline), other, info["started"])
-        info["warnings"] = [*runner.warnings, *floors[str(baseline)]["warnings"]]
     outcome = _finish(
         suite,
         target,
@@ -1324,21 +1722,14 @@ def _run_baseline(runner: _Runner, service: Any, name: str) -> _Runner:
 
 
 def _baseline_floor(name: str, baseline: _Runner, started: str) -> dict[str, Any]:
-    """A baseline's QA aggregates, as stored under ``metrics.floors.<name>``.
-
-    ``run`` and ``started`` say where the numbers come from (here: this same run), as for
-    a floor read from an earlier run's folder.
-    """
-    measured = aggregate(baseline.results)
-    return {
-        "pipeline": name,
-        "run": "this run",
-        "started": started,
-        "qa": measured["qa"],
-        "qa_by_type": measured["qa_by_type"],
-        "squad": measured["squad"],
-        "warnings": [f"{name} baseline: {w}" for w in baseline.warnings],
-    }
+    """A baseline measured in this run, as stored under ``metrics.floors.<name>``."""
+    return floor_entry(
+        name,
+        run=BASELINE_THIS_RUN,
+        started=started,
+        measured=aggregate(baseline.results),
+        warnings=[f"{name} baseline: {w}" for w in baseline.warnings],
+    )
 
 
 def _finish(
@@ -1355,8 +1746,7 @@ def _finish(
 ) -> EvalOutcome:
     """Aggregate, check thresholds and compare: the outcome of a finished run."""
     summary_metrics = aggregate(results)
-    if floors:
-        summary_metrics.setdefault("floors", {}).update(floors)
+    summary_metrics["floors"] = dict(floors or {})
     if judge is not None:
         summary_metrics["judge"] = {
             "model": judge.model,
@@ -1472,7 +1862,8 @@ CHART_METRICS = (
     ("hit_at_k", "hit@k"),
     ("mrr", "MRR"),
     ("must_include_recall", "must-include"),
-    ("abstention_accuracy", "abstention"),
+    ("refusal_rate", "refusals"),
+    ("false_refusal_rate", "false refusals"),
     ("citation_validity", "citations"),
 )
 
@@ -1498,13 +1889,17 @@ def write_charts(outcome: EvalOutcome) -> list[Path]:
     summary = outcome.summary["metrics"]["summary"]
     if summary["cases"]:
         path = outcome.out_dir / "summaries_vs_lead3.png"
-        groups = {"summaries": summary, "lead-3 baseline": summary["baseline_lead3"]}
+        groups = {
+            "summaries": summary,
+            "lead-3 baseline": summary["baseline_lead3"],
+            "lead, same length": summary["baseline_lead_same_length"],
+        }
         names = (
             ("key_fact_coverage", "key facts"),
             ("rouge1", "ROUGE-1"),
             ("rouge2", "ROUGE-2"),
             ("rougeL", "ROUGE-L"),
-            ("faithful_rate", "faithful"),
+            ("supported_rate", "supported"),
         )
         _bar_chart(plt, path, list(groups), names, groups, "Summaries vs lead-3 baseline")
         paths.append(path)
@@ -1565,8 +1960,10 @@ _QA_ROWS = (
     ("f1", "Token F1"),
     ("contains_answer", "Contains a gold answer"),
     ("must_include_recall", "must_include recall"),
-    ("abstention_accuracy", "Abstention accuracy"),
-    ("citation_validity", "Citation validity"),
+    ("refusal_rate", "Refusal rate (unanswerable cases, higher is better)"),
+    ("false_refusal_rate", "False-refusal rate (answerable cases, lower is better)"),
+    ("abstention_accuracy", "Abstention accuracy (not gated alone)"),
+    ("citation_validity", "Citation validity (every answerable case)"),
     ("score", "Case score (mean)"),
     ("latency_p50_s", "Latency p50 (s)"),
     ("latency_p95_s", "Latency p95 (s)"),
@@ -1578,10 +1975,29 @@ _SUMMARY_ROWS = (
     ("rouge1", "ROUGE-1 F"),
     ("rouge2", "ROUGE-2 F"),
     ("rougeL", "ROUGE-L F"),
-    ("faithful_rate", "Faithfulness check passed"),
-    ("forbidden_free_rate", "No forbidden claim"),
+    ("supported_rate", "Supported by the article (grading check)"),
+    ("faithful_rate", "Summarizer's own faithfulness check passed"),
+    ("forbidden_free_rate", "No forbidden claim (failed summaries count as failures)"),
     ("words_mean", "Words (mean)"),
 )
+_FLOOR_ROWS = (
+    ("refusal_rate", "Refusal rate"),
+    ("false_refusal_rate", "False-refusal rate"),
+    ("abstention_accuracy", "Abstention accuracy"),
+    ("hit_at_k", "Retrieval hit@k"),
+    ("recall_at_k", "Retrieval recall@k"),
+    ("mrr", "Retrieval MRR"),
+    ("f1", "Token F1"),
+    ("must_include_recall", "must_include recall"),
+    ("citation_validity", "Citation validity"),
+    ("score", "Case score (mean)"),
+)
+_FLOOR_NAMES = (
+    ("never_abstain", "Never abstain"),
+    ("always_abstain", "Always abstain"),
+    ("random_retrieval", "Random retrieval"),
+)
+_PIPELINE_LABELS = {NAIVE_FLOOR: "Naive pipeline"}
 
 
 def render_report(outcome: EvalOutcome, charts: Sequence[str] = ()) -> str:
@@ -1603,6 +2019,7 @@ def render_report(outcome: EvalOutcome, charts: Sequence[str] = ()) -> str:
                 f"| LLM judge correctness ({judge['model']}) | {_fmt(judge['correctness'])} |",
             ]
         lines += ["", *_report_squad(m.get("squad") or {})]
+        lines += _report_floors(m["qa"], m.get("floors") or {})
         lines += _report_by_type(m["qa_by_type"])
         if "scores_by_type.png" in charts:
             lines += ["![QA scores by question type](scores_by_type.png)", ""]
@@ -1640,6 +2057,8 @@ def _report_header(outcome: EvalOutcome) -> list[str]:
     pipeline = run.get("pipeline") or "news-rag"
     if run.get("baseline"):
         pipeline += f", with the {run['baseline']} baseline beside it"
+    if run.get("baseline_run"):
+        pipeline += f", beside the earlier {NAIVE_FLOOR} run in `{run['baseline_run']}`"
     lines = [
         f"# Eval report: {outcome.suite.name}",
         "",
@@ -1670,13 +2089,55 @@ def _embedder_label(settings: Mapping[str, Any]) -> str:
 def _report_thresholds(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     if not rows:
         return ["No thresholds in this suite.", ""]
-    lines = ["## Thresholds", "", "| Metric | Bound | Value | Result |", "|---|---|---|---|"]
+    lines = [
+        "## Thresholds",
+        "",
+        "| Metric | Bound | Stated against | Value | Result |",
+        "|---|---|---|---|---|",
+    ]
     for row in rows:
         bound = " and ".join(
             f"{'≥' if k == 'min' else '≤'} {_fmt(row[k])}" for k in ("min", "max") if k in row
         )
         verdict = "pass" if row["passed"] else "**FAIL**"
-        lines.append(f"| `{row['metric']}` | {bound} | {_fmt(row['value'])} | {verdict} |")
+        lines.append(
+            f"| `{row['metric']}` | {bound} | {_against(row)} | {_fmt(row['value'])} | {verdict} |"
+        )
+    return [*lines, ""]
+
+
+def _against(row: Mapping[str, Any]) -> str:
+    """The floor a threshold is stated against: ``path`` (its value) ± margin, or "fixed"."""
+    path = row.get("min_over") or row.get("max_under")
+    if not path:
+        return "fixed"
+    shift = float(row.get("margin", 0.0)) * (1 if "min_over" in row else -1)
+    offset = f" {'+' if shift > 0 else '−'} {_fmt(abs(shift), 2)}" if shift else ""
+    return f"`{path}` ({_fmt(row.get('floor'))}){offset}"
+
+
+def _report_floors(qa: Mapping[str, Any], floors: Mapping[str, Any]) -> list[str]:
+    """The QA metrics beside the constant-policy floors computed in the same run.
+
+    A peer pipeline's floor (``floors.naive``) has its own table: :func:`_report_baselines`.
+    """
+    present = [(key, label) for key, label in _FLOOR_NAMES if floors.get(key)]
+    if not present:
+        return []
+    lines = [
+        "### Against the floors",
+        "",
+        "What trivial policies score on the same cases, computed without any model "
+        "(— where a policy does not determine a metric).",
+        "",
+        "| Metric | This run | " + " | ".join(label for _, label in present) + " |",
+        "|---|---|" + "---|" * len(present),
+    ]
+    for key, label in _FLOOR_ROWS:
+        values = [(floors[name].get("qa") or {}).get(key) for name, _ in present]
+        lines.append(
+            f"| {label} | {_fmt(qa.get(key))} | " + " | ".join(_fmt(v) for v in values) + " |"
+        )
     return [*lines, ""]
 
 
@@ -1717,24 +2178,31 @@ _BASELINE_SQUAD_ROWS = (
 
 
 def _report_baselines(outcome: EvalOutcome) -> list[str]:
-    """One table per pipeline baseline run beside this one (``metrics.floors.<name>``)."""
+    """One table per peer pipeline's floor (``metrics.floors.<name>``): run beside this one
+    (``--baseline``) or read from an earlier run (``baseline_run``)."""
     m = outcome.summary["metrics"]
     pipeline = outcome.summary["run"].get("pipeline") or "news-rag"
     lines: list[str] = []
     for name, floor in (m.get("floors") or {}).items():
         if not isinstance(floor, Mapping) or floor.get("pipeline") != name:
             continue  # other floors (constant policies) are reported elsewhere
+        source = (
+            "Measured in this run"
+            if floor.get("run") == BASELINE_THIS_RUN
+            else f"Read from the earlier run in `{floor.get('run')}` ({floor.get('started')})"
+        )
         lines += [
             f"## {pipeline} beside the {name} baseline",
             "",
             f"The same questions, store and chat model; `{name}` answers with its own "
-            "chunks, retrieval and prompt (see evals/README.md).",
+            f"chunks, retrieval and prompt (see evals/README.md). {source}.",
             "",
-            f"| Metric | {pipeline} | {name} |",
+            f"| Metric | {pipeline} | {_PIPELINE_LABELS.get(name, name)} |",
             "|---|---|---|",
         ]
+        theirs_qa = floor.get("qa") or {}
         for key, label in _QA_ROWS:
-            lines.append(f"| {label} | {_fmt(m['qa'].get(key))} | {_fmt(floor['qa'].get(key))} |")
+            lines.append(f"| {label} | {_fmt(m['qa'].get(key))} | {_fmt(theirs_qa.get(key))} |")
         ours, theirs = m.get("squad") or {}, floor.get("squad") or {}
         for key, label in _BASELINE_SQUAD_ROWS:
             lines.append(f"| {label} | {_fmt(ours.get(key))} | {_fmt(theirs.get(key))} |")
@@ -1749,7 +2217,8 @@ def _report_by_type(by_type: Mapping[str, Mapping[str, Any]]) -> list[str]:
         ("mrr", "MRR"),
         ("f1", "F1"),
         ("must_include_recall", "must-include"),
-        ("abstention_accuracy", "abstention"),
+        ("refusal_rate", "refusals"),
+        ("false_refusal_rate", "false refusals"),
         ("citation_validity", "citations"),
         ("score", "score"),
         ("latency_p50_s", "p50 s"),
@@ -1767,17 +2236,20 @@ def _report_by_type(by_type: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 def _report_summaries(summary: Mapping[str, Any]) -> list[str]:
     base = summary["baseline_lead3"]
+    same = summary.get("baseline_lead_same_length") or {}
     lines = [
         "## Summaries",
         "",
         f"{summary['cases']} cases, {summary['errors']} errors; latency p50 "
-        f"{_fmt(summary['latency_p50_s'], 2)} s, p95 {_fmt(summary['latency_p95_s'], 2)} s.",
+        f"{_fmt(summary['latency_p50_s'], 2)} s, p95 {_fmt(summary['latency_p95_s'], 2)} s. "
+        "Lead-3 is the article's first three sentences; the same-length lead is its first "
+        "words, as many as each summary has.",
         "",
-        "| Metric | Summaries | Lead-3 baseline |",
-        "|---|---|---|",
+        "| Metric | Summaries | Lead-3 baseline | Lead, same length |",
+        "|---|---|---|---|",
     ]
     lines += [
-        f"| {label} | {_fmt(summary.get(key))} | {_fmt(base.get(key))} |"
+        f"| {label} | {_fmt(summary.get(key))} | {_fmt(base.get(key))} | {_fmt(same.get(key))} |"
         for key, label in _SUMMARY_ROWS
     ]
     return [*lines, ""]
@@ -1826,7 +2298,8 @@ def _qa_case_lines(row: Mapping[str, Any]) -> list[str]:
                 "hit_at_k",
                 "mrr",
                 "must_include_recall",
-                "abstention_accuracy",
+                "refusal_rate",
+                "false_refusal_rate",
                 "citation_validity",
                 "f1",
             )
@@ -1845,6 +2318,7 @@ def _summary_case_lines(row: Mapping[str, Any]) -> list[str]:
         "",
         f"- Summary: {_cell(row.get('summary'), 700)}",
         f"- Key facts missed: {', '.join(s.get('key_facts_missed') or []) or 'none'}",
+        f"- Unsupported by the article: {'; '.join(s.get('unsupported') or []) or 'none'}",
         f"- Faithfulness issues: {'; '.join(s.get('faithfulness_issues') or []) or 'none'}",
         f"- Forbidden claims made: {', '.join(s.get('forbidden_made') or []) or 'none'}",
     ]
@@ -1860,6 +2334,8 @@ _COMPARE_METRICS = (
     "qa.mrr",
     "qa.f1",
     "qa.must_include_recall",
+    "qa.refusal_rate",
+    "qa.false_refusal_rate",
     "qa.abstention_accuracy",
     "qa.citation_validity",
     "qa.score",
@@ -1867,7 +2343,9 @@ _COMPARE_METRICS = (
     "qa.latency_p95_s",
     "summary.key_fact_coverage",
     "summary.rougeL",
+    "summary.supported_rate",
     "summary.faithful_rate",
+    "summary.forbidden_free_rate",
     "summary.latency_p50_s",
 )
 

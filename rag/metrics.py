@@ -50,15 +50,19 @@ __all__ = [
     "key_fact_coverage",
     "keyword_recall",
     "lead_n",
+    "lead_words",
     "mean",
     "normalize_answer",
     "normalize_keywords",
     "percentile",
+    "random_retrieval_scores",
     "recall_at_k",
     "reciprocal_rank",
+    "refusals",
     "rouge_scores",
     "split_sentences",
     "strip_citations",
+    "unsupported_claims",
 ]
 
 Alternatives = str | Sequence[str]
@@ -252,6 +256,57 @@ def reciprocal_rank(retrieved: Sequence[str], gold: Sequence[Alternatives]) -> f
     return 0.0
 
 
+# --- a random retriever: the retrieval floor ------------------------------------------------
+def _miss_probability(total: int, gold: int, draws: int) -> float:
+    """P(no gold chunk among ``draws`` chunks drawn without replacement from ``total``)."""
+    miss = 1.0
+    for j in range(min(draws, total)):
+        miss *= max(total - gold - j, 0) / (total - j)
+    return miss
+
+
+def _random_reciprocal_rank(total: int, gold: int, k: int) -> float:
+    expected, miss = 0.0, 1.0
+    for rank in range(1, min(k, total) + 1):
+        remaining = total - rank + 1
+        # no gold chunk was drawn before this rank, so all ``gold`` of them remain
+        expected += miss * (gold / remaining) / rank
+        miss *= max(remaining - gold, 0) / remaining
+    return expected
+
+
+def random_retrieval_scores(
+    chunk_counts: Mapping[str, int], gold: Sequence[Alternatives], k: int
+) -> dict[str, float | None]:
+    """Expected hit@k, recall@k and MRR of a retriever returning ``k`` random chunks.
+
+    ``chunk_counts`` maps every stored article id to its number of chunks; the retriever
+    draws ``k`` of all those chunks uniformly without replacement. This is the floor a
+    retriever must beat: it needs no model and depends only on the corpus and ``k``.
+
+    Example:
+        >>> scores = random_retrieval_scores({"a": 1, "b": 1}, ["a"], k=1)
+        >>> scores["hit_at_k"], scores["mrr"]
+        (0.5, 0.5)
+        >>> random_retrieval_scores({"a": 1, "b": 1}, ["a"], k=2)["mrr"]
+        0.75
+    """
+    total = sum(chunk_counts.values())
+    if not gold or total <= 0:
+        return {"hit_at_k": None, "recall_at_k": None, "mrr": None}
+    golds = sum(chunk_counts.get(i, 0) for i in _gold_set(gold))
+    required = [
+        1.0
+        - _miss_probability(total, sum(chunk_counts.get(a, 0) for a in set(_alternatives(item))), k)
+        for item in gold
+    ]
+    return {
+        "hit_at_k": 1.0 - _miss_probability(total, golds, k),
+        "recall_at_k": sum(required) / len(required),
+        "mrr": _random_reciprocal_rank(total, golds, k),
+    }
+
+
 # --- abstention and citations ---------------------------------------------------------------
 def abstention_correct(abstained: bool, answerable: bool) -> float:
     """1.0 when the system abstained exactly on the unanswerable questions.
@@ -263,6 +318,24 @@ def abstention_correct(abstained: bool, answerable: bool) -> float:
         0.0
     """
     return float(bool(abstained) != bool(answerable))
+
+
+def refusals(abstained: bool, answerable: bool) -> tuple[float | None, float | None]:
+    """``(refusal, false_refusal)`` of one case: each 1.0, 0.0, or ``None`` if it does not apply.
+
+    A refusal is an abstention on an unanswerable question (good); a false refusal is an
+    abstention on an answerable one (bad). Averaged over cases they give the refusal rate
+    and the false-refusal rate, two numbers no constant policy can score well on together.
+
+    Example:
+        >>> refusals(abstained=True, answerable=False)
+        (1.0, None)
+        >>> refusals(abstained=True, answerable=True)
+        (None, 1.0)
+    """
+    if answerable:
+        return None, float(bool(abstained))
+    return float(bool(abstained)), None
 
 
 def evidence_recall(chunk: str, evidence: str) -> float:
@@ -384,6 +457,72 @@ def forbidden_violations(summary: str, forbidden: Sequence[Mapping[str, Any]]) -
     return made
 
 
+# --- an independent support check for graded summaries ------------------------------------
+_SMALL_NUMBERS = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+    "eighteen", "nineteen", "twenty",
+)  # fmt: skip
+_NUMBER_WORDS = {word: str(value) for value, word in enumerate(_SMALL_NUMBERS)}
+_QUOTE_SPAN = re.compile(r"[\"“”]([^\"“”\n]+)[\"“”]")
+_CAPITALIZED = re.compile(r"(?<![\w'’])[A-ZÀ-ÖØ-Þ][\w'’-]*")
+_NUMBER_TOKEN = re.compile(r"^\d+(?:\.\d+)?$")
+_POSSESSIVE = re.compile(r"['’]s$")
+_BULLET = re.compile(r"^\s*(?:[-*•–—]|\d{1,2}[.)])\s+")
+
+
+def unsupported_claims(summary: str, article: str) -> list[str]:
+    """Numbers, quoted spans and capitalized words of ``summary`` the article never uses.
+
+    A grading check, independent of the summarizer's own faithfulness check and stricter:
+    both texts are normalized with :func:`normalize_keywords`, then every number must be
+    a word of the article (``3.50%`` = ``3.5 percent``; ``three`` in the article counts as
+    ``3``), every quoted span must occur in the article as a phrase, and every capitalized
+    word that does not open a sentence or a line must be a word of the article (no
+    allowance for inflections: "Ukrainian" needs "Ukrainian"). An empty summary returns
+    ``["empty summary"]``: it supports nothing.
+
+    Example:
+        >>> article = "Kofi Mensah scored twice as Lakeport won 3-1, said coach Ana Ruiz."
+        >>> unsupported_claims('Lakeport won 3-1 with two goals by Mensah.', article)
+        []
+        >>> unsupported_claims('Mensah scored 4 times, "a record" said Biden.', article)
+        ['number: 4', 'quote: a record', 'name: Biden']
+    """
+    text = strip_citations(summary or "")
+    if not text.strip():
+        return ["empty summary"]
+    source = normalize_keywords(article)
+    words = set(source.split())
+    words |= {_NUMBER_WORDS[w] for w in words if w in _NUMBER_WORDS}
+    haystack = f" {source} "
+    problems: list[str] = []
+
+    def flag(kind: str, item: str) -> None:
+        if f"{kind}: {item}" not in problems:
+            problems.append(f"{kind}: {item}")
+
+    numbers = [
+        t for t in normalize_keywords(_QUOTE_SPAN.sub(" ", text)).split() if _NUMBER_TOKEN.match(t)
+    ]
+    for number in numbers:
+        if number not in words:
+            flag("number", number)
+    for match in _QUOTE_SPAN.finditer(text):
+        quote = normalize_keywords(match.group(1))
+        if quote and f" {quote} " not in haystack:
+            flag("quote", match.group(1).strip())
+    for line in text.splitlines():
+        for sentence in split_sentences(_BULLET.sub("", _QUOTE_SPAN.sub(" ", line))):
+            for match in _CAPITALIZED.finditer(sentence):
+                if not sentence[: match.start()].strip(" \"'“‘(—–-"):
+                    continue  # opens the sentence: capitalized for grammar, not as a name
+                name = _POSSESSIVE.sub("", match.group(0)).rstrip("'’-")
+                if not all(part in words for part in normalize_keywords(name).split()):
+                    flag("name", name)
+    return problems
+
+
 @lru_cache(maxsize=1)
 def _rouge_scorer() -> Any:
     from rouge_score import rouge_scorer
@@ -438,6 +577,20 @@ def lead_n(text: str, n: int = 3) -> str:
     """
     sentences = [s for s in split_sentences(text) if not s.startswith("#")]
     return " ".join(sentences[:n])
+
+
+def lead_words(text: str, n: int) -> str:
+    """The article's first ``n`` words (headings skipped): the lead at a summary's length.
+
+    Compared with a summary of ``n`` words, it asks whether the summary covers more than
+    simply reading the article's opening does at the same length.
+
+    Example:
+        >>> lead_words("One two three. Four five.", 4)
+        'One two three. Four'
+    """
+    sentences = [s for s in split_sentences(text) if not s.startswith("#")]
+    return " ".join(" ".join(sentences).split()[: max(n, 0)])
 
 
 # --- aggregates ------------------------------------------------------------------------------

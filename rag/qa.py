@@ -29,12 +29,20 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, BaseMessageChunk
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from pydantic import BaseModel, Field
 
+from rag.answer_format import (
+    AnswerStream,
+    no_evidence_probability,
+    parse_reply,
+    reply_schema,
+)
+from rag.chunking import sentence_spans
 from rag.citations import (
     Flag,
     drop_unsourced_links,
@@ -45,6 +53,8 @@ from rag.citations import (
 )
 from rag.coverage import missing_names
 from rag.errors import RagError
+from rag.evidence import Evidence, EvidenceSentence, select_evidence
+from rag.lexical import bm25_tokenize
 from rag.prompts import load_prompt
 from rag.retrieval import SearchFilters
 from rag.settings import Settings
@@ -53,8 +63,13 @@ __all__ = [
     "ABSTAIN_MESSAGE",
     "Answer",
     "Citation",
+    "Done",
     "Flag",
+    "QAEvent",
     "QAService",
+    "SourcesFound",
+    "Stage",
+    "Token",
     "build_qa_chain",
     "format_sources",
 ]
@@ -64,6 +79,7 @@ logger = logging.getLogger(__name__)
 ABSTAIN_MESSAGE = "The articles don't say."
 """The one fixed reply when the articles do not contain the answer."""
 
+ORIGINAL = "original_text"  # metadata key: a chunk's text as stored, before cleaning
 MAX_QUESTION_CHARS = 2000
 HISTORY_TURNS = 3
 HISTORY_ANSWER_CHARS = 300
@@ -91,6 +107,9 @@ class Citation(BaseModel):
     chunk_index: int | None = None
     score: float | None = Field(None, description="Fused retrieval score (RRF).")
     similarity: float | None = Field(None, description="Cosine similarity to the question.")
+    quote: str = Field(
+        "", description="The sentence(s) of ``text`` the answer is taken from ('' if uncited)."
+    )
 
 
 class Answer(BaseModel):
@@ -113,7 +132,8 @@ class Answer(BaseModel):
     abstained: bool = False
     abstain_reason: str | None = Field(
         None,
-        description="'no_sources', 'low_similarity', 'missing_name' or 'model' when abstained.",
+        description="'no_sources', 'low_similarity', 'missing_name', 'model' (the model named "
+        "no evidence) or 'unsure' (it named some, but its own chance of none was high).",
     )
     flags: list[Flag] = Field(default_factory=list)
     timings: dict[str, float] = Field(
@@ -123,6 +143,66 @@ class Answer(BaseModel):
     prompt_tokens: int | None = Field(None, description="Prompt tokens of all LLM calls.")
     completion_tokens: int | None = None
     cached: bool = Field(False, description="Served from the answer cache (no LLM call).")
+    abstain_note: str | None = Field(
+        None, description="When abstained: what the closest article covers, for the reader."
+    )
+    signals: dict[str, float] = Field(
+        default_factory=dict,
+        description="Diagnostics of the evidence step (best sentence scores, answer support).",
+    )
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A step of answering has begun (``condensing``, ``retrieving``, ``reading``).
+
+    Example:
+        >>> Stage("reading", "Reading 5 sentences from 2 articles").name
+        'reading'
+    """
+
+    name: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SourcesFound:
+    """The passages the model is about to read, known before it writes a word.
+
+    Example:
+        >>> SourcesFound(sources=[]).sources
+        []
+    """
+
+    sources: list[Citation]
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of answer text as the model writes it.
+
+    Example:
+        >>> Token("Ana").text
+        'Ana'
+    """
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Done:
+    """The final, structured answer (always the last event).
+
+    Example:
+        >>> Done(Answer(question="q", answer="a", standalone_question="q")).answer.answer
+        'a'
+    """
+
+    answer: Answer
+
+
+QAEvent = Stage | SourcesFound | Token | Done
+"""What :meth:`QAService.stream_events` yields."""
 
 
 class _ShownSource(NamedTuple):
@@ -150,6 +230,14 @@ class _Turn:
     timings: dict[str, float] = field(default_factory=dict)
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    evidence: Evidence | None = None
+    signals: dict[str, float] = field(default_factory=dict)
+
+    def add_logprobs(self, message: BaseMessage | None) -> None:
+        """Keep the model's own chance of naming no evidence (when the endpoint reports it)."""
+        metadata = getattr(message, "response_metadata", None) or {}
+        if (p := no_evidence_probability(metadata.get("logprobs"))) is not None:
+            self.signals["p_no_evidence"] = round(p, 6)
 
     def add_usage(self, message: BaseMessage | None) -> None:
         usage = getattr(message, "usage_metadata", None) if message is not None else None
@@ -299,20 +387,26 @@ class _StreamCollector:
         self.pieces: list[str] = []
         self.final: BaseMessageChunk | None = None
         self.start = time.perf_counter()
+        # evidence replies are JSON: only the answer string is shown as it streams
+        self.answer = AnswerStream() if turn.evidence is not None else None
 
     def take(self, chunk: BaseMessageChunk) -> str:
-        """Record one chunk; return its text ('' when it carries none)."""
+        """Record one chunk; return the answer text it adds ('' when it adds none)."""
         self.final = chunk if self.final is None else self.final + chunk
-        text = _message_text(chunk)
+        raw = _message_text(chunk)
+        if not raw:
+            return ""
+        self.pieces.append(raw)
+        text = self.answer.feed(raw) if self.answer is not None else raw
         if text:
             self.turn.timings.setdefault("first_token", time.perf_counter() - self.turn.started)
-            self.pieces.append(text)
         return text
 
     def close(self) -> str:
         """Stop the clock, record usage, and return the whole answer text."""
         self.turn.timings["generate"] = time.perf_counter() - self.start
         self.turn.add_usage(self.final)
+        self.turn.add_logprobs(self.final)
         return "".join(self.pieces)
 
 
@@ -326,13 +420,26 @@ class QAService:
         >>> qa.ask("Did it happen?").citations[0].title  # doctest: +SKIP
     """
 
-    def __init__(self, retriever: BaseRetriever, llm: BaseChatModel, settings: Settings) -> None:
+    def __init__(
+        self,
+        retriever: BaseRetriever,
+        llm: BaseChatModel,
+        settings: Settings,
+        embeddings: Embeddings | None = None,
+    ) -> None:
         self.retriever = retriever
         self.llm = llm
         self.settings = settings
+        self.embeddings = embeddings  # scores evidence sentences; None: term overlap only
         self._answer_prompt = load_prompt("qa_answer")
+        self._evidence_prompt = load_prompt("qa_evidence")
         self._condense_prompt = load_prompt("qa_condense")
         self._chain: Runnable | None = None
+
+    @property
+    def evidence_mode(self) -> bool:
+        """True when the model reads numbered evidence sentences (``RAG_QA_MODE=evidence``)."""
+        return self.settings.qa_mode == "evidence"
 
     # --- public API ------------------------------------------------------------------
     @property
@@ -343,7 +450,8 @@ class QAService:
             >>> qa.prompt_versions  # doctest: +SKIP
             'qa_answer:v3,qa_condense:v2'
         """
-        prompts = (self._answer_prompt, self._condense_prompt)
+        answer = self._evidence_prompt if self.evidence_mode else self._answer_prompt
+        prompts = (answer, self._condense_prompt)
         return ",".join(f"{p.name}:v{p.version}" for p in prompts)
 
     @property
@@ -397,19 +505,15 @@ class QAService:
             >>> for piece in qa.stream("Who met in Munich?"):  # doctest: +SKIP
             ...     print(piece if isinstance(piece, str) else piece.citations)
         """
-        turn = self._begin(question, history, filters)
-        self._condense(turn)
-        self._retrieve(turn)
-        if self._should_abstain(turn):
-            yield ABSTAIN_MESSAGE
-            yield self._finish(turn, ABSTAIN_MESSAGE)
-            return
-        collector = _StreamCollector(turn)
-        with _llm_errors():
-            for chunk in self.llm.stream(self._messages(turn)):
-                if text := collector.take(chunk):
-                    yield text
-        yield self._finish(turn, collector.close())
+        streamed: list[str] = []
+        for event in self.stream_events(question, history, filters):
+            if isinstance(event, Token):
+                streamed.append(event.text)
+                yield event.text
+            elif isinstance(event, Done):
+                if rest := _unstreamed_rest("".join(streamed), event.answer.answer):
+                    yield rest
+                yield event.answer
 
     async def astream(
         self,
@@ -423,19 +527,87 @@ class QAService:
             >>> async for piece in qa.astream("Who met in Munich?"):  # doctest: +SKIP
             ...     pass
         """
+        streamed: list[str] = []
+        async for event in self.astream_events(question, history, filters):
+            if isinstance(event, Token):
+                streamed.append(event.text)
+                yield event.text
+            elif isinstance(event, Done):
+                if rest := _unstreamed_rest("".join(streamed), event.answer.answer):
+                    yield rest
+                yield event.answer
+
+    def stream_events(
+        self,
+        question: str,
+        history: History | None = None,
+        filters: SearchFilters | None = None,
+    ) -> Iterator[QAEvent]:
+        """Yield :class:`Stage`, :class:`SourcesFound` (before any token), :class:`Token`s, then
+        :class:`Done`. Closing the iterator early closes the model's stream (the server stops).
+
+        Example:
+            >>> for event in qa.stream_events("Who met in Munich?"):  # doctest: +SKIP
+            ...     if isinstance(event, SourcesFound):
+            ...         print([s.title for s in event.sources])
+        """
         turn = self._begin(question, history, filters)
-        await self._acondense(turn)
-        await self._aretrieve(turn)
+        if turn.history:
+            yield Stage("condensing", "Reading the conversation")
+        self._condense(turn)
+        yield Stage("retrieving", "Searching the articles")
+        self._retrieve(turn)
+        yield SourcesFound(list(turn.sources))
         if self._should_abstain(turn):
-            yield ABSTAIN_MESSAGE
-            yield self._finish(turn, ABSTAIN_MESSAGE)
+            yield Done(self._finish(turn, ABSTAIN_MESSAGE))
             return
+        yield Stage("reading", self._reading_detail(turn))
         collector = _StreamCollector(turn)
         with _llm_errors():
-            async for chunk in self.llm.astream(self._messages(turn)):
+            for chunk in self._answer_llm(turn).stream(self._messages(turn)):
                 if text := collector.take(chunk):
-                    yield text
-        yield self._finish(turn, collector.close())
+                    yield Token(text)
+        yield Done(self._finish(turn, collector.close()))
+
+    async def astream_events(
+        self,
+        question: str,
+        history: History | None = None,
+        filters: SearchFilters | None = None,
+    ) -> AsyncIterator[QAEvent]:
+        """Async :meth:`stream_events`.
+
+        Example:
+            >>> async for event in qa.astream_events("Who met in Munich?"):  # doctest: +SKIP
+            ...     pass
+        """
+        turn = self._begin(question, history, filters)
+        if turn.history:
+            yield Stage("condensing", "Reading the conversation")
+        await self._acondense(turn)
+        yield Stage("retrieving", "Searching the articles")
+        await self._aretrieve(turn)
+        yield SourcesFound(list(turn.sources))
+        if self._should_abstain(turn):
+            yield Done(self._finish(turn, ABSTAIN_MESSAGE))
+            return
+        yield Stage("reading", self._reading_detail(turn))
+        collector = _StreamCollector(turn)
+        with _llm_errors():
+            async for chunk in self._answer_llm(turn).astream(self._messages(turn)):
+                if text := collector.take(chunk):
+                    yield Token(text)
+        yield Done(self._finish(turn, collector.close()))
+
+    @staticmethod
+    def _reading_detail(turn: _Turn) -> str:
+        articles = len({s.article_id for s in turn.sources})
+        if turn.evidence is not None:
+            count, unit = len(turn.evidence.sentences), "sentences"
+        else:
+            count, unit = len(turn.sources), "passages"
+        plural = "article" if articles == 1 else "articles"
+        return f"Reading {count} {unit} from {articles} {plural}"
 
     def prompt_messages(self, question: str, documents: Sequence[Document]) -> list[BaseMessage]:
         """The exact answer prompt for ``question`` over ``documents`` (for inspection/tests).
@@ -498,7 +670,14 @@ class QAService:
         logger.debug("condensed %r -> %r", turn.question, turn.standalone)
 
     def _retrieval_kwargs(self, turn: _Turn) -> dict[str, Any]:
-        return {"filters": turn.filters} if turn.filters and not turn.filters.is_empty else {}
+        kwargs: dict[str, Any] = {}
+        if turn.filters and not turn.filters.is_empty:
+            kwargs["filters"] = turn.filters
+        if self.evidence_mode and hasattr(self.retriever, "search"):
+            # more, and more per article, than whole passages: only sentences reach the model
+            kwargs["k"] = self.settings.qa_candidates
+            kwargs["per_article"] = self.settings.qa_candidates_per_article
+        return kwargs
 
     def _retrieve(self, turn: _Turn, config: RunnableConfig | None = None) -> None:
         start = time.perf_counter()
@@ -515,6 +694,8 @@ class QAService:
         turn.sources = [_citation(n, d) for n, d in enumerate(turn.documents, start=1)]
         turn.timings["retrieve"] = time.perf_counter() - start
         turn.shown = [_source_parts(n, d) for n, d in enumerate(turn.documents, start=1)]
+        if self.evidence_mode:
+            self._select_evidence(turn)
         for number, source in enumerate(turn.shown, start=1):
             if source.removed:
                 turn.notices.append(
@@ -525,6 +706,20 @@ class QAService:
                         number=number,
                     )
                 )
+
+    def _select_evidence(self, turn: _Turn) -> None:
+        """Number the best sentences of the (cleaned) chunks; sources become their articles."""
+        start = time.perf_counter()
+        cleaned = [
+            Document(page_content=shown.text, metadata={**doc.metadata, ORIGINAL: doc.page_content})
+            for doc, shown in zip(turn.documents, turn.shown, strict=True)
+        ]
+        embed = self.embeddings.embed_documents if self.embeddings is not None else None
+        turn.evidence = select_evidence(
+            turn.standalone, cleaned, embed=embed, budget_tokens=self.settings.qa_evidence_tokens
+        )
+        turn.sources = _passage_citations(turn.evidence, [])
+        turn.timings["select"] = time.perf_counter() - start
 
     def _should_abstain(self, turn: _Turn) -> bool:
         """Retrieval-score signal: no sources, or none similar enough (LLM not called)."""
@@ -562,39 +757,46 @@ class QAService:
         return True
 
     def _messages(self, turn: _Turn) -> list[BaseMessage]:
+        if turn.evidence is not None:
+            return self._evidence_prompt.messages(
+                evidence=turn.evidence.render(), question=turn.standalone
+            )
         return self._answer_messages(turn.standalone, _source_blocks(turn.shown))
+
+    def evidence_prompt_prefix(self) -> list[BaseMessage]:
+        """The fixed head of the evidence prompt (system text and examples), for warming the
+        server's prompt cache before the first question.
+
+        Example:
+            >>> len(qa.evidence_prompt_prefix()) >= 1  # doctest: +SKIP
+            True
+        """
+        return self._evidence_prompt.messages(evidence="", question="")[:-1]
+
+    def _answer_llm(self, turn: _Turn) -> Runnable:
+        """The chat model, constrained to the evidence reply schema when configured."""
+        if turn.evidence is None or not self.settings.qa_constrained_output:
+            return self.llm
+        schema = reply_schema(turn.evidence.numbers)
+        response_format = {
+            "type": "json_schema",
+            "json_schema": {"name": "grounded_answer", "schema": schema},
+        }
+        # the top alternatives of each token tell how sure the model is that evidence exists
+        return self.llm.bind(response_format=response_format, logprobs=True, top_logprobs=5)
 
     def _finish(self, turn: _Turn, text: str) -> Answer:
         abstained = turn.abstain_reason is not None
         citations: list[Citation] = []
         flags: list[Flag] = []
-        if not abstained and is_abstention(text, ABSTAIN_MESSAGE):
-            abstained, turn.abstain_reason = True, "model"
+        if not abstained:
+            if turn.evidence is not None:
+                text, citations, flags = self._evidence_answer(turn, text)
+            else:
+                text, citations, flags = self._passage_answer(turn, text)
+            abstained = turn.abstain_reason is not None
         if abstained:
-            text = ABSTAIN_MESSAGE
-        else:
-            texts = {c.number: c.text for c in turn.sources}
-            parsed = parse_citations(text, texts)
-            if not parsed.numbers:
-                inferred = parse_citations(infer_citations(parsed.text, texts), texts)
-                if inferred.numbers:
-                    parsed = inferred
-                    parsed.flags.append(
-                        Flag(
-                            kind="inferred_citation",
-                            message="the model cited no source; citations were added by "
-                            "matching each sentence to the source it repeats",
-                        )
-                    )
-            text, flags = parsed.text, parsed.flags
-            # links: only those the model was shown (instruction-like text removed)
-            shown = {n: source.text for n, source in enumerate(turn.shown, start=1)}
-            text, link_flags = drop_unsourced_links(text, shown, [c.url for c in turn.sources])
-            flags.extend(link_flags)
-            by_number = {c.number: c for c in turn.sources}
-            citations = [by_number[n] for n in parsed.numbers]
-            if not citations:
-                flags.append(Flag(kind="no_citation", message="the answer cites no source"))
+            text, citations, flags = ABSTAIN_MESSAGE, [], []
         flags.extend(turn.notices)
         turn.timings["total"] = time.perf_counter() - turn.started
         for flag in flags:
@@ -607,11 +809,70 @@ class QAService:
             standalone_question=turn.standalone,
             abstained=abstained,
             abstain_reason=turn.abstain_reason,
+            abstain_note=_closest_article_note(turn.sources) if abstained else None,
             flags=flags,
             timings={k: round(v, 4) for k, v in turn.timings.items()},
             prompt_tokens=turn.prompt_tokens,
             completion_tokens=turn.completion_tokens,
+            signals=turn.signals,
         )
+
+    def _evidence_answer(self, turn: _Turn, raw: str) -> tuple[str, list[Citation], list[Flag]]:
+        """Citations from the sentences the model named, numbered 1, 2, ... by first use."""
+        evidence = turn.evidence
+        assert evidence is not None
+        reply = parse_reply(raw, evidence.numbers)
+        chosen = [s for n in reply.evidence if (s := evidence.by_number(n)) is not None]
+        turn.signals.update(_evidence_signals(evidence, chosen, reply.answer, turn.standalone))
+        if reply.empty or is_abstention(reply.answer, ABSTAIN_MESSAGE):
+            turn.abstain_reason = "model"
+            return ABSTAIN_MESSAGE, [], []
+        p_none = turn.signals.get("p_no_evidence")
+        if p_none is not None and p_none >= self.settings.qa_abstain_probability:
+            logger.debug("abstaining: P(no evidence) %.3f", p_none)
+            turn.abstain_reason = "unsure"
+            return ABSTAIN_MESSAGE, [], []
+        turn.sources = _passage_citations(evidence, chosen)
+        cited = [c for c in turn.sources if c.quote]
+        answer, flags = drop_unsourced_links(
+            reply.answer, {c.number: c.quote for c in cited}, [c.url for c in turn.sources]
+        )
+        text = _with_markers(answer, chosen, evidence)
+        flags += _unverified_quotes(answer, [s.text for s in chosen])
+        if reply.invalid_numbers:
+            flags.append(
+                Flag(kind="invalid_citation", message="the reply named sentences it was not shown")
+            )
+        return text, cited, flags
+
+    def _passage_answer(self, turn: _Turn, text: str) -> tuple[str, list[Citation], list[Flag]]:
+        """Citations from the ``[n]`` markers the model wrote over whole passages."""
+        if is_abstention(text, ABSTAIN_MESSAGE):
+            turn.abstain_reason = "model"
+            return ABSTAIN_MESSAGE, [], []
+        texts = {c.number: c.text for c in turn.sources}
+        parsed = parse_citations(text, texts)
+        if not parsed.numbers:
+            inferred = parse_citations(infer_citations(parsed.text, texts), texts)
+            if inferred.numbers:
+                parsed = inferred
+                parsed.flags.append(
+                    Flag(
+                        kind="inferred_citation",
+                        message="the model cited no source; citations were added by "
+                        "matching each sentence to the source it repeats",
+                    )
+                )
+        text, flags = parsed.text, parsed.flags
+        # links: only those the model was shown (instruction-like text removed)
+        shown = {n: source.text for n, source in enumerate(turn.shown, start=1)}
+        text, link_flags = drop_unsourced_links(text, shown, [c.url for c in turn.sources])
+        flags.extend(link_flags)
+        by_number = {c.number: c for c in turn.sources}
+        citations = [by_number[n] for n in parsed.numbers]
+        if not citations:
+            flags.append(Flag(kind="no_citation", message="the answer cites no source"))
+        return text, citations, flags
 
     # --- LCEL step adapters --------------------------------------------------------------
     def _begin_step(self, inputs: Mapping[str, Any] | str) -> _Turn:
@@ -640,7 +901,7 @@ class QAService:
             return self._finish(turn, ABSTAIN_MESSAGE)
         start = time.perf_counter()
         with _llm_errors():
-            message = self.llm.invoke(self._messages(turn), config=config)
+            message = self._answer_llm(turn).invoke(self._messages(turn), config=config)
         return self._after_generate(turn, message, start)
 
     async def _agenerate_step(self, turn: _Turn, config: RunnableConfig) -> Answer:
@@ -648,13 +909,123 @@ class QAService:
             return self._finish(turn, ABSTAIN_MESSAGE)
         start = time.perf_counter()
         with _llm_errors():
-            message = await self.llm.ainvoke(self._messages(turn), config=config)
+            message = await self._answer_llm(turn).ainvoke(self._messages(turn), config=config)
         return self._after_generate(turn, message, start)
 
     def _after_generate(self, turn: _Turn, message: BaseMessage, start: float) -> Answer:
         turn.timings["generate"] = time.perf_counter() - start
         turn.add_usage(message)
+        turn.add_logprobs(message)
         return self._finish(turn, _message_text(message))
+
+
+def _unstreamed_rest(streamed: str, final: str) -> str:
+    """What a stream consumer has not seen of the final text (markers, or an abstention)."""
+    if not streamed.strip():
+        return final
+    if final.startswith(streamed):
+        return final[len(streamed) :]
+    return ""
+
+
+def _passage_citations(evidence: Evidence, chosen: Sequence[EvidenceSentence]) -> list[Citation]:
+    """One source per article shown, cited ones first (numbered by first use), whole sentences."""
+    order: list[int] = []
+    for sentence in chosen:
+        if sentence.passage not in order:
+            order.append(sentence.passage)
+    order += [i for i in range(len(evidence.passages)) if i not in order]
+    citations = []
+    for number, index in enumerate(order, start=1):
+        passage = evidence.passages[index]
+        quote = " ".join(s.text for s in chosen if s.passage == index)
+        best = max(passage.documents, key=lambda d: d.metadata.get("rrf_score") or 0.0)
+        citation = _citation(number, best)
+        text = _stored_text(passage.documents)
+        citations.append(citation.model_copy(update={"text": text, "quote": quote}))
+    return citations
+
+
+def _stored_text(documents: Sequence[Document]) -> str:
+    """The article's retrieved chunks as stored (original text), overlaps merged by offset."""
+    text, end = "", None
+    for doc in documents:  # sorted by start offset
+        piece = str(doc.metadata.get(ORIGINAL, doc.page_content))
+        start = doc.metadata.get("start")
+        if end is not None and start is not None and start <= end:
+            piece = " " + piece[end - start :]
+        elif text:
+            text += " … "
+        text += piece
+        if start is not None:
+            end = max(end or 0, start + len(str(doc.metadata.get(ORIGINAL, doc.page_content))))
+    return text.strip()
+
+
+def _with_markers(answer: str, chosen: Sequence[EvidenceSentence], evidence: Evidence) -> str:
+    """``[n]`` after the answer sentence that repeats each cited article's sentences most."""
+    citations = _passage_citations(evidence, chosen)
+    spans = sentence_spans(answer) or [(0, len(answer))]
+    parts = [answer[start:end] for start, end in spans]
+    marks: list[list[int]] = [[] for _ in parts]
+    words = [set(bm25_tokenize(part)) for part in parts]
+    for citation in citations:
+        if not citation.quote:
+            continue
+        quote = set(bm25_tokenize(citation.quote))
+        overlaps = [len(w & quote) for w in words]
+        best = max(range(len(parts)), key=lambda i: (overlaps[i], i == len(parts) - 1))
+        marks[best].append(citation.number)
+    out = []
+    for part, numbers in zip(parts, marks, strict=True):
+        # after the sentence, so a streamed answer only gains the markers at its end
+        markers = "".join(f"[{n}]" for n in numbers)
+        out.append(f"{part} {markers}" if markers else part)
+    return " ".join(out)
+
+
+_QUOTED = re.compile(r"[\"“]([^\"“”]{12,})[\"”]")
+
+
+def _unverified_quotes(answer: str, sentences: Sequence[str]) -> list[Flag]:
+    """A quotation the chosen sentences do not contain word for word."""
+    haystack = _plain(" ".join(sentences))
+    return [
+        Flag(kind="unsupported_quote", message=f"the quote “{quote}” is not in the cited sentences")
+        for quote in _QUOTED.findall(answer)
+        if _plain(quote) not in haystack
+    ]
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def _evidence_signals(
+    evidence: Evidence, chosen: Sequence[EvidenceSentence], answer: str, question: str
+) -> dict[str, float]:
+    """Numbers that tell how well the evidence and the reply fit the question."""
+    best = evidence.best
+    support_words = set(bm25_tokenize(" ".join(s.text for s in chosen) + " " + question))
+    answer_words = bm25_tokenize(answer)
+    supported = sum(1 for w in answer_words if w in support_words)
+    return {
+        "best_score": best.score if best else 0.0,
+        "best_lexical": max((s.lexical for s in evidence.sentences), default=0.0),
+        "best_dense": max((s.dense for s in evidence.sentences), default=0.0),
+        "chosen": float(len(chosen)),
+        "chosen_best_score": max((s.score for s in chosen), default=0.0),
+        "answer_support": supported / len(answer_words) if answer_words else 0.0,
+    }
+
+
+def _closest_article_note(sources: Sequence[Citation]) -> str | None:
+    """What the nearest article is about, so a refusal still points somewhere useful."""
+    if not sources:
+        return None
+    top = sources[0]
+    extra = ", ".join(p for p in (top.source, top.published) if p)
+    return f"The closest article is “{top.title}”" + (f" ({extra})." if extra else ".")
 
 
 def build_qa_chain(retriever: BaseRetriever, llm: BaseChatModel, settings: Settings) -> Runnable:

@@ -187,9 +187,16 @@ class HybridRetriever(BaseRetriever):
         return cls(store=store, settings=settings, clock=clock or date.today)
 
     def search(
-        self, query: str, filters: SearchFilters | None = None, k: int | None = None
+        self,
+        query: str,
+        filters: SearchFilters | None = None,
+        k: int | None = None,
+        per_article: int | None = None,
     ) -> list[Document]:
         """Retrieve chunks for ``query`` (same as ``invoke`` without callbacks).
+
+        ``per_article`` caps the chunks from one article (default
+        ``settings.max_chunks_per_article``).
 
         Example:
             >>> f = SearchFilters(sources=["AP"])
@@ -197,17 +204,18 @@ class HybridRetriever(BaseRetriever):
         """
         resolved, hints = self.resolve_filters(query, filters)
         k = k or self.settings.retrieval_k
-        results = self._retrieve(query, resolved, k, hints.prefer_recent)
+        cap = per_article or self.settings.max_chunks_per_article
+        results = self._retrieve(query, resolved, k, hints.prefer_recent, cap)
         if not results and hints.guessed_year:
             # "in November" guessed the most recent November; no articles then: any November
             # is better answered by retrieval itself than by an empty result.
             logger.debug("no chunks for %s; retrying without the guessed dates", hints.matched)
             resolved, _ = self.resolve_filters(query, filters, time_words=False)
-            results = self._retrieve(query, resolved, k, hints.prefer_recent)
+            results = self._retrieve(query, resolved, k, hints.prefer_recent, cap)
         return results
 
     def _retrieve(
-        self, query: str, filters: SearchFilters, k: int, prefer_recent: bool
+        self, query: str, filters: SearchFilters, k: int, prefer_recent: bool, cap: int
     ) -> list[Document]:
         fetch_k = max(self.settings.retrieval_fetch_k, k)
         mode = self.settings.retrieval_mode
@@ -219,7 +227,7 @@ class HybridRetriever(BaseRetriever):
         else:
             dense = self._dense(query, fetch_k, filters) if mode == "dense" else []
             lexical = self._bm25(query, fetch_k, filters) if mode == "bm25" else []
-        return self._fuse(dense, lexical, k, prefer_recent=prefer_recent)
+        return self._fuse(dense, lexical, k, prefer_recent=prefer_recent, cap=cap)
 
     def resolve_filters(
         self, query: str, filters: SearchFilters | None = None, *, time_words: bool = True
@@ -292,10 +300,11 @@ class HybridRetriever(BaseRetriever):
         run_manager: CallbackManagerForRetrieverRun,
         filters: SearchFilters | dict | None = None,
         k: int | None = None,
+        per_article: int | None = None,
     ) -> list[Document]:
         if isinstance(filters, dict):
             filters = SearchFilters(**filters)
-        return self.search(query, filters=filters, k=k)
+        return self.search(query, filters=filters, k=k, per_article=per_article)
 
     # --- the two retrievers -----------------------------------------------------------
     def _dense(self, query: str, k: int, filters: SearchFilters) -> list[tuple[Document, float]]:
@@ -346,6 +355,7 @@ class HybridRetriever(BaseRetriever):
         k: int,
         *,
         prefer_recent: bool = False,
+        cap: int | None = None,
     ) -> list[Document]:
         s = self.settings
         docs: dict[str, Document] = {}
@@ -364,7 +374,7 @@ class HybridRetriever(BaseRetriever):
         ordered = sorted(scores, key=lambda key: scores[key], reverse=True)
         if prefer_recent:
             ordered = _recency_rerank(ordered, scores, docs, head=2 * k)
-        return self._cap(ordered, docs, info, scores, k)
+        return self._cap(ordered, docs, info, scores, k, cap or s.max_chunks_per_article)
 
     def _cap(
         self,
@@ -373,13 +383,14 @@ class HybridRetriever(BaseRetriever):
         info: dict[str, dict[str, Any]],
         scores: dict[str, float],
         k: int,
+        cap: int,
     ) -> list[Document]:
         per_article: dict[str, int] = defaultdict(int)
         results: list[Document] = []
         for key in ordered:
             doc = docs[key]
             article = str(doc.metadata.get("article_id", key))
-            if per_article[article] >= self.settings.max_chunks_per_article:
+            if per_article[article] >= cap:
                 continue
             per_article[article] += 1
             metadata = {

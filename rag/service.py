@@ -127,7 +127,7 @@ class NewsRAG:
         """The question-answering service (condense, retrieve, answer, cite)."""
         from rag.qa import QAService
 
-        return QAService(self.retriever, self.llm, self.settings)
+        return QAService(self.retriever, self.llm, self.settings, self.embeddings)
 
     @cached_property
     def answer_cache(self) -> AnswerCache:

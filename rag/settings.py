@@ -201,6 +201,38 @@ class Settings(BaseSettings):
         "(a person, place or organisation) appears in no retrieved source (no LLM call).",
     )
 
+    qa_mode: Literal["evidence", "passages"] = Field(
+        "evidence",
+        description="`evidence`: the model reads the few best sentences of the retrieved "
+        "passages, numbered, and names the ones it answers from (short prompt, citations "
+        "valid by construction). `passages`: the model reads whole chunks and cites `[n]`.",
+    )
+    qa_candidates: int = Field(
+        8, ge=1, le=50, description="Chunks searched for evidence sentences (`evidence` mode)."
+    )
+    qa_candidates_per_article: int = Field(
+        4, ge=1, le=50, description="Cap on those chunks from one article (`evidence` mode)."
+    )
+    qa_evidence_tokens: int = Field(
+        420,
+        ge=64,
+        le=8000,
+        description="Prompt tokens of evidence per answer, beyond the fixed prompt (raise it "
+        "for a large remote model).",
+    )
+    qa_abstain_probability: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="Answer that the articles do not say when the model's own probability of "
+        "naming no evidence reaches this (needs an endpoint that reports logprobs; 1 = off).",
+    )
+    qa_constrained_output: bool = Field(
+        True,
+        description="Constrain the reply to the evidence JSON schema (OpenAI `response_format`; "
+        "llama.cpp, vLLM and OpenAI support it). Off: a plain reply with `[n]` markers.",
+    )
+
     # --- app -----------------------------------------------------------------
     ui_host: str = Field("127.0.0.1", description="Address the app listens on.")
     ui_port: int = Field(7860, ge=1, le=65535, description="Port the app listens on.")

@@ -110,6 +110,8 @@ def _stream_answer(
     for flag in answer.flags:
         if flag.kind != "no_citation":
             click.secho(f"Note: {flag.message}", fg="yellow", err=True)
+    if answer.abstain_note:
+        click.echo(answer.abstain_note)
     sources = format_sources(answer)
     if sources:
         click.echo()

@@ -83,7 +83,8 @@ def print_outcome(outcome: EvalOutcome) -> None:
         click.echo(
             f"QA ({qa['cases']} cases): hit@k {_num(qa['hit_at_k'])}, MRR {_num(qa['mrr'])}, "
             f"must-include {_num(qa['must_include_recall'])}, "
-            f"abstention {_num(qa['abstention_accuracy'])}, "
+            f"refusals {_num(qa['refusal_rate'])}, "
+            f"false refusals {_num(qa['false_refusal_rate'])}, "
             f"citations {_num(qa['citation_validity'])}, F1 {_num(qa['f1'])}, "
             f"p50 {_num(qa['latency_p50_s'])} s, p95 {_num(qa['latency_p95_s'])} s"
         )
@@ -128,12 +129,16 @@ def print_outcome(outcome: EvalOutcome) -> None:
 
 
 def _echo_baseline(name: str, floor: dict[str, Any]) -> None:
+    from rag.evaluation import BASELINE_THIS_RUN
+
     qa, squad = floor.get("qa") or {}, floor.get("squad") or {}
+    source = "" if floor.get("run") == BASELINE_THIS_RUN else f" (read from {floor.get('run')})"
     click.echo(
         f"Baseline {name} ({qa.get('cases', 0)} cases): hit@k {_num(qa.get('hit_at_k'))}, "
         f"must-include {_num(qa.get('must_include_recall'))}, "
-        f"abstention {_num(qa.get('abstention_accuracy'))}, F1 {_num(qa.get('f1'))}, "
-        f"SQuAD EM {_num(squad.get('exact'))} / F1 {_num(squad.get('f1'))}"
+        f"refusals {_num(qa.get('refusal_rate'))}, "
+        f"false refusals {_num(qa.get('false_refusal_rate'))}, F1 {_num(qa.get('f1'))}, "
+        f"SQuAD EM {_num(squad.get('exact'))} / F1 {_num(squad.get('f1'))}{source}"
     )
 
 
@@ -190,6 +195,7 @@ Examples:
   news-rag eval evals/smoke.yaml --judge      # adds LLM-as-judge scores (slower)
   news-rag eval evals/smoke.yaml --pipeline naive --out eval-runs/naive
   news-rag eval evals/smoke.yaml --baseline naive   # both pipelines, one report
+  news-rag eval evals/smoke.yaml --baseline-run eval-runs/naive   # naive from an earlier run
 
 \b
 Writes to the --out folder: report.md, summary.json, results.jsonl,
@@ -242,6 +248,12 @@ Exit status: 0 when every threshold of the suite holds, 1 otherwise.""",
     help="Also run this pipeline's QA cases in the same run and report it side by side "
     "(summary.json: metrics.floors.NAME).",
 )
+@click.option(
+    "--baseline-run",
+    type=click.Path(exists=True, path_type=Path),
+    help="An earlier naive run's --out folder: its numbers become metrics.floors.naive "
+    "(instead of --baseline naive).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @handle_errors
 def run_command(
@@ -254,6 +266,7 @@ def run_command(
     retrieval_only: bool,
     pipeline: str,
     baseline: str | None,
+    baseline_run: Path | None,
     quiet: bool,
 ) -> None:
     """Run an eval SUITE (a YAML file in evals/) and report answer and summary quality.
@@ -274,6 +287,7 @@ def run_command(
         "retrieval_only": retrieval_only,
         "pipeline": pipeline,
         "baseline": baseline,
+        "baseline_run": baseline_run,
     }
     if quiet:
         outcome = run_suite(parsed, **options)

@@ -88,7 +88,8 @@ def doc(article: str, text: str, title: str = "Ferry vote", **meta: Any) -> Docu
 
 def ask(docs: list[Document], reply: str, question: str = "How did the ferry vote go?"):
     llm = ScriptedModel(responses=[reply])
-    qa = QAService(Retriever(docs=docs), llm, load_settings(abstain_on_missing_names=False))
+    settings = load_settings(abstain_on_missing_names=False, qa_mode="passages")
+    qa = QAService(Retriever(docs=docs), llm, settings)
     answer = qa.ask(question)
     system, *_, user = llm.calls[0]
     return answer, str(system.content), str(user.content)

@@ -117,6 +117,36 @@ def test_abstention_correct(abstained: bool, answerable: bool, expected: float) 
     assert metrics.abstention_correct(abstained, answerable) == expected
 
 
+@pytest.mark.parametrize(
+    ("abstained", "answerable", "expected"),
+    [(True, False, (1.0, None)), (False, False, (0.0, None)), (True, True, (None, 1.0))],
+)
+def test_refusals_split_abstention_into_two_rates(
+    abstained: bool, answerable: bool, expected: tuple[float | None, float | None]
+) -> None:
+    assert metrics.refusals(abstained, answerable) == expected
+    assert metrics.refusals(False, True) == (None, 0.0)
+
+
+def test_random_retrieval_floor_hand_computed() -> None:
+    counts = {"gold": 2, "other": 8}  # 10 chunks, 2 of them gold
+    scores = metrics.random_retrieval_scores(counts, ["gold"], k=3)
+    # P(miss) = 8/10 * 7/9 * 6/8 = 336/720 -> hit = 384/720
+    assert scores["hit_at_k"] == pytest.approx(384 / 720)
+    # first gold at rank 1: 2/10; rank 2: 8/10 * 2/9; rank 3: 8/10 * 7/9 * 2/8
+    expected_mrr = 2 / 10 + (8 / 10 * 2 / 9) / 2 + (8 / 10 * 7 / 9 * 2 / 8) / 3
+    assert scores["mrr"] == pytest.approx(expected_mrr)
+    assert scores["recall_at_k"] == pytest.approx(384 / 720)
+    # two required articles: recall averages each one's hit probability
+    both = metrics.random_retrieval_scores({"a": 1, "b": 1, "c": 2}, ["a", "b"], k=1)
+    assert both["recall_at_k"] == 0.25 and both["hit_at_k"] == 0.5
+    # alternatives pool their chunks; k at least the collection size always hits
+    assert metrics.random_retrieval_scores(counts, [["gold", "other"]], k=1)["hit_at_k"] == 1.0
+    assert metrics.random_retrieval_scores(counts, ["gold"], k=50)["hit_at_k"] == 1.0
+    assert metrics.random_retrieval_scores(counts, [], k=3)["hit_at_k"] is None
+    assert metrics.random_retrieval_scores({}, ["gold"], k=3)["mrr"] is None
+
+
 def test_citation_validity() -> None:
     evidence = ["Hegseth ruled out NATO membership for Ukraine as part of any settlement."]
     good = ("munich", "Also on February 12, Hegseth ruled out NATO membership for Ukraine as part")
@@ -170,6 +200,61 @@ def test_forbidden_violations_keywords_and_patterns() -> None:
         "US troops sent"
     ]
     assert metrics.forbidden_violations("He said no US troops would be deployed.", forbidden) == []
+
+
+ARTICLE = (
+    "WESTFIELD — Ana Ruiz won the mayoral race with 54.2% of the vote, beating Tom Hale. "
+    'Turnout was 61 percent, three points up. "We did this together," Ruiz told supporters '
+    "at the Grand Hall.\n\nThe Ukrainian community backed her."
+)
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Ana Ruiz won with 54.2% of the vote against Tom Hale.",
+        'Ruiz said: "we did this together" at the Grand Hall [1].',
+        "Turnout rose 3 points to 61%.",  # "three" in the article counts as 3
+        "- Ruiz beat Hale.\n- Turnout was 61 percent.",  # bullets open their own lines
+        "Westfield elected Ruiz; the Ukrainian community backed her.",
+        "Hale's defeat was clear.",  # a possessive is the name
+    ],
+)
+def test_unsupported_claims_accepts_what_the_article_says(summary: str) -> None:
+    assert metrics.unsupported_claims(summary, ARTICLE) == []
+
+
+@pytest.mark.parametrize(
+    ("summary", "problems"),
+    [
+        ("Ruiz won with 55% of the vote.", ["number: 55"]),
+        ('Ruiz said "we won this together".', ["quote: we won this together"]),
+        ("Ruiz beat Tom Baker.", ["name: Baker"]),
+        ("Ruiz thanked Ukraine's community.", ["name: Ukraine"]),  # no inflection allowance
+        ("", ["empty summary"]),
+        ("  [1] ", ["empty summary"]),
+    ],
+)
+def test_unsupported_claims_flags_numbers_quotes_names_and_empty_text(
+    summary: str, problems: list[str]
+) -> None:
+    assert metrics.unsupported_claims(summary, ARTICLE) == problems
+
+
+def test_unsupported_claims_is_independent_of_the_summarizer_check() -> None:
+    """The summarizer's check allows inflections; the grading check does not."""
+    from rag.faithfulness import check_faithfulness
+
+    summary = "Ruiz thanked the Ukraine community."
+    assert check_faithfulness(summary, ARTICLE).ok
+    assert metrics.unsupported_claims(summary, ARTICLE) == ["name: Ukraine"]
+
+
+def test_lead_words_cuts_the_lead_at_a_summary_length() -> None:
+    text = "## Heading\n\nOne two three. Four five six.\n\nSeven eight."
+    assert metrics.lead_words(text, 5) == "One two three. Four five"
+    assert metrics.lead_words(text, 0) == ""
+    assert metrics.lead_words(text, 100) == "One two three. Four five six. Seven eight."
 
 
 def test_rouge_wiring_matches_hand_computed_unigram_f() -> None:

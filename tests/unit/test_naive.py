@@ -315,3 +315,46 @@ def test_baseline_naive_runs_beside_news_rag_in_the_same_run(tmp_path: Path) -> 
     assert "| SQuAD F1 |" in report
     with pytest.raises(evaluation.ConfigError, match="is the pipeline being measured"):
         run_suite(suite, service=service, pipeline="naive", baseline="naive", write=False)
+
+
+def test_a_naive_floor_from_an_earlier_run_has_the_in_run_shape_and_one_table(
+    tmp_path: Path,
+) -> None:
+    suite = load_suite(write_suite(tmp_path))
+    replies = ["Several years [1].", "I don't know."]
+    service = fake_service(tmp_path, replies, collection="eval-tiny", abstain_min_similarity=-1.0)
+    naive_dir = tmp_path / "naive"
+    earlier = run_suite(suite, out_dir=naive_dir, service=service, pipeline="naive")
+    in_run = run_suite(suite, out_dir=tmp_path / "both", service=service, baseline="naive")
+    read = run_suite(suite, out_dir=tmp_path / "read", service=service, baseline_run=naive_dir)
+
+    floor = read.summary["metrics"]["floors"]["naive"]
+    same_run = in_run.summary["metrics"]["floors"]["naive"]
+    shape = {"pipeline", "run", "started", "qa", "qa_by_type", "squad", "warnings"}
+    assert set(floor) == set(same_run) == shape
+    assert floor["pipeline"] == "naive" and floor["run"] == str(naive_dir)
+    assert floor["started"] == earlier.summary["run"]["started"] and floor["warnings"] == []
+    assert floor["squad"] == earlier.summary["metrics"]["squad"]
+    assert floor["qa"]["cases"] == 2 and read.summary["run"]["baseline"] is None
+    assert read.summary["run"]["baseline_run"] == str(naive_dir)
+    header = f"- Pipeline: news-rag, beside the earlier naive run in `{naive_dir}`"
+    assert header in (tmp_path / "read" / "report.md").read_text()
+
+    for folder, source in (("read", "Read from the earlier run"), ("both", "Measured in this run")):
+        report = (tmp_path / folder / "report.md").read_text()
+        assert report.count("beside the naive baseline") == 1 and source in report
+        assert report.count("| Naive pipeline |") == 1  # one column, not in the floors table
+        floors_section = report.split("### Against the floors", 1)[1].split("\n#", 1)[0]
+        assert "| Never abstain |" in floors_section and "Naive" not in floors_section
+
+    with pytest.raises(evaluation.ConfigError, match=r"both give floors\.naive"):
+        run_suite(suite, service=service, baseline="naive", baseline_run=naive_dir, write=False)
+
+
+def test_a_baseline_run_of_another_pipeline_is_used_with_a_warning(tmp_path: Path) -> None:
+    suite = load_suite(write_suite(tmp_path))
+    service = fake_service(tmp_path, ["Several years [1]."], collection="eval-tiny")
+    run_suite(suite, out_dir=tmp_path / "newsrag", service=service)
+    floor = evaluation.load_baseline_run(tmp_path / "newsrag", suite)
+    assert floor["pipeline"] == "naive"
+    assert floor["warnings"] == ["baseline run's pipeline is news-rag, not naive"]

@@ -116,7 +116,9 @@ def docs() -> list[Document]:
 
 
 def service(docs: list[Document], *responses: str, **settings: Any) -> QAService:
+    """A QA service over ``docs`` in the whole-passage mode (evidence mode: test_qa_evidence)."""
     llm = ScriptedChatModel(responses=list(responses))
+    settings.setdefault("qa_mode", "passages")
     return QAService(FakeRetriever(docs=docs), llm, load_settings(**settings))
 
 
@@ -375,7 +377,7 @@ def test_astream_and_aask(docs):
 
 def test_chain_is_a_composable_runnable(docs):
     llm = FakeListChatModel(responses=["Vance [3].", "Hegseth [1]."])
-    chain = build_qa_chain(FakeRetriever(docs=docs), llm, load_settings())
+    chain = build_qa_chain(FakeRetriever(docs=docs), llm, load_settings(qa_mode="passages"))
     assert isinstance(chain, Runnable)
     questions = [{"question": "Who met?"}, {"question": "Who spoke?"}]
     # One at a time: the scripted model replies in call order.
@@ -487,7 +489,11 @@ def test_cli_ask_abstains_without_sources(cli):
 
     cli["install"](ABSTAIN_MESSAGE)
     result = CliRunner().invoke(main, ["ask", "Olympics?"])
-    assert result.output.splitlines() == [ABSTAIN_MESSAGE, "Note: no source mentions Olympics"]
+    assert result.output.splitlines() == [
+        ABSTAIN_MESSAGE,
+        "Note: no source mentions Olympics",
+        "The closest article is “Hegseth story” (Civic Wire, 2025-02-12).",
+    ]
 
 
 def test_cli_ask_rejects_reversed_dates(cli):

@@ -115,7 +115,7 @@ def test_import_writes_a_corpus_the_ingest_reads_and_a_resolving_dataset(tmp_pat
     suite = load_suite(result.suite_path)
     assert suite.name == "tiny" and suite.collection == "eval-tiny"
     assert suite.settings == {"llm_temperature": 0.0}
-    assert suite.thresholds == {"qa.errors": {"max": 0.0}}
+    assert suite.thresholds == {"qa.errors": [{"max": 0.0}]}
     assert suite.corpus == [result.corpus_dir]
     index = ArticleIndex((a.id, a.url, a.title) for a in loaded)
     kinds = Counter(c.type for c in suite.qa_cases)
@@ -334,5 +334,15 @@ def test_cli_import_then_eval_in_both_forms(
     assert "Baseline naive (4 cases)" in spelled.output
     floors = json.loads((tmp_path / "b" / "summary.json").read_text())["metrics"]["floors"]
     assert floors["naive"]["squad"]["total"] == 4
+
+    reused = runner.invoke(
+        main,
+        ["eval", str(suite), "--baseline-run", str(tmp_path / "a"), "--out", str(tmp_path / "c")],
+    )
+    assert reused.exit_code == 0, reused.output
+    assert "Baseline naive (4 cases)" in reused.output and "(read from" in reused.output
+    floors = json.loads((tmp_path / "c" / "summary.json").read_text())["metrics"]["floors"]
+    assert floors["naive"]["run"] == str(tmp_path / "a")
+    assert floors["naive"]["squad"] == saved["metrics"]["squad"]
     suite_yaml = yaml.safe_load(suite.read_text())
     assert suite_yaml["settings"]["llm_temperature"] == 0.0

@@ -1,0 +1,331 @@
+"""Evidence selection: the few sentences of the retrieved passages most likely to hold the answer.
+
+A small model answers best from a short, numbered list of sentences rather than from whole
+chunks. :func:`select_evidence` splits the retrieved chunks into sentences, scores each one
+against the question (cosine similarity of embeddings plus IDF-weighted term overlap),
+keeps the best few under a token budget (with a neighbour on each side for context, and at
+least one sentence from each strongly matching article so multi-article questions see
+both sides), and groups them by article under a header with the article's title, outlet
+and date. The model is then asked for sentence numbers first and the answer second, so
+citations come from the sentences it chose.
+
+Example:
+    >>> from langchain_core.documents import Document
+    >>> doc = Document(page_content="The council met. It approved a 3 million budget. "
+    ...                "Snow fell.", metadata={"article_id": "a", "title": "Budget"})
+    >>> ev = select_evidence("How big is the budget?", [doc], embed=None)
+    >>> [s.text for s in ev.sentences if s.anchor]
+    ['It approved a 3 million budget.']
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from langchain_core.documents import Document
+
+from rag.chunking import sentence_spans
+from rag.lexical import bm25_tokenize
+
+__all__ = ["Evidence", "EvidenceSentence", "Passage", "estimate_tokens", "select_evidence"]
+
+Embedder = Callable[[list[str]], list[list[float]]] | None
+"""Embeds texts (e.g. ``LocalEmbeddings.embed_documents``); ``None``: lexical scores only."""
+
+CHARS_PER_TOKEN = 3.8  # English news prose in the Qwen / GPT tokenizers
+MAX_SENTENCE_CHARS = 600  # a run-on "sentence" (tables, lists) is cut for the prompt
+DENSE_WEIGHT = 0.5
+LEXICAL_WEIGHT = 0.5
+RANK_PRIOR = 0.05  # a small nudge towards the retriever's own order
+SECOND_ARTICLE_RATIO = 0.75  # another article's best sentence this close to the best joins
+ANCHOR_RATIO = 0.5  # further anchors must score at least this share of the best sentence
+TITLE_CREDIT = 0.3  # a question term found only in the article title counts this much
+
+
+def estimate_tokens(text: str) -> int:
+    """Rough prompt tokens of ``text`` (characters / 3.8), for budgeting.
+
+    Example:
+        >>> estimate_tokens("x" * 38)
+        10
+    """
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+@dataclass
+class Passage:
+    """One article's part of the evidence: its header fields and the retrieved chunk(s).
+
+    Example:
+        >>> Passage(article_id="a", title="T", outlet="Wire", published="2025-01-02").header
+        'T (Wire, 2025-01-02)'
+    """
+
+    article_id: str
+    title: str
+    outlet: str = ""
+    published: str = ""
+    documents: list[Document] = field(default_factory=list)
+
+    @property
+    def header(self) -> str:
+        """Title with outlet and date, as the model sees it."""
+        extra = ", ".join(p for p in (self.outlet, self.published) if p)
+        return f"{self.title} ({extra})" if extra else self.title
+
+
+@dataclass
+class EvidenceSentence:
+    """One sentence shown to the model; ``anchor`` marks a selected (not context) sentence.
+
+    Example:
+        >>> EvidenceSentence(number=1, text="It rained.", passage=0, position=(0, 0)).anchor
+        False
+    """
+
+    number: int
+    text: str
+    passage: int
+    position: tuple[int, int]
+    """(chunk index within the passage, sentence index within the chunk)."""
+    score: float = 0.0
+    lexical: float = 0.0
+    dense: float = 0.0
+    anchor: bool = False
+
+
+@dataclass
+class Evidence:
+    """The numbered sentences given to the model, grouped by article.
+
+    Example:
+        >>> Evidence(passages=[], sentences=[]).render()
+        ''
+    """
+
+    passages: list[Passage]
+    sentences: list[EvidenceSentence]
+
+    def render(self) -> str:
+        """The evidence block of the prompt: article headers, then numbered sentences."""
+        lines: list[str] = []
+        current = -1
+        for sentence in self.sentences:
+            if sentence.passage != current:
+                current = sentence.passage
+                letter = _article_label(current)
+                lines.append(f"Article {letter}: {self.passages[current].header}")
+            lines.append(f"[{sentence.number}] {sentence.text}")
+        return "\n".join(lines)
+
+    @property
+    def numbers(self) -> list[int]:
+        """Every sentence number shown."""
+        return [s.number for s in self.sentences]
+
+    def by_number(self, number: int) -> EvidenceSentence | None:
+        """The sentence shown as ``[number]``, if any."""
+        for sentence in self.sentences:
+            if sentence.number == number:
+                return sentence
+        return None
+
+    @property
+    def best(self) -> EvidenceSentence | None:
+        """The highest-scoring sentence."""
+        return max(self.sentences, key=lambda s: s.score, default=None)
+
+
+def _article_label(index: int) -> str:
+    return chr(ord("A") + index) if index < 26 else str(index + 1)
+
+
+@dataclass
+class _Candidate:
+    passage: int
+    chunk: int
+    index: int
+    text: str
+    rank: int
+    lexical: float = 0.0
+    dense: float = 0.0
+    score: float = 0.0
+
+
+def _group_passages(documents: Sequence[Document]) -> list[Passage]:
+    """One passage per article, in the order its first chunk was retrieved."""
+    passages: dict[str, Passage] = {}
+    for doc in documents:
+        meta = doc.metadata
+        key = str(meta.get("article_id") or meta.get("title") or id(doc))
+        if key not in passages:
+            passages[key] = Passage(
+                article_id=str(meta.get("article_id") or ""),
+                title=" ".join(str(meta.get("title") or "Untitled").split()),
+                outlet=str(meta.get("source") or ""),
+                published=str(meta.get("published") or ""),
+            )
+        passages[key].documents.append(doc)
+    for passage in passages.values():
+        passage.documents.sort(key=lambda d: d.metadata.get("start") or 0)
+    return list(passages.values())
+
+
+def _candidates(passages: Sequence[Passage], documents: Sequence[Document]) -> list[_Candidate]:
+    """Every distinct sentence of the retrieved chunks (overlapping chunks repeat some)."""
+    rank_of = {id(doc): rank for rank, doc in enumerate(documents)}
+    seen: set[tuple[int, str]] = set()
+    out: list[_Candidate] = []
+    for p_index, passage in enumerate(passages):
+        for c_index, doc in enumerate(passage.documents):
+            text = doc.page_content
+            for s_index, (start, end) in enumerate(sentence_spans(text)):
+                sentence = " ".join(text[start:end].split())[:MAX_SENTENCE_CHARS]
+                key = (p_index, sentence.lower())
+                if len(sentence) < 2 or key in seen:
+                    continue
+                seen.add(key)
+                rank = rank_of.get(id(doc), len(documents))
+                out.append(_Candidate(p_index, c_index, s_index, sentence, rank))
+    return out
+
+
+def _lexical_scores(question: str, texts: Sequence[str], titles: Sequence[str]) -> list[float]:
+    """IDF-weighted share of the question's terms found in each sentence (in the title: 0.3)."""
+    terms = list(dict.fromkeys(bm25_tokenize(question)))
+    if not terms or not texts:
+        return [0.0] * len(texts)
+    bags = [set(bm25_tokenize(t)) for t in texts]
+    title_bags = [set(bm25_tokenize(t)) for t in titles]
+    df = Counter(term for bag in bags for term in set(terms) & bag)
+    n = len(bags)
+    idf = {t: math.log((n + 1) / (df[t] + 0.5)) + 1.0 for t in terms}
+    total = sum(idf.values())
+    scores = []
+    for bag, title_bag in zip(bags, title_bags, strict=True):
+        hit = sum(
+            idf[t] if t in bag else TITLE_CREDIT * idf[t] if t in title_bag else 0.0 for t in terms
+        )
+        scores.append(hit / total)
+    return scores
+
+
+def _dense_scores(question: str, texts: Sequence[str], embed: Embedder) -> list[float]:
+    if embed is None or not texts:
+        return [0.0] * len(texts)
+    vectors = np.asarray(embed([question, *texts]), dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1)
+    norms[norms == 0] = 1.0
+    vectors /= norms[:, None]
+    return [float(x) for x in vectors[1:] @ vectors[0]]
+
+
+def _score(
+    question: str, candidates: list[_Candidate], passages: Sequence[Passage], embed: Embedder
+):
+    texts = [c.text for c in candidates]
+    titles = [passages[c.passage].title for c in candidates]
+    lexical = _lexical_scores(question, texts, titles)
+    dense = _dense_scores(question, texts, embed)
+    for c, lex, den in zip(candidates, lexical, dense, strict=True):
+        c.lexical, c.dense = lex, den
+        weight = DENSE_WEIGHT if embed is not None else 0.0
+        c.score = weight * den + LEXICAL_WEIGHT * lex + RANK_PRIOR / (1 + c.rank)
+
+
+def _pick_anchors(candidates: list[_Candidate], max_anchors: int) -> list[_Candidate]:
+    """The best sentences; the best of every article scoring close to the top joins first."""
+    ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
+    if not ranked:
+        return []
+    top = ranked[0].score
+    anchors: list[_Candidate] = []
+    best_per_passage: dict[int, _Candidate] = {}
+    for c in ranked:
+        best_per_passage.setdefault(c.passage, c)
+    for c in best_per_passage.values():
+        if c.score >= SECOND_ARTICLE_RATIO * top and len(anchors) < max_anchors:
+            anchors.append(c)
+    for c in ranked:
+        if len(anchors) >= max_anchors or c.score < ANCHOR_RATIO * top:
+            break
+        if c not in anchors:
+            anchors.append(c)
+    return anchors
+
+
+def _neighbours(
+    c: _Candidate, by_place: dict[tuple[int, int, int], _Candidate]
+) -> list[_Candidate]:
+    places = [(c.passage, c.chunk, c.index - 1), (c.passage, c.chunk, c.index + 1)]
+    return [by_place[p] for p in places if p in by_place]
+
+
+def select_evidence(
+    question: str,
+    documents: Sequence[Document],
+    *,
+    embed: Embedder,
+    budget_tokens: int = 420,
+    max_anchors: int = 5,
+) -> Evidence:
+    """Choose and number the sentences the model will read for ``question``.
+
+    Anchors (the best sentences) come first in the budget, then one neighbour on each
+    side of every anchor, best anchors first. Sentences keep their article order.
+
+    Example:
+        >>> from langchain_core.documents import Document
+        >>> docs = [Document(page_content="Ana Ruiz won the vote. Turnout was 40%.",
+        ...                  metadata={"article_id": "a", "title": "Election"})]
+        >>> print(select_evidence("Who won the vote?", docs, embed=None).render())
+        Article A: Election
+        [1] Ana Ruiz won the vote.
+        [2] Turnout was 40%.
+    """
+    passages = _group_passages(documents)
+    candidates = _candidates(passages, documents)
+    if not candidates:
+        return Evidence(passages=passages, sentences=[])
+    _score(question, candidates, passages, embed)
+    by_place = {(c.passage, c.chunk, c.index): c for c in candidates}
+    chosen: dict[int, _Candidate] = {}
+    anchors = _pick_anchors(candidates, max_anchors)
+    used = sum(estimate_tokens(p.header) + 4 for p in passages)  # headers, roughly
+    for wave in ([anchors], [[n for n in _neighbours(a, by_place)] for a in anchors]):
+        for group in wave:
+            for c in group:
+                cost = estimate_tokens(c.text) + 3
+                if id(c) in chosen or used + cost > budget_tokens:
+                    continue
+                chosen[id(c)] = c
+                used += cost
+    return _number(passages, list(chosen.values()), {id(a) for a in anchors})
+
+
+def _number(passages: list[Passage], chosen: list[_Candidate], anchor_ids: set[int]) -> Evidence:
+    """Order by article (best article first), then by place; number from 1; drop unused."""
+    best: dict[int, float] = {}
+    for c in chosen:
+        best[c.passage] = max(best.get(c.passage, -1.0), c.score)
+    order = sorted(best, key=lambda p: -best[p])
+    renumber = {old: new for new, old in enumerate(order)}
+    chosen.sort(key=lambda c: (renumber[c.passage], c.chunk, c.index))
+    sentences = [
+        EvidenceSentence(
+            number=i,
+            text=c.text,
+            passage=renumber[c.passage],
+            position=(c.chunk, c.index),
+            score=round(c.score, 4),
+            lexical=round(c.lexical, 4),
+            dense=round(c.dense, 4),
+            anchor=id(c) in anchor_ids,
+        )
+        for i, c in enumerate(chosen, start=1)
+    ]
+    return Evidence(passages=[passages[p] for p in order], sentences=sentences)
