@@ -827,9 +827,7 @@ class QAService:
         if reply.empty or is_abstention(reply.answer, ABSTAIN_MESSAGE):
             turn.abstain_reason = "model"
             return ABSTAIN_MESSAGE, [], []
-        p_none = turn.signals.get("p_no_evidence")
-        if p_none is not None and p_none >= self.settings.qa_abstain_probability:
-            logger.debug("abstaining: P(no evidence) %.3f", p_none)
+        if self._unsure(turn.signals):
             turn.abstain_reason = "unsure"
             return ABSTAIN_MESSAGE, [], []
         turn.sources = _passage_citations(evidence, chosen)
@@ -844,6 +842,19 @@ class QAService:
                 Flag(kind="invalid_citation", message="the reply named sentences it was not shown")
             )
         return text, cited, flags
+
+    def _unsure(self, signals: Mapping[str, float]) -> bool:
+        """The calibrated refusal: the model nearly named no evidence, or its answer's words
+        are mostly not in the sentences it named (both thresholds fitted on held-out data)."""
+        p_none = signals.get("p_no_evidence")
+        if p_none is not None and p_none >= self.settings.qa_abstain_probability:
+            logger.debug("abstaining: P(no evidence) %.3f", p_none)
+            return True
+        support = signals.get("answer_support", 1.0)
+        if support < self.settings.qa_min_answer_support:
+            logger.debug("abstaining: answer support %.2f", support)
+            return True
+        return False
 
     def _passage_answer(self, turn: _Turn, text: str) -> tuple[str, list[Citation], list[Flag]]:
         """Citations from the ``[n]`` markers the model wrote over whole passages."""

@@ -227,6 +227,13 @@ class Settings(BaseSettings):
         description="Answer that the articles do not say when the model's own probability of "
         "naming no evidence reaches this (needs an endpoint that reports logprobs; 1 = off).",
     )
+    qa_min_answer_support: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Answer that the articles do not say when less than this share of the "
+        "answer's words appear in the sentences the model named (or the question).",
+    )
     qa_constrained_output: bool = Field(
         True,
         description="Constrain the reply to the evidence JSON schema (OpenAI `response_format`; "

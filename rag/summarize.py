@@ -1,6 +1,6 @@
 """Summaries of one article (four styles) and digests across many, grounded and cached.
 
-* **Styles**: ``brief`` (2-3 sentences), ``bullets`` (3-6 points), ``headline`` (one
+* **Styles**: ``brief`` (3-4 sentences), ``bullets`` (3-6 points), ``headline`` (one
   line, at most 15 words), ``quotes`` (key direct quotes with speakers, verbatim). Limits
   are enforced in code (:mod:`rag.summary_styles`); streaming stops once passed.
 * **Long articles**: if the article plus prompt does not fit the model's context

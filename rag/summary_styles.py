@@ -7,11 +7,11 @@ sentence or bullet boundary (never mid-sentence), and during streaming by a
 also saves generation time).
 
 Example:
-    >>> text, notes = enforce_style("brief", "Vance spoke. Europe reacted. Kyiv waited. Then more.")
+    >>> text, notes = enforce_style("brief", "Vance spoke. Europe reacted. Kyiv waited. Then. Go.")
     >>> text
-    'Vance spoke. Europe reacted. Kyiv waited.'
+    'Vance spoke. Europe reacted. Kyiv waited. Then.'
     >>> notes
-    ['trimmed from 4 to 3 sentences']
+    ['trimmed from 5 to 4 sentences']
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class StyleSpec:
 
     Example:
         >>> STYLE_SPECS["brief"].max_items
-        3
+        4
     """
 
     name: str
@@ -45,7 +45,7 @@ class StyleSpec:
 
 
 STYLE_SPECS: dict[str, StyleSpec] = {
-    "brief": StyleSpec("brief", "summary_brief", "sentences", 2, 3, 160, "2-3 sentences"),
+    "brief": StyleSpec("brief", "summary_brief", "sentences", 2, 4, 200, "3-4 sentences"),
     "bullets": StyleSpec("bullets", "summary_bullets", "bullets", 3, 6, 320, "3-6 key points"),
     "headline": StyleSpec("headline", "summary_headline", "words", 3, 15, 48, "one line"),
     "quotes": StyleSpec(

@@ -54,7 +54,7 @@ def _report(notes: list[str], issues: list[str], faithful: bool) -> None:
 @click.command(
     epilog="""\b
 Examples:
-  news-rag summarize 3f2a9c                     # 2-3 sentences, streamed
+  news-rag summarize 3f2a9c                     # 3-4 sentences, streamed
   news-rag summarize 3f2a9c --style bullets     # 3-6 key points
   news-rag summarize 3f2a9c --style headline
   news-rag summarize 3f2a9c --style quotes      # who said what, verbatim
@@ -70,7 +70,7 @@ style, model and prompt version; --refresh regenerates.""",
     type=click.Choice(STYLES),
     default="brief",
     show_default=True,
-    help="brief: 2-3 sentences; bullets: 3-6 points; headline: one line; quotes: key quotes.",
+    help="brief: 3-4 sentences; bullets: 3-6 points; headline: one line; quotes: key quotes.",
 )
 @click.option("--refresh", is_flag=True, help="Regenerate even if a cached summary exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (no streaming).")

@@ -324,7 +324,7 @@ def test_corrupt_cache_file_is_ignored(tmp_path: Path) -> None:
 OVERRUN_BRIEF = (
     "Here is a brief summary:\n\nVance met Zelenskyy in Munich. They spoke about guarantees. "
     "Zelenskyy called the talks good and frank. Vance wanted the war to end. "
-    "Officials took part."
+    "Officials took part. Aides stayed outside."
 )
 
 
@@ -333,11 +333,11 @@ def test_overrunning_brief_is_trimmed_and_stream_stops_early(tmp_path: Path) -> 
     streamed, summary = drain(summarizer.stream("munich"))
     assert summary.text == (
         "Vance met Zelenskyy in Munich. They spoke about guarantees. "
-        "Zelenskyy called the talks good and frank."
+        "Zelenskyy called the talks good and frank. Vance wanted the war to end."
     )
-    assert len(split_sentences(summary.text)) == 3
-    assert "trimmed to 3 sentences (the model wrote more)" in summary.notes
-    assert "Vance wanted" not in streamed and streamed.rstrip().endswith("good and frank.")
+    assert len(split_sentences(summary.text)) == 4
+    assert "trimmed to 4 sentences (the model wrote more)" in summary.notes
+    assert "Officials" not in streamed and streamed.rstrip().endswith("war to end.")
     assert llm.chunks_sent < len(re.split(r"(\s)", OVERRUN_BRIEF))  # generation was cut short
     assert summary.faithful
 
@@ -586,11 +586,11 @@ def test_cli_summarize_streams_and_reports(cli_service) -> None:
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Here is a brief summary:")  # the raw stream
     assert "Vance met Zelenskyy in Munich. They spoke about guarantees." in result.output
-    assert "trimmed to 3 sentences (the model wrote more)" in result.output
+    assert "trimmed to 4 sentences (the model wrote more)" in result.output
     again = CliRunner().invoke(main, ["summarize", "munich", "--json"])
     data = json.loads(again.output)
     assert data["cached"] is True and data["method"] == "stuff"
-    assert Summary.model_validate(data).text.endswith("good and frank.")
+    assert Summary.model_validate(data).text.endswith("war to end.")
 
 
 def test_cli_digest_lists_articles(cli_service) -> None:
