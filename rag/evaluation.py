@@ -11,8 +11,8 @@ datasets (JSON Lines), settings overrides and pass thresholds. The runner:
 4. scores each case with :mod:`rag.metrics` (and optionally an LLM judge), aggregates
    overall and per question type, computes the floors of the same cases without any
    model (never-abstain and always-abstain policies, a random retriever, lead-3 and
-   same-length lead summaries; a naive pipeline's earlier run when given), and checks
-   thresholds, which may be stated against those floors;
+   same-length lead summaries; the naive pipeline when it runs beside this one or an
+   earlier naive run is given), and checks thresholds, which may be stated against them;
 5. writes ``results.jsonl``, ``summary.json``, ``report.md``, ``ragas.jsonl`` and PNG
    charts to the output folder, plus ``compare.md`` when compared with an earlier run.
 
@@ -40,7 +40,7 @@ from typing import Any
 
 import yaml
 
-from rag import metrics
+from rag import metrics, squad_metrics
 from rag.errors import ConfigError, LLMUnavailableError, ModelError, RagError
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "check_thresholds",
     "compare_runs",
     "compute_floors",
+    "floor_entry",
     "grading_source",
     "load_baseline_run",
     "load_suite",
@@ -66,6 +67,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 QA_TYPES = ("single", "multi", "followup", "unanswerable", "date")
+PIPELINES = ("news-rag", "naive")
+"""``news-rag``: the library's own chain; ``naive``: the quick-start baseline (rag.naive)."""
+NAIVE_FLOOR = "naive"  # metrics.floors.naive: from --baseline naive or an earlier naive run
+BASELINE_THIS_RUN = "this run"  # a floor entry's "run" when measured beside this run
 QA_METRICS = (
     "hit_at_k",
     "recall_at_k",
@@ -586,7 +591,7 @@ def score_summary(
 # ======================================================================= aggregation
 def _qa_aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"cases": len(rows), "errors": sum(1 for r in rows if r.get("error"))}
-    for name in (*QA_METRICS, "score"):
+    for name in (*QA_METRICS, *squad_metrics.SQUAD_METRICS, "score"):
         out[name] = metrics.mean(r["scores"].get(name) for r in rows)
     latencies = [r.get("latency_s") for r in rows]
     tokens = [r.get("prompt_tokens") for r in rows]
@@ -639,6 +644,7 @@ def aggregate(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "qa": _qa_aggregate(qa_rows),
         "qa_by_type": {t: _qa_aggregate(by_type[t]) for t in QA_TYPES if by_type.get(t)},
         "summary": summary,
+        "squad": squad_metrics.aggregate(qa_rows),
     }
 
 
@@ -756,7 +762,8 @@ def compute_floors(
       on every answer metric, so its case score is the share of unanswerable cases);
     - ``random_retrieval``: the expected hit@k, recall@k and MRR of ``k`` chunks drawn at
       random from the collection (``chunk_counts``: chunks per stored article);
-    - ``naive``: a naive pipeline's run over the same suite (see :func:`load_baseline_run`),
+    - ``naive``: a naive pipeline's run over the same suite (a :func:`floor_entry`: run
+      beside this one with ``--baseline naive``, or read by :func:`load_baseline_run`),
       ``None`` unless given.
 
     Each floor has the shape of the metrics: ``qa`` and ``qa_by_type.<type>``.
@@ -797,12 +804,44 @@ def compute_floors(
     return policies
 
 
-def load_baseline_run(path: str | Path, suite: Suite | None = None) -> dict[str, Any]:
-    """A peer pipeline's earlier run of the same suite, as the ``floors.naive`` entry.
+def floor_entry(
+    pipeline: str,
+    *,
+    run: str,
+    started: str | None,
+    measured: Mapping[str, Any],
+    warnings: Sequence[str] = (),
+) -> dict[str, Any]:
+    """A peer pipeline's QA numbers as a floor (``metrics.floors.<pipeline>``).
 
-    ``path`` is that run's output folder (or its ``summary.json``). The entry holds its
-    ``qa``, ``qa_by_type`` and ``summary`` metrics, plus where they came from and any
-    mismatch with ``suite`` (another suite, other cases) under ``warnings``.
+    ``measured`` holds the pipeline's aggregates (``qa``, ``qa_by_type``, ``squad``);
+    ``run`` and ``started`` say where they come from: :data:`BASELINE_THIS_RUN` for a
+    baseline run beside this one, or an earlier run's folder.
+
+    Example:
+        >>> entry = floor_entry("naive", run="this run", started="2025-01-01T00:00:00",
+        ...                     measured={"qa": {"cases": 2, "f1": 0.4}})
+        >>> entry["pipeline"], entry["qa"]["f1"], entry["squad"], entry["warnings"]
+        ('naive', 0.4, {}, [])
+    """
+    return {
+        "pipeline": pipeline,
+        "run": run,
+        "started": started,
+        "qa": dict(measured.get("qa") or {}),
+        "qa_by_type": dict(measured.get("qa_by_type") or {}),
+        "squad": dict(measured.get("squad") or {}),
+        "warnings": list(warnings),
+    }
+
+
+def load_baseline_run(path: str | Path, suite: Suite | None = None) -> dict[str, Any]:
+    """A naive pipeline's earlier run of the same suite, as the ``floors.naive`` entry.
+
+    ``path`` is that run's output folder (or its ``summary.json``). The entry
+    (:func:`floor_entry`) holds its ``qa``, ``qa_by_type`` and ``squad`` metrics, where
+    they came from, and any mismatch with ``suite`` (another suite, other cases) or with
+    the naive pipeline under ``warnings``.
 
     Example:
         >>> floor = load_baseline_run("eval-runs/naive")  # doctest: +SKIP
@@ -822,20 +861,21 @@ def load_baseline_run(path: str | Path, suite: Suite | None = None) -> dict[str,
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ConfigError(f"{file} is not an eval run's summary.json: {exc}") from None
     warnings = []
+    if run.get("pipeline") != NAIVE_FLOOR:
+        recorded = run.get("pipeline") or "not recorded"
+        warnings.append(f"baseline run's pipeline is {recorded}, not {NAIVE_FLOOR}")
     if suite is not None and run.get("suite") not in (None, suite.name):
         warnings.append(f"baseline run is of suite {run.get('suite')!r}, not {suite.name!r}")
     cases = (found.get("qa") or {}).get("cases")
     if suite is not None and cases not in (None, len(suite.qa_cases)):
         warnings.append(f"baseline run has {cases} QA cases, this suite {len(suite.qa_cases)}")
-    return {
-        "run": str(file.parent),
-        "pipeline": run.get("pipeline"),
-        "started": run.get("started"),
-        "qa": found.get("qa"),
-        "qa_by_type": found.get("qa_by_type") or {},
-        "summary": found.get("summary"),
-        "warnings": warnings,
-    }
+    return floor_entry(
+        NAIVE_FLOOR,
+        run=str(file.parent),
+        started=run.get("started"),
+        measured=found,
+        warnings=warnings,
+    )
 
 
 # ========================================================================= comparison
@@ -1052,6 +1092,7 @@ class EvalOutcome:
     thresholds: list[dict[str, Any]]
     comparison: Comparison | None = None
     files: list[Path] = field(default_factory=list)
+    baseline_results: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -1073,6 +1114,25 @@ def build_service(settings: Any) -> Any:
     from rag.service import NewsRAG
 
     return NewsRAG.from_settings(settings)
+
+
+def pipeline_service(name: str, service: Any) -> Any:
+    """The facade that answers for pipeline ``name``, built on the news-rag ``service``.
+
+    ``naive`` wraps the service in :class:`rag.naive.NaiveRAG` (same store, embedder and
+    chat model; its own chunks, retrieval and prompt).
+
+    Example:
+        >>> pipeline_service("news-rag", service) is service  # doctest: +SKIP
+        True
+    """
+    if name not in PIPELINES:
+        raise ConfigError(f"unknown pipeline {name!r}", hint=f"use one of: {', '.join(PIPELINES)}")
+    if name == "naive":
+        from rag.naive import NaiveRAG
+
+        return NaiveRAG(service)
+    return service
 
 
 def suite_settings(suite: Suite, **overrides: Any) -> Any:
@@ -1115,7 +1175,7 @@ class _Runner:
         self.judge = judge
         self.qa_cases = suite.qa_cases[:limit] if limit else suite.qa_cases
         self.summary_cases = suite.summary_cases[:limit] if limit else suite.summary_cases
-        if retrieval_only:
+        if retrieval_only or not getattr(service, "summarizes", True):
             self.summary_cases = []
         self.k = int(getattr(settings, "retrieval_k", 5))
         self.index = ArticleIndex([])
@@ -1231,6 +1291,11 @@ class _Runner:
             (str(getattr(c, "article_id", "")), str(getattr(c, "text", ""))) for c in citations
         ]
         scores = score_qa(case, text, abstained, retrieved, cited, gold_ids, self.k)
+        scores.update(
+            squad_metrics.case_scores(
+                text, abstained=abstained, answers=case.answers, answerable=case.answerable
+            )
+        )
         row.update(
             {
                 "answer": text,
@@ -1401,11 +1466,16 @@ def grading_source(article: Any) -> str:
 def _failed_scores(case: QACase, *, retrieval_only: bool = False) -> dict[str, float | None]:
     """A failed case's scores: 0 on every metric that applies, a false refusal if answerable.
 
+    SQuAD EM and F1 are 0 as well, answerable or not (a failure is no abstention); they
+    do not apply to a retrieval-only run.
+
     Example:
         >>> case = QACase(id="q", type="single", question="?", answers=["x"], gold_articles=["a"])
         >>> s = _failed_scores(case)
         >>> s["hit_at_k"], s["f1"], s["citation_validity"], s["false_refusal_rate"], s["score"]
         (0.0, 0.0, 0.0, 1.0, 0.0)
+        >>> s["squad_em"], s["squad_f1"]
+        (0.0, 0.0)
     """
     scores = score_qa(case, "", False, [], [], [["(missing)"]] if case.answerable else [], 5)
     if retrieval_only:
@@ -1415,6 +1485,9 @@ def _failed_scores(case: QACase, *, retrieval_only: bool = False) -> dict[str, f
         # scored as the wrong decision: a refusal when answerable, an answer when not
         scores["refusal_rate"], scores["false_refusal_rate"] = metrics.refusals(
             abstained=case.answerable, answerable=case.answerable
+        )
+        scores.update(
+            squad_metrics.failure_scores(answers=case.answers, answerable=case.answerable)
         )
     scores["score"] = 0.0
     return scores
@@ -1525,6 +1598,8 @@ def run_suite(
     service: Any = None,
     progress: ProgressCallback | None = None,
     write: bool = True,
+    pipeline: str = "news-rag",
+    baseline: str | None = None,
 ) -> EvalOutcome:
     """Run a suite end to end and write its outputs (see the module docstring).
 
@@ -1532,8 +1607,13 @@ def run_suite(
     ``settings_overrides`` go on top of the suite's settings (e.g. ``data_dir``).
     ``retrieval_only`` skips the LLM: only retrieval metrics (hit@k, recall@k, MRR) are
     measured and only thresholds on them are checked (fast retrieval ablations).
-    ``baseline_run`` is the output folder of a naive pipeline's run of the same suite:
-    its metrics become ``floors.naive`` (thresholds may be stated against them).
+    ``pipeline`` chooses what answers (:data:`PIPELINES`); a pipeline that does not
+    summarize skips summary cases and their thresholds. ``baseline`` also runs another
+    pipeline's QA cases on the same store and models; its aggregates land in
+    ``metrics.floors.<baseline>`` and beside the main numbers in the report.
+    ``baseline_run`` is instead the output folder of a naive pipeline's earlier run of the
+    same suite: its metrics become ``floors.naive``. Either way thresholds may be stated
+    against ``floors.naive`` (one source per run: not both).
 
     Example:
         >>> outcome = run_suite("evals/smoke.yaml", limit=3)  # doctest: +SKIP
@@ -1549,13 +1629,22 @@ def run_suite(
         raise ConfigError(
             f"no earlier run in {old_dir}", hint="pass the --out folder of an earlier run"
         )
-    naive = load_baseline_run(baseline_run, suite) if baseline_run else None
+    if baseline_run and baseline == NAIVE_FLOOR:
+        raise ConfigError(
+            "--baseline naive and --baseline-run both give floors.naive",
+            hint="run the naive baseline in this run or read an earlier one, not both",
+        )
+    earlier = load_baseline_run(baseline_run, suite) if baseline_run else None
     settings = suite_settings(
         suite, retrieval_mode=retrieval_mode, **dict(settings_overrides or {})
     )
     if judge and retrieval_only:
         raise ConfigError("--judge needs answers: it cannot be combined with --retrieval-only")
-    service = service if service is not None else build_service(settings)
+    if baseline is not None and baseline == pipeline:
+        raise ConfigError(f"--baseline {baseline} is the pipeline being measured")
+    base_service = service if service is not None else build_service(settings)
+    service = pipeline_service(pipeline, base_service)
+    baseline_service = pipeline_service(baseline, base_service) if baseline else None
     judge_obj = Judge(service.llm, getattr(settings, "llm_model", "llm")) if judge else None
     target = Path(out_dir or _default_out_dir(suite))
     runner = _Runner(
@@ -1569,30 +1658,78 @@ def run_suite(
         partial_path=target / PARTIAL_RESULTS if write else None,
     )
     info = _run_info(suite, settings, service, judge_obj)
+    info.update(
+        pipeline=pipeline, baseline=baseline, baseline_run=earlier["run"] if earlier else None
+    )
     started = time.perf_counter()
     runner.ingest()
+    other: _Runner | None = None
     try:
         runner.run_qa()
         runner.run_summaries()
+        if baseline_service is not None:
+            other = _run_baseline(runner, baseline_service, str(baseline))
     except (RagError, KeyboardInterrupt) as exc:
         if runner.partial_path is not None and runner.results:
             logger.warning("run stopped (%s); results so far in %s", exc, runner.partial_path)
         raise
+    in_run = _baseline_floor(str(baseline), other, info["started"]) if other else None
+    naive = in_run if baseline == NAIVE_FLOOR else earlier
+    floors = compute_floors(runner.results, runner.index.chunks, runner.k, naive)
+    if in_run is not None and baseline != NAIVE_FLOOR:  # e.g. news-rag beside a naive run
+        floors[str(baseline)] = in_run
     info.update(
         retrieval_only=retrieval_only,
         seconds=round(time.perf_counter() - started, 2),
         ingest=runner.ingest_info,
-        warnings=[*runner.warnings, *(naive or {}).get("warnings", [])],
+        warnings=[*runner.warnings, *(w for f in (earlier, in_run) if f for w in f["warnings"])],
     )
-    floors = compute_floors(runner.results, runner.index.chunks, runner.k, naive)
     outcome = _finish(
-        suite, target, runner.results, info, judge_obj, retrieval_only, old_dir, floors
+        suite,
+        target,
+        runner.results,
+        info,
+        judge_obj,
+        retrieval_only,
+        old_dir,
+        floors=floors,
+        summaries=getattr(service, "summarizes", True),
     )
+    outcome.baseline_results = other.results if other is not None else []
     if write:
         outcome.files = write_outputs(outcome)
         if runner.partial_path is not None:
             runner.partial_path.unlink(missing_ok=True)
     return outcome
+
+
+def _run_baseline(runner: _Runner, service: Any, name: str) -> _Runner:
+    """The QA cases again with another pipeline on the same store (no judge, no summaries)."""
+    progress = runner.progress
+    other = _Runner(
+        runner.suite,
+        service,
+        runner.settings,
+        progress=lambda stage, done, total: progress(f"{name}:{stage}", done, total),
+        judge=None,
+        limit=None,
+        retrieval_only=runner.retrieval_only,
+    )
+    other.qa_cases, other.summary_cases = runner.qa_cases, []
+    other.ingest()  # the articles are stored already: this only builds the pipeline's index
+    other.run_qa()
+    return other
+
+
+def _baseline_floor(name: str, baseline: _Runner, started: str) -> dict[str, Any]:
+    """A baseline measured in this run, as stored under ``metrics.floors.<name>``."""
+    return floor_entry(
+        name,
+        run=BASELINE_THIS_RUN,
+        started=started,
+        measured=aggregate(baseline.results),
+        warnings=[f"{name} baseline: {w}" for w in baseline.warnings],
+    )
 
 
 def _finish(
@@ -1603,11 +1740,13 @@ def _finish(
     judge: Judge | None,
     retrieval_only: bool,
     old_dir: Path | None,
-    floors: dict[str, Any] | None = None,
+    *,
+    floors: Mapping[str, Any] | None = None,
+    summaries: bool = True,
 ) -> EvalOutcome:
     """Aggregate, check thresholds and compare: the outcome of a finished run."""
     summary_metrics = aggregate(results)
-    summary_metrics["floors"] = floors or {}
+    summary_metrics["floors"] = dict(floors or {})
     if judge is not None:
         summary_metrics["judge"] = {
             "model": judge.model,
@@ -1617,6 +1756,8 @@ def _finish(
     wanted = suite.thresholds
     if retrieval_only:
         wanted = {k: v for k, v in wanted.items() if k.rsplit(".", 1)[-1] in RETRIEVAL_METRICS}
+    if not summaries:  # the pipeline does not summarize (e.g. naive): nothing to check
+        wanted = {k: v for k, v in wanted.items() if not k.startswith("summary.")}
     thresholds = check_thresholds(summary_metrics, wanted)
     comparison = compare_runs(old_dir, results, summary_metrics) if old_dir else None
     return EvalOutcome(
@@ -1703,6 +1844,10 @@ def write_outputs(outcome: EvalOutcome) -> list[Path]:
         compare_file = out / "compare.md"
         compare_file.write_text(render_comparison(outcome.comparison), encoding="utf-8")
         files.append(compare_file)
+    baseline = outcome.summary["run"].get("baseline")
+    if baseline:
+        files.append(out / f"results.{baseline}.jsonl")
+        _write_jsonl(files[-1], outcome.baseline_results)
     return files
 
 
@@ -1851,8 +1996,8 @@ _FLOOR_NAMES = (
     ("never_abstain", "Never abstain"),
     ("always_abstain", "Always abstain"),
     ("random_retrieval", "Random retrieval"),
-    ("naive", "Naive pipeline"),
 )
+_PIPELINE_LABELS = {NAIVE_FLOOR: "Naive pipeline"}
 
 
 def render_report(outcome: EvalOutcome, charts: Sequence[str] = ()) -> str:
@@ -1873,14 +2018,19 @@ def render_report(outcome: EvalOutcome, charts: Sequence[str] = ()) -> str:
                 f"| LLM judge faithfulness ({judge['model']}) | {_fmt(judge['faithfulness'])} |",
                 f"| LLM judge correctness ({judge['model']}) | {_fmt(judge['correctness'])} |",
             ]
-        lines += ["", *_report_floors(m["qa"], m.get("floors") or {})]
+        lines += ["", *_report_squad(m.get("squad") or {})]
+        lines += _report_floors(m["qa"], m.get("floors") or {})
         lines += _report_by_type(m["qa_by_type"])
         if "scores_by_type.png" in charts:
             lines += ["![QA scores by question type](scores_by_type.png)", ""]
+    lines += _report_baselines(outcome)
     if m["summary"]["cases"]:
         lines += _report_summaries(m["summary"])
         if "summaries_vs_lead3.png" in charts:
             lines += ["![Summaries vs lead-3](summaries_vs_lead3.png)", ""]
+    elif outcome.suite.summary_cases and not outcome.summary["run"].get("retrieval_only"):
+        pipeline = outcome.summary["run"].get("pipeline")
+        lines += [f"Summaries: not measured (the {pipeline} pipeline does not summarize).", ""]
     if "latency.png" in charts:
         lines += ["## Latency", "", "![Latency distribution](latency.png)", ""]
     lines += _report_worst(outcome.results)
@@ -1901,6 +2051,14 @@ def _report_header(outcome: EvalOutcome) -> list[str]:
         llm = llm.get("model") or llm.get("name") or json.dumps(llm, default=str)
     verdict = "PASSED" if outcome.passed else "FAILED"
     ingest = run.get("ingest") or {}
+    retrieval = f"{settings.get('retrieval_mode')}, k={settings.get('retrieval_k')}"
+    if service.get("pipeline"):  # another pipeline retrieves its own way
+        retrieval = str(service.get("retrieval"))
+    pipeline = run.get("pipeline") or "news-rag"
+    if run.get("baseline"):
+        pipeline += f", with the {run['baseline']} baseline beside it"
+    if run.get("baseline_run"):
+        pipeline += f", beside the earlier {NAIVE_FLOOR} run in `{run['baseline_run']}`"
     lines = [
         f"# Eval report: {outcome.suite.name}",
         "",
@@ -1910,8 +2068,9 @@ def _report_header(outcome: EvalOutcome) -> list[str]:
         f"- Suite: `{run['suite_file']}`"
         + (f" — {run['description']}" if run["description"] else ""),
         f"- Started: {run['started']} (UTC), took {_fmt(run.get('seconds'), 1)} s",
+        f"- Pipeline: {pipeline}",
         f"- LLM: {llm}; embedder: {service.get('embedder') or _embedder_label(settings)}",
-        f"- Retrieval: {settings.get('retrieval_mode')}, k={settings.get('retrieval_k')}; "
+        f"- Retrieval: {retrieval}; "
         f"collection `{run['collection']}` ({ingest.get('articles', '?')} articles)",
     ]
     if run.get("retrieval_only"):
@@ -1958,7 +2117,10 @@ def _against(row: Mapping[str, Any]) -> str:
 
 
 def _report_floors(qa: Mapping[str, Any], floors: Mapping[str, Any]) -> list[str]:
-    """The QA metrics beside the floors computed in the same run (and a naive run, if given)."""
+    """The QA metrics beside the constant-policy floors computed in the same run.
+
+    A peer pipeline's floor (``floors.naive``) has its own table: :func:`_report_baselines`.
+    """
     present = [(key, label) for key, label in _FLOOR_NAMES if floors.get(key)]
     if not present:
         return []
@@ -1976,10 +2138,76 @@ def _report_floors(qa: Mapping[str, Any], floors: Mapping[str, Any]) -> list[str
         lines.append(
             f"| {label} | {_fmt(qa.get(key))} | " + " | ".join(_fmt(v) for v in values) + " |"
         )
-    naive = floors.get("naive")
-    if naive:
-        lines += ["", f"Naive pipeline: run in `{naive.get('run')}` ({naive.get('started')})."]
     return [*lines, ""]
+
+
+_SQUAD_ROWS = (
+    ("exact", "f1", "total", "All questions"),
+    ("has_ans_exact", "has_ans_f1", "has_ans_total", "HasAns (answerable)"),
+    ("no_ans_accuracy", "no_ans_accuracy", "no_ans_total", "NoAns (declined when unanswerable)"),
+)
+
+
+def _report_squad(squad: Mapping[str, Any]) -> list[str]:
+    if not squad.get("total"):
+        return []
+    lines = [
+        "### SQuAD-style exact match and F1",
+        "",
+        "Official SQuAD normalization; an abstention is the empty answer (right only on "
+        "unanswerable questions).",
+        "",
+        "| Questions | EM | F1 | Cases |",
+        "|---|---|---|---|",
+    ]
+    for em, f1, total, label in _SQUAD_ROWS:
+        lines.append(
+            f"| {label} | {_fmt(squad.get(em))} | {_fmt(squad.get(f1))} | "
+            f"{_fmt(squad.get(total))} |"
+        )
+    return [*lines, ""]
+
+
+_BASELINE_SQUAD_ROWS = (
+    ("exact", "SQuAD EM"),
+    ("f1", "SQuAD F1"),
+    ("has_ans_exact", "SQuAD HasAns EM"),
+    ("has_ans_f1", "SQuAD HasAns F1"),
+    ("no_ans_accuracy", "SQuAD NoAns accuracy"),
+)
+
+
+def _report_baselines(outcome: EvalOutcome) -> list[str]:
+    """One table per peer pipeline's floor (``metrics.floors.<name>``): run beside this one
+    (``--baseline``) or read from an earlier run (``baseline_run``)."""
+    m = outcome.summary["metrics"]
+    pipeline = outcome.summary["run"].get("pipeline") or "news-rag"
+    lines: list[str] = []
+    for name, floor in (m.get("floors") or {}).items():
+        if not isinstance(floor, Mapping) or floor.get("pipeline") != name:
+            continue  # other floors (constant policies) are reported elsewhere
+        source = (
+            "Measured in this run"
+            if floor.get("run") == BASELINE_THIS_RUN
+            else f"Read from the earlier run in `{floor.get('run')}` ({floor.get('started')})"
+        )
+        lines += [
+            f"## {pipeline} beside the {name} baseline",
+            "",
+            f"The same questions, store and chat model; `{name}` answers with its own "
+            f"chunks, retrieval and prompt (see evals/README.md). {source}.",
+            "",
+            f"| Metric | {pipeline} | {_PIPELINE_LABELS.get(name, name)} |",
+            "|---|---|---|",
+        ]
+        theirs_qa = floor.get("qa") or {}
+        for key, label in _QA_ROWS:
+            lines.append(f"| {label} | {_fmt(m['qa'].get(key))} | {_fmt(theirs_qa.get(key))} |")
+        ours, theirs = m.get("squad") or {}, floor.get("squad") or {}
+        for key, label in _BASELINE_SQUAD_ROWS:
+            lines.append(f"| {label} | {_fmt(ours.get(key))} | {_fmt(theirs.get(key))} |")
+        lines.append("")
+    return lines
 
 
 def _report_by_type(by_type: Mapping[str, Mapping[str, Any]]) -> list[str]:

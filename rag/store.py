@@ -346,6 +346,11 @@ class ArticleStore:
 
     # -- properties --------------------------------------------------------------
     @property
+    def client(self) -> ClientAPI:
+        """The Chroma client (embedded or server) holding the store's collections."""
+        return self._client
+
+    @property
     def collection(self) -> Collection:
         """The chunk collection (chromadb ``Collection``)."""
         return self._chunks

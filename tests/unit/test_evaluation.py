@@ -526,6 +526,36 @@ def test_a_failing_case_is_recorded_not_fatal(smoke: Suite, tmp_path: Path) -> N
     assert "qa.errors" in {row["metric"] for row in outcome.failures}
 
 
+def test_a_failed_case_scores_zero_on_squad_em_and_f1_answerable_or_not(
+    smoke: Suite, tmp_path: Path
+) -> None:
+    answerable = next(c for c in smoke.qa_cases if c.answerable and c.answers)
+    unanswerable = next(c for c in smoke.qa_cases if not c.answerable)
+
+    class Flaky(OracleService):
+        def ask(self, question: str, history: Any = None, filters: Any = None) -> Answer:
+            if question in (answerable.question, unanswerable.question):
+                raise RuntimeError("boom")
+            return super().ask(question, history, filters)
+
+    outcome = run_suite(
+        smoke, service=Flaky(smoke), write=False, settings_overrides={"data_dir": tmp_path / "data"}
+    )
+    rows = {r["id"]: r for r in outcome.results}
+    for case in (answerable, unanswerable):
+        scores = rows[case.id]["scores"]
+        assert rows[case.id]["error"] == "RuntimeError: boom"
+        assert (scores["squad_em"], scores["squad_f1"]) == (0.0, 0.0)  # an error is no abstention
+        assert scores["abstention_accuracy"] == 0.0 and scores["score"] == 0.0
+    assert rows[answerable.id]["scores"]["false_refusal_rate"] == 1.0
+    assert rows[unanswerable.id]["scores"]["refusal_rate"] == 0.0
+    squad, qa = outcome.summary["metrics"]["squad"], outcome.summary["metrics"]["qa"]
+    assert squad["total"] == qa["cases"] and squad["no_ans_accuracy"] < 1.0
+
+    failed = evaluation._qa_failure(answerable, "boom", 0.0, retrieval_only=True)["scores"]
+    assert failed["hit_at_k"] == 0.0 and failed.get("squad_em") is None  # no answer measured
+
+
 def test_llm_outage_stops_the_run_but_a_single_timeout_does_not(
     smoke: Suite, tmp_path: Path
 ) -> None:
