@@ -59,11 +59,12 @@ def qa(tmp_path_factory: pytest.TempPathFactory, model_dir: Path, samples_dir: P
             llm_max_retries=0,
             llm_temperature=0.0,
         )
-    store = ArticleStore.from_settings(settings, LocalEmbeddings())
+    embeddings = LocalEmbeddings()
+    store = ArticleStore.from_settings(settings, embeddings)
     report = ingest_sources([samples_dir, injection], store, settings)
     assert not report.failed, report.failed
     retriever = HybridRetriever.from_settings(store, settings)
-    return QAService(retriever, build_chat_model(settings), settings)
+    return QAService(retriever, build_chat_model(settings), settings, embeddings)
 
 
 @pytest.fixture(scope="module")
