@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,10 @@ __all__ = ["Evidence", "EvidenceSentence", "Passage", "estimate_tokens", "select
 
 Embedder = Callable[[list[str]], list[list[float]]] | None
 """Embeds texts (e.g. ``LocalEmbeddings.embed_documents``); ``None``: lexical scores only."""
+Cleaner = Callable[[str], str]
+"""Makes one sentence safe to show the model (e.g. removes instruction-like text)."""
+REMOVED = "[removed]"
+_PARAGRAPH = re.compile(r"\n[ \t]*\n")
 
 CHARS_PER_TOKEN = 3.8  # English news prose in the Qwen / GPT tokenizers
 MAX_SENTENCE_CHARS = 600  # a run-on "sentence" (tables, lists) is cut for the prompt
@@ -43,6 +48,7 @@ LEXICAL_WEIGHT = 0.5
 RANK_PRIOR = 0.05  # a small nudge towards the retriever's own order
 SECOND_ARTICLE_RATIO = 0.75  # another article's best sentence this close to the best joins
 ANCHOR_RATIO = 0.5  # further anchors must score at least this share of the best sentence
+NEIGHBOURED_ANCHORS = 3  # the best anchors also get the sentence before and after
 TITLE_CREDIT = 0.3  # a question term found only in the article title counts this much
 
 
@@ -72,6 +78,11 @@ class Passage:
     documents: list[Document] = field(default_factory=list)
 
     @property
+    def text(self) -> str:
+        """The retrieved chunks as stored, overlaps merged, gaps marked with an ellipsis."""
+        return " … ".join(text.strip() for text, _ in _segments(self, {}))
+
+    @property
     def header(self) -> str:
         """Title with outlet and date, as the model sees it."""
         extra = ", ".join(p for p in (self.outlet, self.published) if p)
@@ -91,7 +102,7 @@ class EvidenceSentence:
     text: str
     passage: int
     position: tuple[int, int]
-    """(chunk index within the passage, sentence index within the chunk)."""
+    """(segment of merged chunks within the passage, sentence index within the segment)."""
     score: float = 0.0
     lexical: float = 0.0
     dense: float = 0.0
@@ -147,7 +158,7 @@ def _article_label(index: int) -> str:
 @dataclass
 class _Candidate:
     passage: int
-    chunk: int
+    segment: int
     index: int
     text: str
     rank: int
@@ -175,22 +186,59 @@ def _group_passages(documents: Sequence[Document]) -> list[Passage]:
     return list(passages.values())
 
 
-def _candidates(passages: Sequence[Passage], documents: Sequence[Document]) -> list[_Candidate]:
-    """Every distinct sentence of the retrieved chunks (overlapping chunks repeat some)."""
+def _segments(passage: Passage, rank_of: dict[int, int]) -> list[tuple[str, int]]:
+    """The passage's chunks as continuous texts: overlapping or touching chunks are merged
+    by their offsets, so a sentence cut at a chunk edge is whole again. Each with its best
+    retrieval rank."""
+    segments: list[list] = []  # [text, end offset or None, rank]
+    for doc in passage.documents:  # sorted by start offset
+        start, text = doc.metadata.get("start"), doc.page_content
+        rank = rank_of.get(id(doc), len(rank_of))
+        last = segments[-1] if segments else None
+        if last is not None and last[1] is not None and start is not None and start <= last[1]:
+            last[0] += text[last[1] - start :]
+            last[1] = max(last[1], start + len(text))
+            last[2] = min(last[2], rank)
+            continue
+        segments.append([text, None if start is None else start + len(text), rank])
+    return [(text, rank) for text, _, rank in segments]
+
+
+def _sentences(text: str, clean: Cleaner | None) -> list[str]:
+    """Whole sentences of one segment, paragraph by paragraph, cleaned; headings dropped."""
+    out: list[str] = []
+    for paragraph in _PARAGRAPH.split(text):
+        if paragraph.lstrip().startswith("#"):
+            continue  # a Markdown heading, not a statement
+        for start, end in sentence_spans(paragraph):
+            sentence = " ".join(paragraph[start:end].split())
+            if clean is not None:
+                sentence = clean(sentence)
+            if len(sentence) < 2 or sentence == REMOVED:
+                continue
+            out.append(sentence[:MAX_SENTENCE_CHARS])
+    if out and out[0][:1].islower():
+        out[0] = "…" + out[0]  # the chunk starts mid-sentence
+    return out
+
+
+def _candidates(
+    passages: Sequence[Passage], documents: Sequence[Document], clean: Cleaner | None
+) -> list[_Candidate]:
+    """Every distinct sentence of the retrieved chunks, in article order."""
     rank_of = {id(doc): rank for rank, doc in enumerate(documents)}
     seen: set[tuple[int, str]] = set()
     out: list[_Candidate] = []
     for p_index, passage in enumerate(passages):
-        for c_index, doc in enumerate(passage.documents):
-            text = doc.page_content
-            for s_index, (start, end) in enumerate(sentence_spans(text)):
-                sentence = " ".join(text[start:end].split())[:MAX_SENTENCE_CHARS]
+        for g_index, (text, rank) in enumerate(_segments(passage, rank_of)):
+            index = 0
+            for sentence in _sentences(text, clean):
                 key = (p_index, sentence.lower())
-                if len(sentence) < 2 or key in seen:
+                if key in seen:
                     continue
                 seen.add(key)
-                rank = rank_of.get(id(doc), len(documents))
-                out.append(_Candidate(p_index, c_index, s_index, sentence, rank))
+                out.append(_Candidate(p_index, g_index, index, sentence, rank))
+                index += 1
     return out
 
 
@@ -261,7 +309,7 @@ def _pick_anchors(candidates: list[_Candidate], max_anchors: int) -> list[_Candi
 def _neighbours(
     c: _Candidate, by_place: dict[tuple[int, int, int], _Candidate]
 ) -> list[_Candidate]:
-    places = [(c.passage, c.chunk, c.index - 1), (c.passage, c.chunk, c.index + 1)]
+    places = [(c.passage, c.segment, c.index - 1), (c.passage, c.segment, c.index + 1)]
     return [by_place[p] for p in places if p in by_place]
 
 
@@ -271,12 +319,14 @@ def select_evidence(
     *,
     embed: Embedder,
     budget_tokens: int = 420,
-    max_anchors: int = 5,
+    max_anchors: int = 8,
+    clean: Cleaner | None = None,
 ) -> Evidence:
     """Choose and number the sentences the model will read for ``question``.
 
     Anchors (the best sentences) come first in the budget, then one neighbour on each
-    side of every anchor, best anchors first. Sentences keep their article order.
+    side of the best anchors. Sentences keep their article order. ``clean`` is applied to
+    every sentence shown (sentences it turns into ``[removed]`` are left out).
 
     Example:
         >>> from langchain_core.documents import Document
@@ -288,15 +338,16 @@ def select_evidence(
         [2] Turnout was 40%.
     """
     passages = _group_passages(documents)
-    candidates = _candidates(passages, documents)
+    candidates = _candidates(passages, documents, clean)
     if not candidates:
         return Evidence(passages=passages, sentences=[])
     _score(question, candidates, passages, embed)
-    by_place = {(c.passage, c.chunk, c.index): c for c in candidates}
+    by_place = {(c.passage, c.segment, c.index): c for c in candidates}
     chosen: dict[int, _Candidate] = {}
     anchors = _pick_anchors(candidates, max_anchors)
     used = sum(estimate_tokens(p.header) + 4 for p in passages)  # headers, roughly
-    for wave in ([anchors], [[n for n in _neighbours(a, by_place)] for a in anchors]):
+    context = [_neighbours(a, by_place) for a in anchors[:NEIGHBOURED_ANCHORS]]
+    for wave in ([anchors], context):
         for group in wave:
             for c in group:
                 cost = estimate_tokens(c.text) + 3
@@ -314,13 +365,13 @@ def _number(passages: list[Passage], chosen: list[_Candidate], anchor_ids: set[i
         best[c.passage] = max(best.get(c.passage, -1.0), c.score)
     order = sorted(best, key=lambda p: -best[p])
     renumber = {old: new for new, old in enumerate(order)}
-    chosen.sort(key=lambda c: (renumber[c.passage], c.chunk, c.index))
+    chosen.sort(key=lambda c: (renumber[c.passage], c.segment, c.index))
     sentences = [
         EvidenceSentence(
             number=i,
             text=c.text,
             passage=renumber[c.passage],
-            position=(c.chunk, c.index),
+            position=(c.segment, c.index),
             score=round(c.score, 4),
             lexical=round(c.lexical, 4),
             dense=round(c.dense, 4),

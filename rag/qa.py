@@ -42,7 +42,7 @@ from rag.answer_format import (
     parse_reply,
     reply_schema,
 )
-from rag.chunking import sentence_spans
+from rag.chunking import chunk_id, sentence_spans
 from rag.citations import (
     Flag,
     drop_unsourced_links,
@@ -79,7 +79,6 @@ logger = logging.getLogger(__name__)
 ABSTAIN_MESSAGE = "The articles don't say."
 """The one fixed reply when the articles do not contain the answer."""
 
-ORIGINAL = "original_text"  # metadata key: a chunk's text as stored, before cleaning
 MAX_QUESTION_CHARS = 2000
 HISTORY_TURNS = 3
 HISTORY_ANSWER_CHARS = 300
@@ -710,16 +709,39 @@ class QAService:
     def _select_evidence(self, turn: _Turn) -> None:
         """Number the best sentences of the (cleaned) chunks; sources become their articles."""
         start = time.perf_counter()
-        cleaned = [
-            Document(page_content=shown.text, metadata={**doc.metadata, ORIGINAL: doc.page_content})
-            for doc, shown in zip(turn.documents, turn.shown, strict=True)
-        ]
         embed = self.embeddings.embed_documents if self.embeddings is not None else None
         turn.evidence = select_evidence(
-            turn.standalone, cleaned, embed=embed, budget_tokens=self.settings.qa_evidence_tokens
+            turn.standalone,
+            self._with_lead_ins(turn.documents),
+            embed=embed,
+            budget_tokens=self.settings.qa_evidence_tokens,
+            clean=lambda sentence: _source_text(sentence)[0],
         )
         turn.sources = _passage_citations(turn.evidence, [])
         turn.timings["select"] = time.perf_counter() - start
+
+    def _with_lead_ins(self, documents: list[Document]) -> list[Document]:
+        """Also the chunk before each chunk that starts mid-sentence, so that its first
+        sentence is whole (and says who or what it is about). Used for evidence only."""
+        store = getattr(self.retriever, "store", None)
+        if store is None or not hasattr(store, "get_chunks"):
+            return documents
+        have = {(d.metadata.get("article_id"), d.metadata.get("chunk_index")) for d in documents}
+        wanted = []
+        for doc in documents:
+            meta = doc.metadata
+            index, version = meta.get("chunk_index"), meta.get("version")
+            if not index or version is None or not doc.page_content[:1].islower():
+                continue
+            if (meta.get("article_id"), index - 1) not in have:
+                wanted.append(chunk_id(str(meta.get("article_id")), int(version), int(index) - 1))
+        if not wanted:
+            return documents
+        try:
+            return documents + store.get_chunks(wanted)
+        except RagError as exc:  # context is a nicety: answer without it
+            logger.warning("could not read neighbouring chunks: %s", exc)
+            return documents
 
     def _should_abstain(self, turn: _Turn) -> bool:
         """Retrieval-score signal: no sources, or none similar enough (LLM not called)."""
@@ -952,25 +974,9 @@ def _passage_citations(evidence: Evidence, chosen: Sequence[EvidenceSentence]) -
         quote = " ".join(s.text for s in chosen if s.passage == index)
         best = max(passage.documents, key=lambda d: d.metadata.get("rrf_score") or 0.0)
         citation = _citation(number, best)
-        text = _stored_text(passage.documents)
-        citations.append(citation.model_copy(update={"text": text, "quote": quote}))
+        update = {"text": passage.text, "quote": quote}
+        citations.append(citation.model_copy(update=update))
     return citations
-
-
-def _stored_text(documents: Sequence[Document]) -> str:
-    """The article's retrieved chunks as stored (original text), overlaps merged by offset."""
-    text, end = "", None
-    for doc in documents:  # sorted by start offset
-        piece = str(doc.metadata.get(ORIGINAL, doc.page_content))
-        start = doc.metadata.get("start")
-        if end is not None and start is not None and start <= end:
-            piece = " " + piece[end - start :]
-        elif text:
-            text += " … "
-        text += piece
-        if start is not None:
-            end = max(end or 0, start + len(str(doc.metadata.get(ORIGINAL, doc.page_content))))
-    return text.strip()
 
 
 def _with_markers(answer: str, chosen: Sequence[EvidenceSentence], evidence: Evidence) -> str:

@@ -214,7 +214,7 @@ class Settings(BaseSettings):
         4, ge=1, le=50, description="Cap on those chunks from one article (`evidence` mode)."
     )
     qa_evidence_tokens: int = Field(
-        420,
+        460,
         ge=64,
         le=8000,
         description="Prompt tokens of evidence per answer, beyond the fixed prompt (raise it "
