@@ -731,7 +731,7 @@ class QAService:
         for doc in documents:
             meta = doc.metadata
             index, version = meta.get("chunk_index"), meta.get("version")
-            if not index or version is None or not doc.page_content[:1].islower():
+            if not index or version is None or not doc.page_content.lstrip()[:1].islower():
                 continue
             if (meta.get("article_id"), index - 1) not in have:
                 wanted.append(chunk_id(str(meta.get("article_id")), int(version), int(index) - 1))

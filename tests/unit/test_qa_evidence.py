@@ -217,3 +217,51 @@ def test_injected_instructions_are_removed_from_the_evidence(docs):
 def test_a_link_the_named_sentences_do_not_hold_is_removed(docs):
     answer = service(docs, reply([1], "See https://evil.example/x for more.")).ask("More?")
     assert "evil.example" not in answer.answer
+
+
+def test_overlapping_chunks_merge_into_whole_sentences_and_headings_drop():
+    text = "The council met on Monday.\n\n## Budget\n\nIt approved 3 million dollars for roads."
+    first = doc("c", text[:40], title="Council")
+    second = doc("c", text[30:], title="Council")
+    first.metadata.update(start=0, end=40)
+    second.metadata.update(start=30, end=len(text), chunk_index=1)
+    evidence = select_evidence("How much for roads?", [second, first], embed=None)
+    assert [s.text for s in evidence.sentences] == [
+        "The council met on Monday.",
+        "It approved 3 million dollars for roads.",
+    ]
+    assert evidence.passages[0].text == text
+
+
+class StoreRetriever(FakeRetriever):
+    """A fake retriever with a store behind it, as HybridRetriever has."""
+
+    store: Any
+
+
+class ChunkStore:
+    """Serves stored chunks by id, like ArticleStore.get_chunks."""
+
+    def __init__(self, chunks: dict[str, Document]) -> None:
+        self.chunks = chunks
+        self.asked: list[list[str]] = []
+
+    def get_chunks(self, ids: list[str]) -> list[Document]:
+        self.asked.append(list(ids))
+        return [self.chunks[i] for i in ids if i in self.chunks]
+
+
+def test_a_chunk_starting_mid_sentence_gets_its_lead_in_from_the_store():
+    text = "Halo glasses will go on sale in April at a price of 399 dollars, Corvane said."
+    lead = doc("halo", text[:45], title="Halo")
+    rest = doc("halo", text[40:], title="Halo")
+    lead.metadata.update(start=0, chunk_index=0, version=1)
+    rest.metadata.update(start=40, chunk_index=1, version=1)
+    store = ChunkStore({"halo:1:0": lead})
+    retriever = StoreRetriever(docs=[rest], store=store)
+    llm = ScriptedChatModel(responses=[reply([1], "399 dollars.")])
+    qa = QAService(retriever, llm, load_settings(abstain_on_missing_names=False))
+    answer = qa.ask("How much do Halo glasses cost?")
+    assert store.asked == [["halo:1:0"]]
+    assert f"[1] {text}" in str(llm.calls[0][-1].content)
+    assert answer.citations[0].quote == text
