@@ -785,15 +785,17 @@ class QAService:
             )
         return self._answer_messages(turn.standalone, _source_blocks(turn.shown))
 
-    def evidence_prompt_prefix(self) -> list[BaseMessage]:
-        """The fixed head of the evidence prompt (system text and examples), for warming the
-        server's prompt cache before the first question.
+    def warm_prompt_messages(self) -> list[BaseMessage]:
+        """The fixed head of the answer prompt (system text and worked examples), the same
+        for every question: sending it once at start puts it in the server's prompt cache.
 
         Example:
-            >>> len(qa.evidence_prompt_prefix()) >= 1  # doctest: +SKIP
-            True
+            >>> [m.type for m in qa.warm_prompt_messages()][:2]  # doctest: +SKIP
+            ['system', 'human']
         """
-        return self._evidence_prompt.messages(evidence="", question="")[:-1]
+        if self.evidence_mode:
+            return self._evidence_prompt.messages(evidence="", question="")[:-1]
+        return self._answer_messages("", "")[:-1]
 
     def _answer_llm(self, turn: _Turn) -> Runnable:
         """The chat model, constrained to the evidence reply schema when configured."""
