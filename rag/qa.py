@@ -358,6 +358,30 @@ def _clean_condensed(text: str, fallback: str) -> str:
     return fallback
 
 
+_REFERRING = re.compile(
+    r"\b(he|she|they|it|him|her|them|his|hers|its|their|there|that|this|those|these)\b", re.I
+)
+
+
+def _usable_rewrite(rewrite: str, question: str, history: list[tuple[str, str]]) -> str:
+    """The rewrite if it is a question that stands alone; otherwise the previous question
+    and the follow-up together (a small model sometimes answers instead of rewriting, or
+    leaves "she" and "there" unresolved).
+
+    Example:
+        >>> _usable_rewrite("Ana Ruiz beat Lee.", "Who did she defeat?", [("Who won?", "Ruiz")])
+        'Who won? Who did she defeat?'
+        >>> _usable_rewrite("Who did Ruiz defeat?", "Who did she defeat?", [("Who won?", "R")])
+        'Who did Ruiz defeat?'
+    """
+    if not history:
+        return rewrite
+    unchanged = " ".join(rewrite.lower().split()) == " ".join(question.lower().split())
+    if rewrite.rstrip().endswith("?") and not (unchanged and _REFERRING.search(question)):
+        return rewrite
+    return f"{' '.join(history[-1][0].split())} {question}"
+
+
 def _message_text(message: BaseMessage | BaseMessageChunk) -> str:
     content = message.content
     if isinstance(content, str):
@@ -663,7 +687,8 @@ class QAService:
         self._after_condense(turn, message, start)
 
     def _after_condense(self, turn: _Turn, message: BaseMessage, start: float) -> None:
-        turn.standalone = _clean_condensed(_message_text(message), turn.question)
+        rewrite = _clean_condensed(_message_text(message), turn.question)
+        turn.standalone = _usable_rewrite(rewrite, turn.question, turn.history)
         turn.timings["condense"] = time.perf_counter() - start
         turn.add_usage(message)
         logger.debug("condensed %r -> %r", turn.question, turn.standalone)

@@ -209,10 +209,14 @@ def test_history_as_role_messages(docs):
     assert answer.standalone_question == "Who met Zelenskyy in Munich?"
 
 
-def test_empty_condense_falls_back_to_the_question(docs):
+def test_unusable_condense_falls_back_to_the_previous_and_current_question(docs):
     qa = service(docs, "   ", "Vance [3].")
     answer = qa.ask("Where was it?", history=[("Who met?", "Vance.")])
-    assert answer.standalone_question == "Where was it?"
+    assert answer.standalone_question == "Who met? Where was it?"
+    # a rewrite that answers instead of asking is not used either
+    qa = service(docs, "Vance met Zelenskyy.", "Munich [3].")
+    answer = qa.ask("Who did he meet?", history=[("Who spoke in Munich?", "Vance.")])
+    assert answer.standalone_question == "Who spoke in Munich? Who did he meet?"
 
 
 def test_invalid_citation_removed_and_flagged(docs):
