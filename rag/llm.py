@@ -33,7 +33,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,7 @@ from rag.redaction import public_url
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
 
     from rag.settings import Settings
 
@@ -584,6 +585,29 @@ def build_chat_model(settings: Settings, **overrides: Any) -> BaseChatModel:
         kwargs["api_key"] = key.get_secret_value() if key else PLACEHOLDER_API_KEY
     kwargs.update(overrides)
     return GuardedChatOpenAI(**kwargs)
+
+
+def prime_prompt_cache(llm: BaseChatModel, messages: Sequence[BaseMessage]) -> float:
+    """Send ``messages`` once, generating a single token, so the server caches their prefix.
+
+    llama.cpp keeps the processed prompt of its last request (``cache_prompt``) and reuses
+    the longest common prefix for the next one: a prompt whose fixed system text and
+    examples were primed this way is processed from where it starts to differ. Returns the
+    seconds the request took.
+
+    Example:
+        >>> from langchain_core.language_models import FakeListChatModel
+        >>> from langchain_core.messages import SystemMessage
+        >>> prime_prompt_cache(FakeListChatModel(responses=["ok"]),
+        ...                    [SystemMessage("Answer.")]) >= 0
+        True
+    """
+    started = time.perf_counter()
+    with translate_llm_errors():
+        llm.invoke(list(messages), max_tokens=1)
+    seconds = time.perf_counter() - started
+    logger.info("Answer prompt prefix primed in %.1f s", seconds)
+    return seconds
 
 
 def _endpoint_of(exc: BaseException, fallback: str | None) -> str:

@@ -127,6 +127,12 @@ class Settings(BaseSettings):
         le=65535,
         description="Loopback port of the embedded model server (127.0.0.1 only). 0: a free port.",
     )
+    llm_warmup: bool = Field(
+        True,
+        description="Load the models in the background when the app or `news-rag chat` starts "
+        "(and put the answer prompt's fixed part into the embedded model's prompt cache), so "
+        "the first question does not wait for them.",
+    )
 
     # --- embeddings ----------------------------------------------------------
     embedding_provider: Literal["local", "openai"] = Field(
