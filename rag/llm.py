@@ -58,6 +58,8 @@ LOCAL_EXTRA_HINT = (
     "(or set RAG_LLM_BASE_URL to an OpenAI-compatible endpoint)"
 )
 GGUF_MAGIC = b"GGUF"
+PROMPT_SLOTS = 2
+"""Cached prompts the embedded server keeps side by side (llama.cpp slots, ``--parallel``)."""
 PLACEHOLDER_API_KEY = "not-needed"
 
 
@@ -308,6 +310,7 @@ class ServerConfig:
     ctx_size: int = 4096
     batch_size: int = 512
     port: int = 0
+    cache_reuse: int = 256
 
     @classmethod
     def from_settings(cls, settings: Settings, model_path: Path) -> ServerConfig:
@@ -319,6 +322,7 @@ class ServerConfig:
             ctx_size=settings.llm_ctx_size,
             batch_size=settings.llm_batch_size,
             port=settings.llm_port,
+            cache_reuse=settings.llm_cache_reuse,
         )
 
 
@@ -378,12 +382,46 @@ class EmbeddedServer:
         )
         return server
 
+    def metrics(self) -> dict[str, float]:
+        """llama.cpp's counters (``/metrics``): prompt tokens processed, seconds spent, ...
+
+        Names lose their ``llamacpp:`` prefix, e.g. ``prompt_tokens_total``,
+        ``prompt_seconds_total``, ``tokens_predicted_total``, ``tokens_predicted_seconds_total``.
+        Prompt tokens taken from the cache are not counted as processed.
+
+        Example:
+            >>> server.metrics()["prompt_tokens_total"]  # doctest: +SKIP
+            1250.0
+        """
+        request = urllib.request.Request(
+            f"{self.address}/metrics", headers={"Authorization": f"Bearer {self.api_key}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return parse_metrics(response.read().decode("utf-8", errors="replace"))
+
     def stop(self) -> None:
         """Stop the server and free the model (idempotent)."""
         handle, self._handle = self._handle, None
         if handle is not None:
             del handle  # xllamacpp's destructor terminates the loop and joins its thread
             logger.debug("Embedded model server at %s stopped", self.address)
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """Prometheus text (``name value`` lines) as a dict, ``llamacpp:`` prefixes dropped.
+
+    Example:
+        >>> parse_metrics("# HELP x\\nllamacpp:prompt_tokens_total 12\\nother 1.5")
+        {'prompt_tokens_total': 12.0, 'other': 1.5}
+    """
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, _, value = line.rpartition(" ")
+        with contextlib.suppress(ValueError):
+            values[name.removeprefix("llamacpp:")] = float(value)
+    return values
 
 
 def _import_runtime() -> Any:
@@ -416,14 +454,23 @@ def _server_params(xllamacpp: Any, config: ServerConfig, api_key: str) -> Any:
     params.model.path = str(config.model_path)
     params.hostnames = ["127.0.0.1"]
     params.port = config.port
-    params.n_ctx = config.ctx_size
+    # Two slots, each with the full context: llama.cpp gives a request the slot whose cached
+    # prompt shares most with it, so the answer prompt's prefix stays cached in one slot while
+    # follow-up rewriting (a different prompt) uses the other. With one slot, every follow-up
+    # evicted it, and the host-RAM cache restores only prompts sharing >= 1/4 of their tokens.
+    params.n_parallel = PROMPT_SLOTS
+    params.kv_unified = False
+    params.n_ctx = config.ctx_size * PROMPT_SLOTS
     params.n_batch = config.batch_size
     params.n_ubatch = config.batch_size
-    params.n_parallel = 1
     params.cpuparams.n_threads = config.threads
     params.cpuparams_batch.n_threads = config.batch_threads
     params.cache_prompt = True
     params.cache_ram_mib = 512  # host-RAM cache of earlier prompts (llama.cpp default: 8 GiB)
+    # Runs of at least this many cached tokens are reused even after a change earlier in the
+    # prompt (shifted in the KV cache), e.g. a follow-up whose sources overlap the last ones.
+    params.n_cache_reuse = config.cache_reuse
+    params.endpoint_metrics = True  # counters for benchmarks; behind the per-process key
     params.ui = False
     params.warmup = True
     params.verbosity = -1 if not logger.isEnabledFor(logging.DEBUG) else 3
