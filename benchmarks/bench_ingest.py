@@ -5,7 +5,7 @@ files with header lines, so the whole pipeline runs: read, parse, chunk, embed, 
 
 1. ``ingest``: ``ingest_sources`` of N articles (default 1,000) into a fresh embedded
    store with the real local embedder, as a ratio to embedding the very same chunk
-   texts with the same embedder and nothing else (target >= 0.8).
+   texts with the same embedder and nothing else, in the same run (target >= 0.9).
 2. ``reingest``: the same folder again, unchanged (target: >= 20x faster).
 3. ``memory``: peak RSS while ingesting M articles (default 10,000) in batches, with
    RSS sampled at 2k/5k/10k articles (target: flat apart from Chroma's own HNSW index,
@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+RATIO_TARGET = 0.9  # end-to-end chunks/s as a share of the bare embedder's on the same chunks
 
 SUBJECTS = [
     "The city council",
@@ -218,7 +220,8 @@ def bench_throughput(workdir: Path, articles: int) -> dict:
         "ingest_cpu_seconds": round(ingest_cpu, 2),
         "embedding_only_cpu_seconds": round(embed_cpu, 2),
         "ratio_cpu_time": round(embed_cpu / ingest_cpu, 3),
-        "ratio_target": 0.8,
+        "ratio_target": RATIO_TARGET,
+        "ratio_meets_target": ingest_cps / embed_cps >= RATIO_TARGET,
         "reingest_seconds": round(reingest_seconds, 3),
         "reingest_cpu_seconds": round(reingest_cpu, 3),
         "reingest_speedup": round(ingest_seconds / reingest_seconds, 1),

@@ -33,7 +33,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,7 @@ from rag.redaction import public_url
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
 
     from rag.settings import Settings
 
@@ -57,6 +58,8 @@ LOCAL_EXTRA_HINT = (
     "(or set RAG_LLM_BASE_URL to an OpenAI-compatible endpoint)"
 )
 GGUF_MAGIC = b"GGUF"
+PROMPT_SLOTS = 2
+"""Cached prompts the embedded server keeps side by side (llama.cpp slots, ``--parallel``)."""
 PLACEHOLDER_API_KEY = "not-needed"
 
 
@@ -307,6 +310,7 @@ class ServerConfig:
     ctx_size: int = 4096
     batch_size: int = 512
     port: int = 0
+    cache_reuse: int = 256
 
     @classmethod
     def from_settings(cls, settings: Settings, model_path: Path) -> ServerConfig:
@@ -318,6 +322,7 @@ class ServerConfig:
             ctx_size=settings.llm_ctx_size,
             batch_size=settings.llm_batch_size,
             port=settings.llm_port,
+            cache_reuse=settings.llm_cache_reuse,
         )
 
 
@@ -377,12 +382,46 @@ class EmbeddedServer:
         )
         return server
 
+    def metrics(self) -> dict[str, float]:
+        """llama.cpp's counters (``/metrics``): prompt tokens processed, seconds spent, ...
+
+        Names lose their ``llamacpp:`` prefix, e.g. ``prompt_tokens_total``,
+        ``prompt_seconds_total``, ``tokens_predicted_total``, ``tokens_predicted_seconds_total``.
+        Prompt tokens taken from the cache are not counted as processed.
+
+        Example:
+            >>> server.metrics()["prompt_tokens_total"]  # doctest: +SKIP
+            1250.0
+        """
+        request = urllib.request.Request(
+            f"{self.address}/metrics", headers={"Authorization": f"Bearer {self.api_key}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return parse_metrics(response.read().decode("utf-8", errors="replace"))
+
     def stop(self) -> None:
         """Stop the server and free the model (idempotent)."""
         handle, self._handle = self._handle, None
         if handle is not None:
             del handle  # xllamacpp's destructor terminates the loop and joins its thread
             logger.debug("Embedded model server at %s stopped", self.address)
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """Prometheus text (``name value`` lines) as a dict, ``llamacpp:`` prefixes dropped.
+
+    Example:
+        >>> parse_metrics("# HELP x\\nllamacpp:prompt_tokens_total 12\\nother 1.5")
+        {'prompt_tokens_total': 12.0, 'other': 1.5}
+    """
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, _, value = line.rpartition(" ")
+        with contextlib.suppress(ValueError):
+            values[name.removeprefix("llamacpp:")] = float(value)
+    return values
 
 
 def _import_runtime() -> Any:
@@ -415,14 +454,23 @@ def _server_params(xllamacpp: Any, config: ServerConfig, api_key: str) -> Any:
     params.model.path = str(config.model_path)
     params.hostnames = ["127.0.0.1"]
     params.port = config.port
-    params.n_ctx = config.ctx_size
+    # Two slots, each with the full context: llama.cpp gives a request the slot whose cached
+    # prompt shares most with it, so the answer prompt's prefix stays cached in one slot while
+    # follow-up rewriting (a different prompt) uses the other. With one slot, every follow-up
+    # evicted it, and the host-RAM cache restores only prompts sharing >= 1/4 of their tokens.
+    params.n_parallel = PROMPT_SLOTS
+    params.kv_unified = False
+    params.n_ctx = config.ctx_size * PROMPT_SLOTS
     params.n_batch = config.batch_size
     params.n_ubatch = config.batch_size
-    params.n_parallel = 1
     params.cpuparams.n_threads = config.threads
     params.cpuparams_batch.n_threads = config.batch_threads
     params.cache_prompt = True
     params.cache_ram_mib = 512  # host-RAM cache of earlier prompts (llama.cpp default: 8 GiB)
+    # Runs of at least this many cached tokens are reused even after a change earlier in the
+    # prompt (shifted in the KV cache), e.g. a follow-up whose sources overlap the last ones.
+    params.n_cache_reuse = config.cache_reuse
+    params.endpoint_metrics = True  # counters for benchmarks; behind the per-process key
     params.ui = False
     params.warmup = True
     params.verbosity = -1 if not logger.isEnabledFor(logging.DEBUG) else 3
@@ -584,6 +632,29 @@ def build_chat_model(settings: Settings, **overrides: Any) -> BaseChatModel:
         kwargs["api_key"] = key.get_secret_value() if key else PLACEHOLDER_API_KEY
     kwargs.update(overrides)
     return GuardedChatOpenAI(**kwargs)
+
+
+def prime_prompt_cache(llm: BaseChatModel, messages: Sequence[BaseMessage]) -> float:
+    """Send ``messages`` once, generating a single token, so the server caches their prefix.
+
+    llama.cpp keeps the processed prompt of its last request (``cache_prompt``) and reuses
+    the longest common prefix for the next one: a prompt whose fixed system text and
+    examples were primed this way is processed from where it starts to differ. Returns the
+    seconds the request took.
+
+    Example:
+        >>> from langchain_core.language_models import FakeListChatModel
+        >>> from langchain_core.messages import SystemMessage
+        >>> prime_prompt_cache(FakeListChatModel(responses=["ok"]),
+        ...                    [SystemMessage("Answer.")]) >= 0
+        True
+    """
+    started = time.perf_counter()
+    with translate_llm_errors():
+        llm.invoke(list(messages), max_tokens=1)
+    seconds = time.perf_counter() - started
+    logger.info("Answer prompt prefix primed in %.1f s", seconds)
+    return seconds
 
 
 def _endpoint_of(exc: BaseException, fallback: str | None) -> str:

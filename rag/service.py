@@ -2,8 +2,10 @@
 
 ``NewsRAG`` wires the store, the embedder, the retriever, the answer chain and the
 summarizer together. Models start lazily: listing articles loads no LLM, and the
-embedded model server starts on the first question or summary. Tests inject fakes
-through :meth:`NewsRAG.from_settings`.
+embedded model server starts on the first question or summary, unless
+:meth:`NewsRAG.warm_up` already started it in the background (the app and
+``news-rag chat`` do, see ``RAG_LLM_WARMUP``). Tests inject fakes through
+:meth:`NewsRAG.from_settings`.
 
 Example:
     >>> from rag import NewsRAG
@@ -30,6 +32,7 @@ from rag.settings import Settings, load_settings
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
     from langchain_core.runnables import Runnable
 
     from rag.answer_cache import AnswerCache
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     from rag.retrieval import HybridRetriever, SearchFilters
     from rag.store import ArticleInfo, ArticleStore, StoreStats
     from rag.summarize import Digest, Summarizer, Summary
+    from rag.warmup import Step, Warmup
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +71,10 @@ class NewsRAG:
         self.settings = settings
         self._embeddings = embeddings
         self._llm = llm
+        self._llm_injected = llm is not None
         self._llm_lock = threading.Lock()
+        self._warmup: Warmup | None = None
+        self._warmup_lock = threading.Lock()
 
     @classmethod
     def from_settings(
@@ -147,6 +154,72 @@ class NewsRAG:
         from rag.summarize import Summarizer
 
         return Summarizer(self.store, lambda: self.llm, self.retriever, self.settings)
+
+    # --- warm-up -----------------------------------------------------------------
+    def warm_up(self, *, background: bool = True) -> Warmup:
+        """Load the embedder, the search index and the LLM now, and prime the answer prompt.
+
+        In the background by default: the caller goes on at once, and a question asked
+        meanwhile waits for the parts it needs instead of loading them twice. With the
+        embedded model, one tiny request puts the answer prompt's fixed prefix (system
+        text and examples) into the server's prompt cache, so the first question only pays
+        for its own sources. Called once per object; later calls return the same warm-up.
+
+        Example:
+            >>> warmup = rag.warm_up()
+            >>> warmup.wait(120), warmup.state
+            (True, 'ready')
+        """
+        from rag.warmup import Warmup
+
+        with self._warmup_lock:
+            if self._warmup is None:
+                self._warmup = Warmup(self._warmup_steps())
+                if background:
+                    self._warmup.start()
+                else:
+                    self._warmup.run()
+            return self._warmup
+
+    @property
+    def warmup(self) -> Warmup | None:
+        """The warm-up started by :meth:`warm_up` (its ``state``: running, ready, failed)."""
+        return self._warmup
+
+    def _warmup_steps(self) -> list[Step]:
+        steps: list[Step] = [("embedder", self._load_embedder)]
+        if self.settings.retrieval_mode != "dense":
+            steps.append(("search index", lambda: self.retriever.lexical_index()))
+        steps.append(("model", lambda: self.llm))
+        if self.settings.uses_embedded_llm and not self._llm_injected:
+            steps.append(("prompt prefix", self._prime_answer_prompt))
+        return steps
+
+    def _load_embedder(self) -> None:
+        load = getattr(self.embeddings, "load", None)
+        if callable(load):  # the local model; a remote endpoint needs no loading
+            load()
+
+    def _prime_answer_prompt(self) -> None:
+        from rag.llm import prime_prompt_cache
+
+        prime_prompt_cache(self.llm, self.warm_prompt_messages())
+
+    def warm_prompt_messages(self) -> list[BaseMessage]:
+        """The answer prompt's fixed part, sent once at warm-up to fill the prompt cache.
+
+        Uses ``QAService.warm_prompt_messages()`` when the answer service provides it;
+        otherwise the answer prompt for an empty question over no sources, whose rendered
+        text starts with the same system message and examples as every real question.
+
+        Example:
+            >>> [m.type for m in rag.warm_prompt_messages()][:2]
+            ['system', 'human']
+        """
+        own = getattr(self.qa, "warm_prompt_messages", None)
+        if callable(own):
+            return list(own())
+        return self.qa.prompt_messages("", [])
 
     # --- library ---------------------------------------------------------------
     def ingest(

@@ -103,7 +103,11 @@ class Settings(BaseSettings):
         description="CPU threads for prompt processing (embedded model). Default: all cores.",
     )
     llm_ctx_size: int = Field(
-        4096, ge=512, le=131072, description="Context window of the embedded model, in tokens."
+        4096,
+        ge=512,
+        le=131072,
+        description="Context window of the embedded model per request, in tokens (it keeps "
+        "two cached prompts of this size).",
     )
     llm_batch_size: int = Field(
         512, ge=16, le=8192, description="Prompt-processing batch size of the embedded model."
@@ -126,6 +130,19 @@ class Settings(BaseSettings):
         ge=0,
         le=65535,
         description="Loopback port of the embedded model server (127.0.0.1 only). 0: a free port.",
+    )
+    llm_cache_reuse: int = Field(
+        256,
+        ge=0,
+        le=65536,
+        description="Embedded model: reuse runs of at least this many tokens of the previous "
+        "prompt even when an earlier part changed (llama.cpp `--cache-reuse`); 0 turns it off.",
+    )
+    llm_warmup: bool = Field(
+        True,
+        description="Load the models in the background when the app or `news-rag chat` starts "
+        "(and put the answer prompt's fixed part into the embedded model's prompt cache), so "
+        "the first question does not wait for them.",
     )
 
     # --- embeddings ----------------------------------------------------------

@@ -180,6 +180,7 @@ def chat(
     """Ask questions in a conversation: follow-ups understand what came before."""
     filters = build_filters(sources, since, until)
     service = open_service(retrieval_k=top_k)
+    _warm_up(service)  # the models load while the user types the first question
     history: list[tuple[str, str]] = []
     click.echo("Ask about your articles. /new starts over, /quit leaves.")
     try:
@@ -206,6 +207,14 @@ def chat(
             history.append((line, answer.answer))
     finally:
         _close(service)
+
+
+def _warm_up(service: Any) -> None:
+    """Start the service's background warm-up when ``RAG_LLM_WARMUP`` is on."""
+    settings = getattr(service, "settings", None)
+    warm_up = getattr(service, "warm_up", None)
+    if callable(warm_up) and getattr(settings, "llm_warmup", False):
+        warm_up()
 
 
 def _close(service: Any) -> None:

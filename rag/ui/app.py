@@ -1020,6 +1020,8 @@ def main(**overrides: Any) -> None:
     service = NewsRAG.from_settings(settings)
     try:
         ingest_samples_if_empty(service, settings)
+        if settings.llm_warmup:
+            service.warm_up()  # the page serves at once; the first question finds the model warm
         demo = build_app(service, settings)
         options = launch_options(settings)
         logger.info(

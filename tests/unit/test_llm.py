@@ -295,8 +295,11 @@ def test_embedded_server_started_once_with_settings_and_key(
     params = runtime.created[0].params
     assert params.hostnames == ["127.0.0.1"]
     assert params.cpuparams.n_threads == 2 and params.cpuparams_batch.n_threads == 1
-    assert params.n_ctx == 2048 and params.n_batch == 128
+    # two prompt slots, each with the configured context: one keeps the answer prefix cached
+    assert params.n_parallel == 2 and params.kv_unified is False
+    assert params.n_ctx == 2 * 2048 and params.n_batch == 128
     assert params.cache_prompt is True
+    assert params.n_cache_reuse == 256 and params.endpoint_metrics is True
     assert chat.openai_api_base == again.openai_api_base == f"{fake_endpoint.url}/v1"
     assert chat.temperature == 0.0 and chat.stream_usage is True
 
@@ -519,3 +522,21 @@ def test_cli_models_prepare_error_is_clean(
     assert result.exit_code == 1
     assert "Error: The assembled model broken has sha256" in result.output
     assert "Traceback" not in result.output
+
+
+def test_metrics_text_is_parsed_without_the_runtime_prefix() -> None:
+    text = (
+        "# HELP llamacpp:prompt_tokens_total Number of prompt tokens processed.\n"
+        "# TYPE llamacpp:prompt_tokens_total counter\n"
+        "llamacpp:prompt_tokens_total 1105\n"
+        "llamacpp:prompt_seconds_total 13.43\n"
+        "garbage line\n"
+    )
+    assert L.parse_metrics(text) == {"prompt_tokens_total": 1105.0, "prompt_seconds_total": 13.43}
+
+
+def test_cache_reuse_comes_from_settings(gguf_settings: Any) -> None:
+    config = L.ServerConfig.from_settings(
+        gguf_settings.model_copy(update={"llm_cache_reuse": 0}), Path("m.gguf")
+    )
+    assert config.cache_reuse == 0
