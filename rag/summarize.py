@@ -722,7 +722,8 @@ class Summarizer:
         """Summarize each selected article (cached briefs), then stream the reduce step.
 
         Yields the digest's tokens, then the :class:`Digest`. ``progress(done, total,
-        title)`` is called after each article's brief summary.
+        title)`` is called once before the first article (``done`` 0, ``title`` '') and after
+        each article's brief summary.
 
         Example:
             >>> for piece in summarizer.stream_digest(source="Civic Wire"):  # doctest: +SKIP
@@ -741,6 +742,8 @@ class Summarizer:
         started = time.perf_counter()
         brief = get_style("brief")
         summaries: list[Summary] = []
+        if progress:
+            progress(0, len(articles), "")
         for done, article in enumerate(articles, start=1):
             summaries.append(self._drain(self._stream_article(article, brief, refresh)))
             if progress:

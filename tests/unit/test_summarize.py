@@ -740,3 +740,18 @@ def test_digest_topic_skips_articles_sharing_one_keyword(tmp_path: Path) -> None
         "a1",
         "a3",
     ]
+
+
+def test_digest_reports_progress_before_and_after_each_article(tmp_path: Path) -> None:
+    reply = "- Vance met Zelenskyy [1].\n- Hegseth ruled out NATO [2]."
+    summarizer, _, _, _ = make(tmp_path, [*BRIEFS[:2], reply], *ARTICLES)
+    seen: list[tuple[int, int, str]] = []
+    items = list(
+        summarizer.stream_digest(article_ids=["a1", "a2"], progress=lambda *step: seen.append(step))
+    )
+    assert isinstance(items[-1], Digest)
+    assert seen == [
+        (0, 2, ""),
+        (1, 2, "Vance meets Zelenskyy"),
+        (2, 2, "Hegseth rules out NATO membership"),
+    ]
