@@ -166,9 +166,9 @@ def _ask_tab(gr: Any, handlers: Handlers, limits: _Limits) -> SimpleNamespace:
             )
             with gr.Row():
                 ui.question = gr.Textbox(
+                    label="Question",  # a refused question says why here
                     placeholder=f"e.g. What did Hegseth rule out? (up to {MAX_QUESTION_CHARS} "
                     "characters)",
-                    show_label=False,
                     scale=5,
                     max_lines=4,
                     elem_id="question",
@@ -262,8 +262,10 @@ def _wire_ask(gr: Any, handlers: Handlers, limits: _Limits, ui: SimpleNamespace)
         fn=begin,
         inputs=[ui.question, ui.turns, ui.sources, ui.since, ui.until],
         outputs=[ui.chatbot, ui.turns, ui.question, *buttons],
-        validator=validate,
-        **quick,
+        validator=validate,  # Gradio runs validators for queued events only
+        show_progress="hidden",
+        **limits.free,
+        **limits.private,
     )
     again = ui.chatbot.retry(regenerate, [ui.turns], [ui.chatbot, ui.turns, *buttons], **quick)
     edited = ui.chatbot.edit(
@@ -317,12 +319,16 @@ def _summaries_tab(gr: Any, handlers: Handlers, limits: _Limits) -> SimpleNamesp
             ui.summarize = gr.Button("Summarize", variant="primary", elem_id="summarize-button")
         with gr.Column():
             gr.Markdown("### Digest of several articles")
-            ui.topic = gr.Textbox(label="Topic", placeholder="e.g. war in Ukraine")
+            ui.topic = gr.Textbox(
+                label="Topic", placeholder="e.g. war in Ukraine", elem_id="digest-topic"
+            )
             ui.digest_source = gr.Dropdown(label="Outlet", choices=[("All outlets", "")], value="")
             with gr.Row():
                 ui.since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD")
                 ui.until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD")
-            ui.limit = gr.Slider(2, 10, value=5, step=1, label="Articles at most")
+            ui.limit = gr.Slider(
+                2, 10, value=5, step=1, label="Articles at most", elem_id="digest-limit"
+            )
             ui.digest = gr.Button("Build digest", elem_id="digest-button")
     ui.stop = gr.Button("Stop", variant="stop", visible=False, elem_id="summary-stop")
     ui.asked = gr.State(None)  # when the running request was made (a Stop refuses it)

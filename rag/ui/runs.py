@@ -102,6 +102,7 @@ class Run:
         self.reason: str | None = None
         self.finished = False
         self._cancelled = threading.Event()
+        self._cancelled_at: float | None = None
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._last_read = time.monotonic()
         self._on_end = on_end
@@ -124,6 +125,7 @@ class Run:
         if self.finished or self._cancelled.is_set():
             return False
         self.reason = reason
+        self._cancelled_at = time.monotonic()
         self._cancelled.set()
         self._queue.put((_WAKE, None))
         logger.info("%s run cancelled (%s) after %.1f s", self.kind, reason, self.elapsed)
@@ -187,6 +189,13 @@ class Run:
             self._close(stream)
             if not self.cancelled:
                 self.finished = True
+            elif stream is not None:  # the model server stops at its next token
+                logger.info(
+                    "%s stream closed %.1f s after the stop (%s)",
+                    self.kind,
+                    time.monotonic() - (self._cancelled_at or time.monotonic()),
+                    self.reason,
+                )
             self._queue.put((_END, None))
 
     def _abandoned(self) -> bool:
