@@ -78,14 +78,14 @@ class Live:
     elapsed: int = 0
     sources: list[Any] = field(default_factory=list)
     partial: str = ""
-    ahead: int = 0  # other generations running when this one started
+    ahead: int = 0  # earlier requests the model was still working on when this one started
 
     def title(self) -> str:
         """The stage with its elapsed seconds (and who is ahead, while waiting)."""
         text = f"{self.stage}… {self.elapsed} s"
         if self.ahead and not self.partial:
-            text += f" (the model is busy with {self.ahead} other request"
-            text += "s)" if self.ahead > 1 else ")"
+            text += f" (the model is finishing {self.ahead} earlier request"
+            text += "s first)" if self.ahead > 1 else " first)"
         return text
 
 

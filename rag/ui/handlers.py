@@ -54,6 +54,7 @@ MAX_QUESTION_CHARS = 2000  # as rag.qa accepts; shown next to the question box
 MAX_UPLOAD_FILES = 100  # files per upload (each one is also limited to RAG_MAX_FILE_MB)
 MAX_URLS = 50  # URL lines per request
 STOPPED_NOTE = "*(stopped)*"
+ANSWER_HANDOVER_SECONDS = 2.0  # a new answer waits this long for a stopped one to end
 NEW_CONVERSATION = "new conversation"  # why an answer was cancelled: the chat is cleared
 DEFAULT_STYLES = {
     "brief": "2-3 sentences",
@@ -299,13 +300,15 @@ class Handlers:
         turns = list(turns or [])
         if not turns or turns[-1].get("status") != chat.PENDING:
             return
-        if self.runs.active(session, ["answer"]):  # one answer at a time per tab
+        # one answer at a time per tab (a stopped one may still be drawing its end)
+        if not self.runs.wait_idle(session, ["answer"], timeout=ANSWER_HANDOVER_SECONDS):
             return
         turn, earlier = turns[-1], turns[:-1]
+        ahead = self.runs.busy()  # e.g. a stopped answer the model is still reading
         run = self.runs.start("answer", session, asked_at=turn.get("asked"))
         if run is None:  # stopped while it waited in the queue: already shown as stopped
             return
-        live = chat.Live(stage="Searching the articles", ahead=self.runs.busy() - 1)
+        live = chat.Live(stage="Searching the articles", ahead=ahead)
         timing = Timing("question")
         answer: Any = None
         outcome = "closed"  # unless the end below is reached: Gradio closed this handler
@@ -321,6 +324,7 @@ class Handlers:
             with contextlib.closing(run.items(events)) as items:
                 for event in items:
                     live.elapsed = int(run.elapsed)
+                    live.ahead = max(self.runs.busy() - 1, 0)  # this run's worker counts too
                     done = _follow(event, live, timing)
                     if done is not None:
                         answer = done

@@ -93,6 +93,7 @@ class Run:
         heartbeat: float = HEARTBEAT_SECONDS,
         stall_seconds: float = STALL_SECONDS,
         on_end: Callable[[Run], None] | None = None,
+        on_worker: Callable[[Run, bool], None] | None = None,
     ) -> None:
         self.kind = kind
         self.session = session
@@ -106,6 +107,7 @@ class Run:
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._last_read = time.monotonic()
         self._on_end = on_end
+        self._on_worker = on_worker  # told when the worker starts (True) and ends (False)
 
     @property
     def elapsed(self) -> float:
@@ -150,6 +152,8 @@ class Run:
         worker = threading.Thread(
             target=self._work, args=(start,), name=f"news-rag-{self.kind}", daemon=True
         )
+        if self._on_worker is not None:
+            self._on_worker(self, True)
         worker.start()
         try:
             while True:
@@ -197,6 +201,8 @@ class Run:
                     self.reason,
                 )
             self._queue.put((_END, None))
+            if self._on_worker is not None:
+                self._on_worker(self, False)
 
     def _abandoned(self) -> bool:
         if time.monotonic() - self._last_read <= self.stall_seconds:
@@ -247,6 +253,7 @@ class Runs:
         self._lock = threading.Lock()
         self._active: dict[str | None, list[Run]] = {}
         self._stopped_at: dict[tuple[str | None, str], float] = {}
+        self._workers: set[Run] = set()
 
     def start(self, kind: str, session: str | None, asked_at: float | None = None) -> Run | None:
         """A new run of ``kind`` for ``session``, registered until its reader is done.
@@ -260,6 +267,7 @@ class Runs:
             heartbeat=self.heartbeat,
             stall_seconds=self.stall_seconds,
             on_end=self._forget,
+            on_worker=self._worker,
         )
         with self._lock:
             stopped_at = self._stopped_at.get((session, kind))
@@ -277,9 +285,20 @@ class Runs:
         return [r for r in runs if wanted is None or r.kind in wanted]
 
     def busy(self) -> int:
-        """How many runs are working, across all sessions."""
+        """How many runs are using the model now, across all sessions (a stopped one too,
+        until its stream is closed)."""
         with self._lock:
-            return sum(len(runs) for runs in self._active.values())
+            return len(self._workers)
+
+    def wait_idle(self, session: str | None, kinds: Iterable[str], timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the session's runs of ``kinds`` to end (a
+        stopped answer draws its last update); True when none is left."""
+        deadline = time.monotonic() + timeout
+        while self.active(session, kinds):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
     def cancel(
         self, session: str | None, kinds: Iterable[str] | None = None, reason: str = "stopped"
@@ -303,6 +322,13 @@ class Runs:
             for key in [k for k in self._stopped_at if k[0] == session]:
                 del self._stopped_at[key]
         return self.cancel(session, reason=reason)
+
+    def _worker(self, run: Run, alive: bool) -> None:
+        with self._lock:
+            if alive:
+                self._workers.add(run)
+            else:
+                self._workers.discard(run)
 
     def _forget(self, run: Run) -> None:
         with self._lock:

@@ -625,6 +625,21 @@ def test_stop_while_reading_keeps_the_sources_and_frees_the_model(handlers, serv
     assert "NATO" in messages[-1]["content"] and turns[0]["status"] == "stopped"
 
 
+def test_a_question_after_a_stop_says_the_model_finishes_the_stopped_one(handlers, service) -> None:
+    service.gate = threading.Event()  # the stopped answer's model call is still reading
+    _, turns, _ = handlers.begin("What did Hegseth rule out?", [])
+    updates = handlers.chat(turns, [], "", "", "s1")
+    _until(updates, lambda u: "Reading" in u[0][1]["metadata"]["title"])
+    handlers.stop_answer(turns, "s1")
+    *_, (_, final, _) = updates
+    _, turns, _ = handlers.begin("Who met in Munich?", final)
+    first = next(handlers.chat(turns, [], "", "", "s1"))[0]
+    assert first[-1]["metadata"]["title"] == (
+        "Searching the articles… 0 s (the model is finishing 1 earlier request first)"
+    )
+    service.gate.set()
+
+
 def test_stop_while_streaming_keeps_what_was_written(handlers, service) -> None:
     service.pause = threading.Event()  # the model stops writing after its first words
     _, turns, _ = handlers.begin("What did Hegseth rule out?", [])
