@@ -84,6 +84,31 @@ SKIPPED_IN_FOLDERS = ("readme", "license", "licence", "changelog", "contributing
 
 # A page body shorter than this is navigation or boilerplate, not an article.
 MIN_BODY_WORDS = 20
+LOOSE_TEXT_WORDS = 8  # text after a block: at least this many words makes it a paragraph
+_BLOCK_TAGS = (
+    "div",
+    "section",
+    "aside",
+    "article",
+    "figure",
+    "table",
+    "ul",
+    "ol",
+    "dl",
+    "form",
+    "header",
+    "footer",
+    "nav",
+    "blockquote",
+    "pre",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+)
 # A feed entry whose own content has at least this many words is used without fetching.
 FULL_ENTRY_WORDS = 80
 
@@ -705,7 +730,7 @@ def parse_html(
     raw = html.encode("utf-8") if isinstance(html, str) else html
     try:
         doc = trafilatura.bare_extraction(
-            html,
+            _loose_text_as_paragraphs(html),
             url=url,
             with_metadata=True,
             include_comments=False,
@@ -735,6 +760,41 @@ def parse_html(
         language=lang.group(1).decode("ascii") if lang else None,
         origin=origin,
     )
+
+
+def _loose_text_as_paragraphs(html: str | bytes) -> Any:
+    """The page as a tree in which text standing loose after a block is a paragraph.
+
+    A story's lede sometimes has no opening ``<p>``: the page wraps it together with a box
+    (``<p><div>related links</div>The lede...</p>``), the parser closes the ``<p>`` at the
+    box, and the lede becomes text after the box, which the extractor skips along with the
+    box. Such text (:data:`LOOSE_TEXT_WORDS` words or more), with the inline elements that
+    follow it, is put into a ``<p>`` of its own. Returns the page unchanged if unparsable.
+
+    Example:
+        >>> page = "<div><p><div>Related</div>" + "Word " * 9 + "</p></div>"
+        >>> tree = _loose_text_as_paragraphs(page)
+        >>> [p.text.split()[0] for p in tree.iter("p") if p.text]
+        ['Word']
+    """
+    from trafilatura.utils import load_html
+
+    tree = load_html(html)
+    if tree is None:
+        return html
+    for block in list(tree.iter(*_BLOCK_TAGS)):
+        tail = block.tail or ""
+        if len(tail.split()) < LOOSE_TEXT_WORDS or block.getparent() is None:
+            continue
+        paragraph = tree.makeelement("p", {})
+        paragraph.text, block.tail = tail, None
+        following = block.getnext()
+        while following is not None and following.tag not in _BLOCK_TAGS:
+            after = following.getnext()
+            paragraph.append(following)  # an inline element moves with its own tail
+            following = after
+        block.addnext(paragraph)
+    return tree
 
 
 def _html_body_text(doc: Any) -> str:

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from rag.answer_cache import AnswerCache
     from rag.documents import Article
     from rag.ingest import IngestReport
-    from rag.qa import Answer, QAService
+    from rag.qa import Answer, QAEvent, QAService
     from rag.retrieval import HybridRetriever, SearchFilters
     from rag.store import ArticleInfo, ArticleStore, StoreStats
     from rag.summarize import Digest, Summarizer, Summary
@@ -371,6 +372,31 @@ class NewsRAG:
             return iter([hit.answer, hit])
         return self._caching(self.qa.stream(question, history=history, filters=filters), key)
 
+    def stream_events(
+        self,
+        question: str,
+        *,
+        history: History | None = None,
+        filters: SearchFilters | None = None,
+    ) -> Iterator[QAEvent]:
+        """Stream the answer as events: ``Stage``, ``SourcesFound`` (before any token),
+        ``Token``s, then ``Done`` with the full ``Answer``. Closing the iterator early stops
+        the model.
+
+        Example:
+            >>> from rag.qa import SourcesFound, Token
+            >>> for event in rag.stream_events("Who met in Munich?"):
+            ...     if isinstance(event, SourcesFound):
+            ...         print([s.title for s in event.sources])
+        """
+        from rag.qa import Done, SourcesFound, Token
+
+        key = self._answer_key(question, history, filters)
+        if key and (hit := self.answer_cache.get(key)) is not None:
+            return iter([SourcesFound(list(hit.sources)), Token(hit.answer), Done(hit)])
+        events = self.qa.stream_events(question, history=history, filters=filters)
+        return self._caching_events(events, key)
+
     def astream(
         self,
         question: str,
@@ -410,6 +436,15 @@ class NewsRAG:
             if key and not isinstance(piece, str):
                 self.answer_cache.put(key, _as_cached(piece))
             yield piece
+
+    def _caching_events(self, events: Iterator[QAEvent], key: str | None) -> Iterator[QAEvent]:
+        from rag.qa import Done
+
+        with contextlib.closing(events):  # closed early: the model's stream closes too
+            for event in events:
+                if key and isinstance(event, Done):
+                    self.answer_cache.put(key, _as_cached(event.answer))
+                yield event
 
     async def _acaching(
         self, pieces: AsyncIterator[str | Answer], key: str | None
@@ -475,8 +510,11 @@ class NewsRAG:
         until: date | None = None,
         limit: int = 5,
         refresh: bool = False,
+        progress: Callable[[int, int, str], None] | None = None,
     ) -> Iterator[str | Digest]:
         """Stream a digest's tokens; the last item is the ``Digest``.
+
+        ``progress(done, total, title)`` is called before the first article and after each one.
 
         Example:
             >>> for piece in rag.stream_digest(topic="elections"):
@@ -490,6 +528,7 @@ class NewsRAG:
             until=until,
             limit=limit,
             refresh=refresh,
+            progress=progress,
         )
 
     def close(self) -> None:

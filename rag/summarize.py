@@ -64,6 +64,7 @@ from rag.summary_styles import (
 )
 
 if TYPE_CHECKING:
+    from langchain_core.documents import Document
     from langchain_core.language_models import BaseChatModel
     from langchain_core.messages import BaseMessage
 
@@ -90,6 +91,7 @@ DIGEST_MAX_TOKENS = 450
 MAX_DIGEST_ARTICLES = 20
 MAX_COLLAPSE_ROUNDS = 3
 CHAT_TEMPLATE_TOKENS = 40  # role markers and special tokens added by the chat template
+TOPIC_BM25_SHARE = 0.5  # a keyword-only hit must score at least this share of the best one
 Method = Literal["stuff", "map_reduce"]
 
 
@@ -291,6 +293,34 @@ def _grounding_text(article: Any) -> str:
     except ValueError:
         spelled = ""
     return f"{article.title}\n{_meta(article)} {spelled}\n{article.text}"
+
+
+def _topical(docs: Sequence[Document], threshold: float) -> list[Document]:
+    """The retrieved chunks that are about the topic, in rank order.
+
+    A chunk the dense search found counts when its cosine similarity reaches
+    ``threshold``. A chunk found only by keywords (no similarity) counts when its BM25
+    score is at least :data:`TOPIC_BM25_SHARE` of the best one: a story that shares a
+    single common word with the topic ("jobs" in "Apple and Steve Jobs") is not about it.
+
+    Example:
+        >>> from langchain_core.documents import Document
+        >>> hit = Document("a", metadata={"dense_similarity": 0.5, "bm25_score": 8.0})
+        >>> word = Document("b", metadata={"dense_similarity": None, "bm25_score": 1.2})
+        >>> [d.page_content for d in _topical([hit, word], 0.25)]
+        ['a']
+    """
+    scores = [float(d.metadata.get("bm25_score") or 0.0) for d in docs]
+    floor = TOPIC_BM25_SHARE * max(scores, default=0.0)
+    chosen = []
+    for doc, score in zip(docs, scores, strict=True):
+        similarity = doc.metadata.get("dense_similarity")
+        if similarity is not None:
+            if float(similarity) >= threshold:
+                chosen.append(doc)
+        elif score > 0 and score >= floor:
+            chosen.append(doc)
+    return chosen
 
 
 def _as_date(value: date | str | None, name: str) -> date | None:
@@ -692,7 +722,8 @@ class Summarizer:
         """Summarize each selected article (cached briefs), then stream the reduce step.
 
         Yields the digest's tokens, then the :class:`Digest`. ``progress(done, total,
-        title)`` is called after each article's brief summary.
+        title)`` is called once before the first article (``done`` 0, ``title`` '') and after
+        each article's brief summary.
 
         Example:
             >>> for piece in summarizer.stream_digest(source="Civic Wire"):  # doctest: +SKIP
@@ -711,6 +742,8 @@ class Summarizer:
         started = time.perf_counter()
         brief = get_style("brief")
         summaries: list[Summary] = []
+        if progress:
+            progress(0, len(articles), "")
         for done, article in enumerate(articles, start=1):
             summaries.append(self._drain(self._stream_article(article, brief, refresh)))
             if progress:
@@ -875,15 +908,10 @@ class Summarizer:
         per_article = int(getattr(self.settings, "max_chunks_per_article", 2))
         k = min(limit * per_article + 10, 100)
         docs = self.retriever.invoke(topic, filters=filters, k=k)
-        threshold = float(self.settings.abstain_min_similarity)
         ids: list[str] = []
-        for doc in docs:
+        for doc in _topical(docs, float(self.settings.abstain_min_similarity)):
             article_id = str(doc.metadata.get("article_id", ""))
-            similarity = doc.metadata.get("dense_similarity")
-            relevant = (similarity is not None and similarity >= threshold) or (
-                similarity is None and doc.metadata.get("bm25_score")
-            )
-            if article_id and relevant and article_id not in ids:
+            if article_id and article_id not in ids:
                 ids.append(article_id)
         return ids[:limit]
 

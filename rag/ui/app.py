@@ -1,14 +1,15 @@
 """The Gradio app: Ask (chat with sources), Summaries, Library and About tabs over ``NewsRAG``.
 
-The app has no logic of its own: every action calls the :class:`rag.service.NewsRAG`
-facade, and this module only turns results into safe Markdown (:mod:`rag.ui.format`),
-keeps per-browser-session state in ``gr.State`` and maps errors to readable messages.
+The app has no logic of its own: :mod:`rag.ui.handlers` calls the :class:`rag.service.NewsRAG`
+facade for every action and :mod:`rag.ui.format` turns results into safe Markdown; this
+module lays out the components and wires the events. Answers, summaries and digests can be
+stopped (the model stops generating); a closed browser tab stops its work too.
 
 Gradio is imported inside the functions, so ``main()`` can switch off analytics and hub
 access before Gradio is loaded.
 
 Stable API endpoints (for ``gradio_client``): ``/ask``, ``/summarize``, ``/digest``,
-``/ingest``, ``/ingest_text``, ``/list_articles``, ``/delete``.
+``/stop``, ``/ingest``, ``/ingest_text``, ``/list_articles``, ``/delete``.
 
 Example:
     >>> from rag.service import NewsRAG
@@ -21,32 +22,22 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator, Sequence
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from rag.errors import RagError
-from rag.redaction import install_log_redaction, redact_known, redact_mapping, register_secrets
-from rag.ui.format import (
-    ARTICLE_COLUMNS,
-    answer_to_dict,
-    article_label,
-    article_rows,
-    escape_block,
-    escape_md,
-    format_answer,
-    format_article_header,
-    format_counts,
-    format_describe,
-    format_digest,
-    format_partial,
-    format_report,
-    format_sources,
-    format_summary,
-    parse_range,
-    source_choices,
-    to_jsonable,
+from rag.redaction import install_log_redaction
+from rag.ui.api import Api
+from rag.ui.format import ARTICLE_COLUMNS
+from rag.ui.handlers import (
+    MAX_QUESTION_CHARS,
+    Handlers,
+    checked_sources,
+    styles,
 )
 
 if TYPE_CHECKING:
@@ -54,6 +45,8 @@ if TYPE_CHECKING:
 
     from rag.service import NewsRAG
     from rag.settings import Settings
+
+__all__ = ["Handlers", "build_app", "checked_sources", "launch_options", "main"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,529 +56,79 @@ EXAMPLE_QUESTIONS = [
     "Why did the central bank cut rates?",
     "Who won the mayoral election?",
 ]
-DEFAULT_STYLES = {
-    "brief": "2-3 sentences",
-    "bullets": "3-6 key points",
-    "headline": "one line",
-    "quotes": "key direct quotes with speakers",
-}
-MAX_UPLOAD_FILES = 100  # files per upload (each one is also limited to RAG_MAX_FILE_MB)
-MAX_URLS = 50  # URL lines per request
 GENERATION = "generation"  # answers, summaries and digests share the model
 LIBRARY_WRITE = "library_write"  # ingest and delete: one at a time
 QUEUE_MAX_SIZE = 64
+CONVERSATION_KEY = "news-rag-conversation"  # where the browser keeps the conversation
 CSS = """
 #news-rag-chat .message-wrap { font-size: 15px; }
 .nr-muted { opacity: 0.75; font-size: 0.9em; }
+#summary-status { min-height: 1.5em; }
+/* copy and retry belong under an answer, not under its sources box */
+#news-rag-chat .message:has(.thought-group) + .message-buttons { display: none; }
+@media (max-width: 640px) {
+  /* phone width: stacked columns; the Library table keeps title, outlet and date */
+  .nr-stack { flex-wrap: wrap; }
+  .nr-stack > * { min-width: 100% !important; }
+  #library-table th:nth-child(3), #library-table .body-cell:nth-child(3),
+  #library-table th:nth-child(5), #library-table .body-cell:nth-child(5),
+  #library-table th:nth-child(6), #library-table .body-cell:nth-child(6) {
+    display: none !important;
+  }
+  #library-table table.header-table { table-layout: fixed !important; }
+  #library-table th:nth-child(1), #library-table .body-cell:nth-child(1) {
+    width: 56% !important; min-width: 56% !important; max-width: none !important;
+    flex: 0 0 56% !important;
+  }
+  #library-table th:nth-child(2), #library-table .body-cell:nth-child(2),
+  #library-table th:nth-child(4), #library-table .body-cell:nth-child(4) {
+    width: 22% !important; min-width: 22% !important; max-width: none !important;
+    flex: 0 0 22% !important;
+  }
+}
 """
 
-Messages = list[dict[str, Any]]
-History = list[list[str]]
+
+# --- small adapters between Gradio and the handlers ---------------------------------------
+def _session(request: Any) -> str | None:
+    """The browser tab (or API client) an event comes from."""
+    return getattr(request, "session_hash", None)
 
 
-# --- helpers -----------------------------------------------------------------------------
-def _warn(message: str) -> None:
-    """A toast in the browser (and a log line)."""
-    import gradio as gr
+def _with(gr: Any, fn: Callable[..., Any], **special: str) -> Callable[..., Any]:
+    """Let Gradio fill ``fn``'s special arguments, e.g. ``request="Request"`` (gr.Request).
 
-    logger.info("warning shown: %s", message)
-    gr.Warning(message)
-
-
-def _user_error(exc: Exception) -> Exception:
-    """``gr.Error`` with a readable message for any exception (details go to the log)."""
-    import gradio as gr
-
-    if isinstance(exc, RagError | ValueError):
-        return gr.Error(redact_known(str(exc)), print_exception=False)
-    logger.exception("unexpected error in the app")
-    message = redact_known(f"Something went wrong: {type(exc).__name__}: {exc}")
-    return gr.Error(message, print_exception=False)
-
-
-def _error_markdown(exc: Exception) -> str:
-    """An error shown inside the chat or an output panel (never a traceback)."""
-    if isinstance(exc, RagError):
-        text = f"**Error:** {escape_md(redact_known(exc.message))}"
-        if exc.hint:
-            text += f"\n\n{escape_md(redact_known(exc.hint))}"
-        return text
-    logger.exception("unexpected error in the app")
-    detail = redact_known(f"{type(exc).__name__}: {exc}")
-    return f"**Something went wrong:** {escape_md(detail)}"
-
-
-def _styles() -> dict[str, str]:
-    """Summary styles and their descriptions, from the library when it is available."""
-    try:
-        from rag.summary_styles import STYLE_SPECS
-    except ImportError:  # pragma: no cover - the summaries module is part of the package
-        return dict(DEFAULT_STYLES)
-    return {name: spec.description for name, spec in STYLE_SPECS.items()}
-
-
-def _filters(sources: Sequence[str] | None, since: str | None, until: str | None) -> Any:
-    """``SearchFilters`` for the chat, or None when nothing is set (ValueError on bad dates)."""
-    start, end = parse_range(since, until)
-    chosen = [s for s in (sources or []) if s]
-    if not chosen and start is None and end is None:
-        return None
-    from rag.retrieval import SearchFilters
-
-    return SearchFilters(sources=chosen or None, since=start, until=end)
-
-
-def _text_pairs(history: Sequence[Sequence[str]] | None) -> list[tuple[str, str]]:
-    return [(str(pair[0]), str(pair[1])) for pair in (history or []) if len(pair) == 2]
-
-
-def _sources_message(answer: Any) -> dict[str, Any] | None:
-    """The collapsible "Sources (n)" chat message under an answer."""
-    citations = list(getattr(answer, "citations", None) or [])
-    title = "Sources"
-    if not citations and not getattr(answer, "abstained", False):
-        citations = list(getattr(answer, "sources", None) or [])
-        title = "Passages searched"
-    if not citations:
-        return None
-    return {
-        "role": "assistant",
-        "content": format_sources(citations),
-        "metadata": {"title": f"{title} ({len(citations)})", "status": "done"},
-    }
-
-
-def checked_sources(
-    files: Sequence[str] | None, urls: str | None
-) -> tuple[list[str], list[tuple[str, str]]]:
-    """Uploads and URL lines a request may ingest, and the ones refused with a reason.
-
-    Uploads must be files (a folder or a device is refused); URL lines must be
-    http(s) URLs, so a path typed in the URL box (``/etc/passwd``, ``../data``) never
-    reads a file on the server. Raises ValueError over :data:`MAX_UPLOAD_FILES` files or
-    :data:`MAX_URLS` URLs.
-
-    Example:
-        >>> sources, refused = checked_sources([], "https://news.example/a\\n/etc/passwd")
-        >>> sources, [origin for origin, _ in refused]
-        (['https://news.example/a'], ['/etc/passwd'])
+    Gradio finds them through type hints, which must be the real classes here.
     """
-    from rag.documents import is_url
-
-    files = [str(f) for f in (files or []) if str(f).strip()]
-    lines = [line.strip() for line in (urls or "").splitlines() if line.strip()]
-    if len(files) > MAX_UPLOAD_FILES:
-        raise ValueError(
-            f"too many files ({len(files)}): upload at most {MAX_UPLOAD_FILES} at once"
-        )
-    if len(lines) > MAX_URLS:
-        raise ValueError(f"too many URLs ({len(lines)}): give at most {MAX_URLS} at once")
-    sources: list[str] = []
-    refused: list[tuple[str, str]] = []
-    for name in files:
-        if "\x00" in name:
-            refused.append((name.replace("\x00", "?"), "invalid file name"))
-            continue
-        path = Path(name)
-        if path.exists() and not path.is_file():  # a missing file is reported by the loader
-            refused.append((name, "not an uploaded file (a folder or a device)"))
-        else:
-            sources.append(name)
-    for line in lines:
-        if "\x00" in line or not is_url(line) or any(ch.isspace() for ch in line):
-            clean = line.replace("\x00", "?")
-            refused.append((clean, "not an http(s) URL (only web addresses go in the URL box)"))
-        else:
-            sources.append(line)
-    return sources, refused
+    fn.__annotations__.update({name: getattr(gr, kind) for name, kind in special.items()})
+    return fn
 
 
-def _with_refused(report: Any, refused: list[tuple[str, str]]) -> Any:
-    """The ingest report with the refused inputs listed first among the failures."""
-    report.failed[:0] = refused
-    return report
+def _keep(gr: Any, value: Any) -> Any:
+    """``value``, or "leave the component as it is" for None."""
+    return gr.skip() if value is None else value
 
 
-class Handlers:
-    """Event handlers of the app, one method per action, all calling the service.
-
-    Kept separate from the layout so they can be tested with a fake service.
-
-    Example:
-        >>> handlers = Handlers(service)  # doctest: +SKIP
-        >>> for messages, history, box in handlers.chat("Who?", [], [], [], "", ""):
-        ...     pass
-    """
-
-    def __init__(self, service: NewsRAG) -> None:
-        self.service = service
-        settings = getattr(service, "settings", None)
-        if settings is not None:
-            register_secrets(settings)  # masked in every error shown and in the About tab
-
-    # --- Ask ---------------------------------------------------------------------------
-    def chat(
-        self,
-        question: str,
-        messages: Messages | None,
-        history: History | None,
-        sources: Sequence[str] | None,
-        since: str | None,
-        until: str | None,
-    ) -> Iterator[tuple[Messages, History, str]]:
-        """Stream one answer into the chat; yields (chat messages, history, question box)."""
-        messages, history = list(messages or []), list(history or [])
-        question = (question or "").strip()
-        if not question:
-            _warn("Type a question first.")
-            yield [*messages], [*history], ""
-            return
-        try:
-            filters = _filters(sources, since, until)
-        except ValueError as exc:
-            _warn(str(exc))
-            yield [*messages], [*history], question
-            return
-        messages.append({"role": "user", "content": escape_md(question)})
-        messages.append({"role": "assistant", "content": "*Searching the articles…*"})
-        yield [*messages], [*history], ""
-        partial = ""
-        try:
-            stream = self.service.stream(question, history=_text_pairs(history), filters=filters)
-            for piece in stream:
-                if isinstance(piece, str):
-                    partial += piece
-                    messages[-1] = {"role": "assistant", "content": format_partial(partial)}
-                    yield [*messages], [*history], ""
-                else:
-                    messages[-1] = {"role": "assistant", "content": format_answer(piece)}
-                    panel = _sources_message(piece)
-                    if panel:
-                        messages.append(panel)
-                    history.append([question, str(piece.answer)])
-                    yield [*messages], [*history], ""
-        except Exception as exc:
-            messages[-1] = {"role": "assistant", "content": _error_markdown(exc)}
-            if isinstance(exc, RagError):
-                _warn(exc.message)
-            yield [*messages], [*history], ""
-
-    @staticmethod
-    def new_conversation() -> tuple[Messages, History, str]:
-        """Forget this browser session's conversation."""
-        return [], [], ""
-
-    # --- Summaries -----------------------------------------------------------------------
-    def summarize(self, article_id: str | None, style: str) -> Iterator[str]:
-        """Stream a summary of one article as Markdown."""
-        if not article_id:
-            _warn("Pick an article first.")
-            yield ""
-            return
-        try:
-            article = self.service.get_article(article_id)
-            header = format_article_header(article)
-            yield header + "\n\n*Summarizing…*"
-            partial = ""
-            for piece in self.service.stream_summary(article_id, style=style or "brief"):
-                if isinstance(piece, str):
-                    partial += piece
-                    yield header + "\n\n" + escape_block(partial) + " ▌"
-                else:
-                    yield format_summary(piece, article)
-        except Exception as exc:
-            yield _error_markdown(exc)
-
-    def digest(
-        self,
-        topic: str | None,
-        source: str | None,
-        since: str | None,
-        until: str | None,
-        limit: float | None,
-    ) -> Iterator[str]:
-        """Stream a digest over several articles, markers linked to the articles."""
-        try:
-            start, end = parse_range(since, until)
-        except ValueError as exc:
-            _warn(str(exc))
-            yield f"**Error:** {escape_md(exc)}"
-            return
-        yield "*Finding articles and writing the digest…*"
-        partial = ""
-        try:
-            stream = self.service.stream_digest(
-                topic=(topic or "").strip() or None,
-                source=source or None,
-                since=start,
-                until=end,
-                limit=int(limit or 5),
-            )
-            for piece in stream:
-                if isinstance(piece, str):
-                    partial += piece
-                    yield escape_block(partial) + " ▌"
-                else:
-                    yield format_digest(piece.text, piece.articles, piece.issues)
-        except Exception as exc:
-            yield _error_markdown(exc)
-
-    # --- Library ---------------------------------------------------------------------------
-    def ingest(self, files: Sequence[str] | None, urls: str | None, progress: Any = None) -> str:
-        """Add uploaded files and pasted URLs/feeds; returns the report as Markdown."""
-        try:
-            sources, refused = checked_sources(files, urls)
-        except ValueError as exc:
-            raise _user_error(exc) from None
-        if not sources and not refused:
-            _warn("Choose files to upload or paste a URL first.")
-            return "Nothing to add yet: choose files or paste URLs."
-        callback = _progress_callback(progress)
-        try:
-            report = _with_refused(self._ingest(sources, callback), refused)
-        except Exception as exc:
-            raise _user_error(exc) from None
-        text, failures = format_report(report)
-        if failures:
-            _warn(f"{len(failures)} source(s) could not be added: " + "; ".join(failures[:3]))
-        return text
-
-    def _ingest(self, sources: list[str], progress: Callable[[Any], None] | None = None) -> Any:
-        if not sources:
-            from rag.store import IngestReport
-
-            return IngestReport()
-        return self.service.ingest(sources, progress=progress)
-
-    def ingest_text(
-        self,
-        title: str | None,
-        text: str | None,
-        source: str | None,
-        url: str | None,
-        published: str | None,
-    ) -> str:
-        """Add one pasted article; returns the report as Markdown."""
-        if not (title or "").strip() or not (text or "").strip():
-            _warn("A pasted article needs a title and some text.")
-            return "Nothing added: give the article a title and paste its text."
-        try:
-            report = self.service.ingest_text(
-                text.strip(),
-                title.strip(),
-                source=(source or "").strip() or None,
-                url=(url or "").strip() or None,
-                published=(published or "").strip() or None,
-            )
-        except Exception as exc:
-            raise _user_error(exc) from None
-        return format_report(report)[0]
-
-    def library(self) -> tuple[Any, ...]:
-        """Fresh values for every component that lists articles or outlets."""
-        import gradio as gr
-
-        try:
-            infos = self.service.list_articles()
-            counts = format_counts(self.service.stats())
-        except Exception as exc:
-            raise _user_error(exc) from None
-        articles = [(article_label(info), str(info.id)) for info in infos]
-        outlets = source_choices(infos)
-        ids = {value for _, value in articles}
-        return (
-            gr.Dropdown(choices=outlets),  # Ask: source filter
-            gr.Dropdown(choices=articles),  # Summaries: article picker
-            gr.Dropdown(choices=[("All outlets", ""), *[(o, o) for o in outlets]]),  # digest
-            gr.Dataframe(value=article_rows(infos)),
-            counts,
-            gr.Dropdown(choices=articles),  # Library: delete picker
-            ids,
-        )
-
-    @staticmethod
-    def prune_selection(selected: Sequence[str] | None, ids: set[str] | None) -> list[str]:
-        """Drop deleted articles from the delete picker."""
-        return [s for s in (selected or []) if ids is None or s in ids]
-
-    def select_row(self, selected: Sequence[str] | None, evt: gr.SelectData) -> tuple[Any, str]:
-        """Clicking a table row toggles it in the delete selection and shows the article."""
-        row = list(getattr(evt, "row_value", None) or [])
-        if not row:
-            return list(selected or []), ""
-        article_id = str(row[-1])
-        chosen = list(selected or [])
-        chosen = (
-            [s for s in chosen if s != article_id]
-            if article_id in chosen
-            else [
-                *chosen,
-                article_id,
-            ]
-        )
-        return chosen, self.preview(article_id)
-
-    def preview(self, article_id: str) -> str:
-        """The full text of one article as safe Markdown."""
-        try:
-            article = self.service.get_article(article_id)
-        except Exception as exc:
-            return _error_markdown(exc)
-        paragraphs = [p for p in str(article.text).split("\n") if p.strip()]
-        body = "\n\n".join(escape_md(p.strip()) for p in paragraphs)
-        return format_article_header(article) + "\n\n" + body
-
-    def delete(self, selected: Sequence[str] | None) -> str:
-        """Delete the selected articles; returns a status line."""
-        ids = [s for s in (selected or []) if s]
-        if not ids:
-            _warn("Select articles to delete (click rows in the table or pick them).")
-            return "Nothing deleted: no article selected."
-        try:
-            count = self.service.delete(ids)
-        except Exception as exc:
-            raise _user_error(exc) from None
-        return f"Deleted **{count}** article{'s' if count != 1 else ''}."
-
-    # --- About -----------------------------------------------------------------------------
-    def about(self) -> str:
-        """Which models and store are in use (no secrets)."""
-        try:
-            info = redact_mapping(self.service.describe())
-            return format_describe(info, self.service.stats())
-        except Exception as exc:
-            return _error_markdown(exc)
-
-    # --- API endpoints (JSON in, JSON out) -----------------------------------------------
-    def api_ask(
-        self,
-        question: str,
-        history: list[list[str]] | None = None,
-        sources: list[str] | None = None,
-        since: str = "",
-        until: str = "",
-    ) -> Iterator[dict]:
-        """Answer a question from the articles; streams ``{"answer": partial, "done": False}``
-        updates, and ends with the full answer, its citations and ``"done": True``."""
-        if not (question or "").strip():
-            raise _user_error(ValueError("question is empty"))
-        try:
-            filters = _filters(sources, since, until)
-            partial = ""
-            for piece in self.service.stream(
-                question.strip(), history=_text_pairs(history), filters=filters
-            ):
-                if isinstance(piece, str):
-                    partial += piece
-                    yield {"answer": partial, "done": False}
-                else:
-                    yield {**answer_to_dict(piece), "done": True}
-        except Exception as exc:
-            raise _user_error(exc) from None
-
-    def api_summarize(self, article_id: str, style: str = "brief") -> Iterator[dict]:
-        """Summarize one article (``style``: brief, bullets, headline or quotes); streams
-        ``{"text": partial, "done": False}`` and ends with the summary and ``"done": True``."""
-        try:
-            partial = ""
-            for piece in self.service.stream_summary(article_id, style=style or "brief"):
-                if isinstance(piece, str):
-                    partial += piece
-                    yield {"text": partial, "done": False}
-                else:
-                    yield {**to_jsonable(piece), "done": True}
-        except Exception as exc:
-            raise _user_error(exc) from None
-
-    def api_digest(
-        self, topic: str = "", source: str = "", since: str = "", until: str = "", limit: int = 5
-    ) -> Iterator[dict]:
-        """A digest across articles chosen by topic, outlet and/or date range, with ``[n]``
-        markers; streams ``{"text": partial, "done": False}``, ends with ``"done": True``."""
-        try:
-            start, end = parse_range(since, until)
-            partial = ""
-            for piece in self.service.stream_digest(
-                topic=topic.strip() or None,
-                source=source.strip() or None,
-                since=start,
-                until=end,
-                limit=int(limit),
-            ):
-                if isinstance(piece, str):
-                    partial += piece
-                    yield {"text": partial, "done": False}
-                else:
-                    yield {**to_jsonable(piece), "done": True}
-        except Exception as exc:
-            raise _user_error(exc) from None
-
-    def api_ingest(self, files: list[str] | None, urls: str | None) -> dict:
-        """Add uploaded files and URLs/feeds (one per line); returns the ingest report."""
-        try:
-            sources, refused = checked_sources(files, urls)
-        except ValueError as exc:
-            raise _user_error(exc) from None
-        if not sources and not refused:
-            raise _user_error(ValueError("give files or URLs to ingest"))
-        try:
-            return to_jsonable(_with_refused(self._ingest(sources), refused))
-        except Exception as exc:
-            raise _user_error(exc) from None
-
-    def api_ingest_text(
-        self, text: str, title: str, source: str = "", url: str = "", published: str = ""
-    ) -> dict:
-        """Add one article given as raw text; returns the ingest report."""
-        try:
-            report = self.service.ingest_text(
-                text,
-                title,
-                source=source or None,
-                url=url or None,
-                published=published or None,
-            )
-            return to_jsonable(report)
-        except Exception as exc:
-            raise _user_error(exc) from None
-
-    def api_list_articles(self, source: str = "") -> list[dict]:
-        """All stored articles (optionally of one outlet): id, title, source, url, published,
-        chunks..."""
-        try:
-            return to_jsonable(self.service.list_articles(source=source or None))
-        except Exception as exc:
-            raise _user_error(exc) from None
-
-    def api_delete(self, article_ids: list[str]) -> dict:
-        """Delete articles by id; returns ``{"deleted": n}``."""
-        try:
-            return {"deleted": int(self.service.delete(list(article_ids or [])))}
-        except Exception as exc:
-            raise _user_error(exc) from None
+def _or_unchanged(gr: Any, updates: Iterable[Any], size: int = 3) -> Iterator[tuple[Any, ...]]:
+    """``updates`` as tuples; a single "no change" when there are none (a generator that
+    yields nothing would otherwise empty its outputs)."""
+    empty = True
+    for update in updates:
+        empty = False
+        yield tuple(update)
+    if empty:
+        yield (gr.skip(),) * size
 
 
-def _progress_callback(progress: Any) -> Callable[[Any], None] | None:
-    """Adapt ``gr.Progress`` to the library's ``progress(IngestProgress)`` callback."""
-    if progress is None:
-        return None
-
-    def report(update: Any) -> None:
-        done = getattr(update, "sources_done", 0) or 0
-        total = getattr(update, "sources_total", None)
-        desc = f"{getattr(update, 'articles', 0)} articles, {getattr(update, 'chunks', 0)} chunks"
-        current = getattr(update, "current", "")
-        if current:
-            desc += f": {Path(str(current)).name if '://' not in str(current) else current}"
-        try:
-            progress((done, total) if total else None, desc=desc)
-        except Exception:  # a progress display must never break an ingest
-            logger.debug("progress update failed", exc_info=True)
-
-    return report
+def _export_file(text: str, name: str) -> str:
+    """Write Markdown to a temporary file for the download button; returns its path."""
+    folder = Path(tempfile.mkdtemp(prefix="news-rag-export-"))
+    safe = re.sub(r"[^\w.-]+", "-", name).strip("-")[:60] or "export"
+    path = folder / f"{safe}.md"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
 
 
-# --- layout ------------------------------------------------------------------------------
 class _Limits:
     """Queue settings per kind of event (see :func:`build_app`)."""
 
@@ -599,38 +142,45 @@ class _Limits:
         self.private = {"api_visibility": "private"}
 
 
+# --- Ask ---------------------------------------------------------------------------------
 def _ask_tab(gr: Any, handlers: Handlers, limits: _Limits) -> SimpleNamespace:
-    """Chat with streamed answers, sources under each answer, filters and examples."""
+    """Chat with sources shown first, streamed answers, Stop, regenerate and edit."""
     ui = SimpleNamespace()
-    messages, history = gr.State([]), gr.State([])
-    with gr.Row():
+    ui.turns = gr.State([])
+    ui.stored = gr.BrowserState([], storage_key=CONVERSATION_KEY)
+    with gr.Row(elem_classes=["nr-stack"]):
         with gr.Column(scale=3):
-            chatbot = gr.Chatbot(
-                label="Conversation",
+            ui.chatbot = gr.Chatbot(
+                show_label=False,
                 elem_id="news-rag-chat",
                 height=520,
                 layout="panel",
-                placeholder="Ask about the articles in your library. Answers cite their "
-                "sources as [1], [2]…; open **Sources** under an answer to read the passages.",
+                placeholder="Ask about the articles in your library. The sources appear first; "
+                "answers cite them as [1], [2]…, each linked to its article.",
                 sanitize_html=True,
                 allow_tags=False,
                 latex_delimiters=[],
                 feedback_options=None,
+                editable="user",
                 buttons=["copy"],
             )
             with gr.Row():
-                question = gr.Textbox(
-                    placeholder="e.g. What did Hegseth rule out?",
-                    show_label=False,
+                ui.question = gr.Textbox(
+                    label="Question",  # a refused question says why here
+                    placeholder=f"e.g. What did Hegseth rule out? (up to {MAX_QUESTION_CHARS} "
+                    "characters)",
                     scale=5,
                     max_lines=4,
                     elem_id="question",
                 )
-                ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="ask-button")
-            new_button = gr.Button("New conversation", size="sm", elem_id="new-conversation")
+                ui.ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask-button")
+                ui.stop = gr.Button(
+                    "Stop", variant="stop", scale=1, visible=False, elem_id="stop-button"
+                )
+            ui.new = gr.Button("New conversation", size="sm", elem_id="new-conversation")
             gr.Examples(
                 examples=[[q] for q in EXAMPLE_QUESTIONS],
-                inputs=[question],
+                inputs=[ui.question],
                 label="Example questions",
             )
         with gr.Column(scale=1, min_width=240):
@@ -642,43 +192,116 @@ def _ask_tab(gr: Any, handlers: Handlers, limits: _Limits) -> SimpleNamespace:
                 info="Empty: all outlets.",
                 elem_id="ask-sources",
             )
-            since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD", elem_id="ask-since")
-            until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", elem_id="ask-until")
+            ui.since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD", elem_id="ask-since")
+            ui.until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", elem_id="ask-until")
             gr.Markdown(
-                "Follow-up questions use the conversation so far. Each browser tab has its "
-                "own conversation.",
+                "Follow-up questions use the conversation so far. This browser keeps the "
+                "conversation across a reload; **New conversation** forgets it. Press the "
+                "pencil on a question to edit and ask it again, or the retry arrow to "
+                "regenerate the last answer.",
                 elem_classes=["nr-muted"],
             )
-
-    def chat(question, messages, history, sources, since, until):  # type: ignore[no-untyped-def]
-        for shown, pairs, box in handlers.chat(question, messages, history, sources, since, until):
-            yield shown, shown, pairs, box
-
-    outputs = [chatbot, messages, history, question]
-    submit = gr.on(
-        triggers=[ask_button.click, question.submit],
-        fn=chat,
-        inputs=[question, messages, history, ui.sources, since, until],
-        outputs=outputs,
-        show_progress="minimal",
-        **limits.generation,
-        **limits.private,
-    )
-    new_button.click(
-        lambda: ([], *handlers.new_conversation()),
-        None,
-        outputs,
-        cancels=[submit],
-        queue=False,
-        **limits.private,
-    )
+    _wire_ask(gr, handlers, limits, ui)
     return ui
 
 
+def _wire_ask(gr: Any, handlers: Handlers, limits: _Limits, ui: SimpleNamespace) -> None:
+    """Ask -> show the question -> answer (stoppable); stop, new, retry, edit, reload."""
+    buttons = [ui.ask, ui.stop]  # while an answer is written, Stop takes the place of Ask
+    busy = (gr.update(visible=False), gr.update(visible=True))
+    idle = (gr.update(visible=True), gr.update(visible=False))
+
+    def validate(question, turns, sources, since, until):  # type: ignore[no-untyped-def]
+        problems = handlers.question_problems(question, turns, since, until)
+        names = ("question", "turns", "sources", "since", "until")
+        return tuple(gr.validate(name not in problems, problems.get(name, "")) for name in names)
+
+    def begin(question, turns, sources, since, until):  # type: ignore[no-untyped-def]
+        return (*handlers.begin(question, turns), *busy)
+
+    def answer(turns, sources, since, until, request=None):  # type: ignore[no-untyped-def]
+        session = _session(request)
+        updates = handlers.chat(turns, sources, since, until, session)
+        kept = (tuple(_keep(gr, value) for value in update) for update in updates)
+        yield from _or_unchanged(gr, kept)
+
+    def stop(turns, request=None):  # type: ignore[no-untyped-def]
+        shown, turns, stored = handlers.stop_answer(turns, _session(request))
+        return _keep(gr, shown), _keep(gr, turns), _keep(gr, stored), *idle
+
+    def forget(request=None):  # type: ignore[no-untyped-def]
+        shown, turns, stored = handlers.new_conversation(_session(request))
+        return _keep(gr, shown), _keep(gr, turns), _keep(gr, stored), *idle
+
+    def regenerate(turns):  # type: ignore[no-untyped-def]
+        return (*handlers.regenerate(turns), *busy)
+
+    def edit(turns, evt):  # type: ignore[no-untyped-def]
+        index = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+        return (*handlers.edit(turns, int(index), evt.value), *busy)
+
+    answer_options = (
+        {
+            "fn": _with(gr, answer, request="Request"),
+            "inputs": [ui.turns, ui.sources, ui.since, ui.until],
+            "outputs": [ui.chatbot, ui.turns, ui.stored],
+            # the chat shows the queue position while waiting, and Gradio disables its
+            # retry and edit buttons while the answer is written
+            "show_progress": "full",
+            "show_progress_on": [ui.chatbot],
+        }
+        | limits.generation
+        | limits.private
+    )
+    to_idle = {"fn": lambda: idle, "inputs": None, "outputs": buttons, "queue": False}
+    to_idle |= limits.private
+    quick = {"queue": False, "show_progress": "hidden"} | limits.private
+
+    asked = gr.on(
+        triggers=[ui.ask.click, ui.question.submit],
+        fn=begin,
+        inputs=[ui.question, ui.turns, ui.sources, ui.since, ui.until],
+        outputs=[ui.chatbot, ui.turns, ui.question, *buttons],
+        validator=validate,  # Gradio runs validators for queued events only
+        show_progress="hidden",
+        **limits.free,
+        **limits.private,
+    )
+    again = ui.chatbot.retry(regenerate, [ui.turns], [ui.chatbot, ui.turns, *buttons], **quick)
+    edited = ui.chatbot.edit(
+        _with(gr, edit, evt="EditData"), [ui.turns], [ui.chatbot, ui.turns, *buttons], **quick
+    )
+    for changed in (asked, again, edited):
+        changed.success(**answer_options).then(**to_idle)
+    # No Gradio-level cancels: a running answer draws its own end (stopped, or cleared),
+    # so no late update of it can overwrite what these buttons show.
+    ui.stop.click(
+        _with(gr, stop, request="Request"),
+        [ui.turns],
+        [ui.chatbot, ui.turns, ui.stored, *buttons],
+        **quick,
+    )
+    gr.on(
+        triggers=[ui.new.click, ui.chatbot.clear],
+        fn=_with(gr, forget, request="Request"),
+        inputs=None,
+        outputs=[ui.chatbot, ui.turns, ui.stored, *buttons],
+        **quick,
+    )
+    ui.restore = {
+        "fn": handlers.restore,
+        "inputs": [ui.stored],
+        "outputs": [ui.chatbot, ui.turns],
+        **quick,
+    }
+
+
+# --- Summaries -----------------------------------------------------------------------------
 def _summaries_tab(gr: Any, handlers: Handlers, limits: _Limits) -> SimpleNamespace:
-    """One-article summaries in a style, and digests by topic/outlet/dates."""
+    """One-article summaries in a style, and digests by topic/outlet/dates (stoppable,
+    exportable as Markdown)."""
     ui = SimpleNamespace()
-    with gr.Row():
+    with gr.Row(elem_classes=["nr-stack"]):
         with gr.Column():
             gr.Markdown("### One article")
             ui.article = gr.Dropdown(
@@ -687,53 +310,107 @@ def _summaries_tab(gr: Any, handlers: Handlers, limits: _Limits) -> SimpleNamesp
                 filterable=True,
                 elem_id="summary-article",
             )
-            style = gr.Radio(
+            ui.style = gr.Radio(
                 label="Style",
-                choices=[(f"{name} ({desc})", name) for name, desc in _styles().items()],
+                choices=[(f"{name} ({desc})", name) for name, desc in styles().items()],
                 value="brief",
                 elem_id="summary-style",
             )
-            summarize = gr.Button("Summarize", variant="primary", elem_id="summarize-button")
+            ui.summarize = gr.Button("Summarize", variant="primary", elem_id="summarize-button")
         with gr.Column():
             gr.Markdown("### Digest of several articles")
-            topic = gr.Textbox(label="Topic", placeholder="e.g. war in Ukraine")
+            ui.topic = gr.Textbox(
+                label="Topic", placeholder="e.g. war in Ukraine", elem_id="digest-topic"
+            )
             ui.digest_source = gr.Dropdown(label="Outlet", choices=[("All outlets", "")], value="")
             with gr.Row():
-                since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD")
-                until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD")
-            limit = gr.Slider(2, 10, value=5, step=1, label="Articles at most")
-            digest = gr.Button("Build digest", elem_id="digest-button")
-    output = gr.Markdown(
+                ui.since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD")
+                ui.until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD")
+            ui.limit = gr.Slider(
+                2, 10, value=5, step=1, label="Articles at most", elem_id="digest-limit"
+            )
+            ui.digest = gr.Button("Build digest", elem_id="digest-button")
+    ui.stop = gr.Button("Stop", variant="stop", visible=False, elem_id="summary-stop")
+    ui.asked = gr.State(None)  # when the running request was made (a Stop refuses it)
+    ui.status = gr.Markdown(elem_id="summary-status")
+    ui.output = gr.Markdown(
         "Pick an article and a style, or describe a digest.",
         elem_id="summary-output",
         latex_delimiters=[],
         sanitize_html=True,
         container=True,
     )
-    summarize.click(
-        handlers.summarize,
-        [ui.article, style],
-        output,
-        show_progress="minimal",
-        **limits.generation,
-        **limits.private,
-    )
-    digest.click(
-        handlers.digest,
-        [topic, ui.digest_source, since, until, limit],
-        output,
-        show_progress="minimal",
-        **limits.generation,
-        **limits.private,
-    )
+    with gr.Accordion(
+        "Copy or download as Markdown", open=False, visible=False, elem_id="summary-export"
+    ) as ui.export_box:
+        ui.export_text = gr.Textbox(
+            show_label=False, lines=8, interactive=False, buttons=["copy"], elem_id="export-text"
+        )
+        ui.download = gr.DownloadButton("Download .md", elem_id="export-download")
+    _wire_summaries(gr, handlers, limits, ui)
     return ui
 
 
+def _wire_summaries(gr: Any, handlers: Handlers, limits: _Limits, ui: SimpleNamespace) -> None:
+    """Summarize / Build digest -> (buttons swap to Stop) -> stream -> export."""
+    controls = [ui.summarize, ui.digest, ui.stop, ui.export_box]
+    busy = (gr.update(visible=False), gr.update(visible=False), gr.update(visible=True))
+    idle = (gr.update(visible=True), gr.update(visible=True), gr.update(visible=False))
+    outputs = [ui.output, ui.export_text, ui.download, ui.export_box]
+
+    def updates(stream: Iterator[tuple[str, str | None]], name: str) -> Iterator[tuple[Any, ...]]:
+        for markdown, export in stream:
+            if export is None:
+                yield markdown, gr.skip(), gr.skip(), gr.skip()
+            else:
+                yield markdown, export, _export_file(export, name), gr.update(visible=True)
+
+    def shown(stream: Iterator[tuple[str, str | None]], name: str) -> Iterator[tuple[Any, ...]]:
+        yield from _or_unchanged(gr, updates(stream, name), size=len(outputs))
+
+    def summarize(article_id, style, asked, request=None):  # type: ignore[no-untyped-def]
+        stream = handlers.summarize(article_id, style, _session(request), asked)
+        yield from shown(stream, "summary")
+
+    def digest(topic, source, since, until, limit, asked, request=None):  # type: ignore[no-untyped-def]
+        stream = handlers.digest(topic, source, since, until, limit, _session(request), asked)
+        yield from shown(stream, f"digest-{topic or 'articles'}")
+
+    def stop(request=None):  # type: ignore[no-untyped-def]
+        return (_keep(gr, handlers.stop_summaries(_session(request))), *idle)
+
+    def start():  # type: ignore[no-untyped-def]
+        return (*busy, gr.update(visible=False), time.time())
+
+    common = {"outputs": outputs, "show_progress": "full", "show_progress_on": [ui.status]}
+    common |= limits.generation | limits.private
+    quick = {"queue": False, "show_progress": "hidden"} | limits.private
+    begin = {"fn": start, "outputs": [*controls, ui.asked], **quick}
+    summary_inputs = [ui.article, ui.style, ui.asked]
+    digest_inputs = [ui.topic, ui.digest_source, ui.since, ui.until, ui.limit, ui.asked]
+    for button, fn, inputs in (
+        (ui.summarize, summarize, summary_inputs),
+        (ui.digest, digest, digest_inputs),
+    ):
+        button.click(**begin).then(_with(gr, fn, request="Request"), inputs, **common).then(
+            lambda: idle, None, [ui.summarize, ui.digest, ui.stop], **quick
+        )
+    ui.stop.click(
+        _with(gr, stop, request="Request"),
+        None,
+        [ui.output, ui.summarize, ui.digest, ui.stop],
+        **quick,
+    )
+
+
+# --- Library -------------------------------------------------------------------------------
 def _library_tab(gr: Any, handlers: Handlers, limits: _Limits) -> SimpleNamespace:
-    """Upload files, add URLs/feeds or pasted text; the article table with delete."""
+    """Upload files, add URLs/feeds or pasted text; the article table; read; delete."""
     ui = SimpleNamespace()
-    with gr.Row():
-        with gr.Column():
+    ui.recent = gr.State([])  # ids added in this tab: listed first
+    ui.reading = gr.State(None)  # id of the article shown in the preview
+    with gr.Row(elem_classes=["nr-stack"]):
+        with gr.Column(min_width=280):
             ui.upload = gr.File(
                 label="Upload files (txt, md, html, jsonl)",
                 file_count="multiple",
@@ -747,7 +424,8 @@ def _library_tab(gr: Any, handlers: Handlers, limits: _Limits) -> SimpleNamespac
                 elem_id="urls",
             )
             ui.add = gr.Button("Add to library", variant="primary", elem_id="add-button")
-        with gr.Column(), gr.Accordion("Paste an article", open=False, elem_id="paste"):
+        paste = gr.Accordion("Paste an article", open=False, elem_id="paste")
+        with gr.Column(min_width=280), paste:
             ui.paste_title = gr.Textbox(label="Title", elem_id="paste-title")
             ui.paste_text = gr.Textbox(label="Text", lines=6, elem_id="paste-text")
             with gr.Row():
@@ -761,43 +439,69 @@ def _library_tab(gr: Any, handlers: Handlers, limits: _Limits) -> SimpleNamespac
     ui.counts = gr.Markdown(elem_id="library-counts")
     ui.table = gr.Dataframe(
         headers=ARTICLE_COLUMNS,
-        datatype=["str", "str", "str", "number", "str"],
+        datatype=["str", "str", "str", "str", "number", "str"],
         value=[],
         interactive=False,
         wrap=True,
-        label="Articles (click a row to select it and read it)",
+        label="Articles (click a row to read it; newly added ones come first)",
         elem_id="library-table",
         max_height=420,
-        column_widths=["44%", "18%", "12%", "8%", "18%"],
+        column_widths=["36%", "16%", "14%", "10%", "8%", "16%"],
     )
-    with gr.Row():
+    ui.preview = gr.Markdown(
+        elem_id="article-preview", max_height=420, latex_delimiters=[], sanitize_html=True
+    )
+    ui.pick = gr.Button(
+        "Select this article for deletion", size="sm", visible=False, elem_id="pick-button"
+    )
+    with gr.Row(elem_classes=["nr-stack"]):
         ui.delete_picker = gr.Dropdown(
             label="Selected for deletion",
             choices=[],
             multiselect=True,
             filterable=True,
             scale=4,
+            min_width=200,
             elem_id="delete-picker",
         )
-        ui.delete = gr.Button("Delete selected", variant="stop", scale=1, elem_id="delete-button")
-        ui.refresh = gr.Button("Refresh", scale=1, elem_id="refresh-button")
-    ui.preview = gr.Markdown(
-        elem_id="article-preview", max_height=420, latex_delimiters=[], sanitize_html=True
-    )
+        ui.delete = gr.Button(
+            "Delete selected…", variant="stop", scale=1, min_width=120, elem_id="delete-button"
+        )
+        ui.refresh = gr.Button("Refresh", scale=1, min_width=100, elem_id="refresh-button")
+    with gr.Group(visible=False, elem_id="delete-confirm") as ui.confirm:
+        ui.confirm_text = gr.Markdown(elem_id="delete-confirm-text")
+        with gr.Row():
+            ui.confirm_yes = gr.Button("Delete", variant="stop", elem_id="delete-yes")
+            ui.confirm_no = gr.Button("Cancel", elem_id="delete-no")
+    _wire_reading(gr, handlers, limits, ui)
+    return ui
 
-    def on_select(selected: list[str] | None, evt: gr.SelectData) -> tuple[Any, str]:
-        return handlers.select_row(selected, evt)
 
-    # Gradio finds event data through the type hint, which must be the real class here.
-    on_select.__annotations__["evt"] = gr.SelectData
+def _wire_reading(gr: Any, handlers: Handlers, limits: _Limits, ui: SimpleNamespace) -> None:
+    """Click a row to read it; a separate button selects it for deletion."""
+    quick = {"queue": False} | limits.private
+
+    def read(evt):  # type: ignore[no-untyped-def]
+        preview, article_id = handlers.read_row(getattr(evt, "row_value", None))
+        return preview, article_id, gr.update(visible=article_id is not None)
+
     ui.table.select(
-        on_select,
-        ui.delete_picker,
-        [ui.delete_picker, ui.preview],
+        _with(gr, read, evt="SelectData"),
+        None,
+        [ui.preview, ui.reading, ui.pick],
         **limits.free,
         **limits.private,
     )
-    return ui
+    ui.pick.click(
+        handlers.select_for_deletion, [ui.reading, ui.delete_picker], ui.delete_picker, **quick
+    )
+
+    def ask(selected):  # type: ignore[no-untyped-def]
+        question = handlers.confirm_delete(selected)
+        return gr.update(visible=question is not None), question or ""
+
+    ui.delete.click(ask, ui.delete_picker, [ui.confirm, ui.confirm_text], **quick)
+    ui.confirm_no.click(lambda: gr.update(visible=False), None, ui.confirm, **quick)
 
 
 def _wire_library(
@@ -812,7 +516,6 @@ def _wire_library(
     about: Any,
 ) -> None:
     """Keep every article/outlet list fresh: on load, on tab select and after changes."""
-    article_ids = gr.State(set())
     outputs = [
         ask.sources,
         summaries.article,
@@ -820,79 +523,139 @@ def _wire_library(
         library.table,
         library.counts,
         library.delete_picker,
-        article_ids,
     ]
-    refresh = {"fn": handlers.library, "inputs": None, "outputs": outputs}
+
+    def fresh(recent):  # type: ignore[no-untyped-def]
+        lists = handlers.library(recent)
+        outlets = lists["outlets"]
+        return (
+            gr.Dropdown(choices=outlets),  # Ask: source filter
+            gr.Dropdown(choices=lists["articles"]),  # Summaries: article picker
+            gr.Dropdown(choices=[("All outlets", ""), *[(o, o) for o in outlets]]),  # digest
+            gr.Dataframe(value=lists["rows"]),
+            lists["counts"],
+            gr.Dropdown(choices=lists["articles"]),  # Library: delete picker
+        )
+
+    refresh = {"fn": fresh, "inputs": [library.recent], "outputs": outputs}
     refresh |= limits.free | limits.private
     show_about = {"fn": handlers.about, "inputs": None, "outputs": about}
     show_about |= limits.free | limits.private
     demo.load(**refresh).then(**show_about)
+    demo.load(**ask.restore)
     tabs["summaries"].select(**refresh)
     tabs["library"].select(**refresh)
     tabs["about"].select(**show_about)
     library.refresh.click(**refresh)
+    quick = {"queue": False} | limits.private
 
-    def ingest(files: list[str] | None, urls: str | None, progress=gr.Progress()) -> str:  # noqa: B008
-        return handlers.ingest(files, urls, progress)
+    def ingest(files, urls, recent, progress=None):  # type: ignore[no-untyped-def]
+        text, kept, added = handlers.ingest(files, urls, progress)
+        return text, kept, None, [*added, *[r for r in recent or [] if r not in added]]
 
+    ingest.__defaults__ = (gr.Progress(),)
     library.add.click(
         ingest,
-        [library.upload, library.urls],
-        library.status,
+        [library.upload, library.urls, library.recent],
+        [library.status, library.urls, library.upload, library.recent],
         **limits.write,
         **limits.private,
-    ).success(
-        lambda: (None, ""), None, [library.upload, library.urls], queue=False, **limits.private
     ).then(**refresh)
+
+    def ingest_text(title, text, source, url, published, recent):  # type: ignore[no-untyped-def]
+        status, added = handlers.ingest_text(title, text, source, url, published)
+        return status, [*added, *[r for r in recent or [] if r not in added]]
+
     library.paste.click(
-        handlers.ingest_text,
+        ingest_text,
         [
             library.paste_title,
             library.paste_text,
             library.paste_source,
             library.paste_url,
             library.paste_date,
+            library.recent,
         ],
-        library.status,
+        [library.status, library.recent],
         **limits.write,
         **limits.private,
-    ).success(
-        lambda: ("", ""),
-        None,
-        [library.paste_title, library.paste_text],
-        queue=False,
-        **limits.private,
-    ).then(**refresh)
-    library.delete.click(
-        handlers.delete,
-        library.delete_picker,
-        library.status,
-        **limits.write,
-        **limits.private,
-    ).then(**refresh).then(
-        Handlers.prune_selection,
-        [library.delete_picker, article_ids],
-        library.delete_picker,
-        queue=False,
-        **limits.private,
+    ).success(lambda: ("", ""), None, [library.paste_title, library.paste_text], **quick).then(
+        **refresh
     )
 
+    def delete(selected, reading):  # type: ignore[no-untyped-def]
+        status, preview, reading = handlers.delete(selected, reading)
+        # The selection is emptied before the lists change, so it never names a deleted one.
+        hidden = gr.update(visible=False)
+        return status, _keep(gr, preview), reading, [], hidden, gr.update(visible=bool(reading))
 
-def _api_endpoints(gr: Any, handlers: Handlers, limits: _Limits) -> None:
+    library.confirm_yes.click(
+        delete,
+        [library.delete_picker, library.reading],
+        [
+            library.status,
+            library.preview,
+            library.reading,
+            library.delete_picker,
+            library.confirm,
+            library.pick,
+        ],
+        **limits.write,
+        **limits.private,
+    ).then(**refresh)
+
+
+# --- API and the whole app -------------------------------------------------------------------
+def _api_endpoints(gr: Any, api: Api, limits: _Limits) -> None:
     """The JSON API for ``gradio_client``: stable names, same queue limits as the page."""
-    gr.api(handlers.api_ask, api_name="ask", **limits.generation)
-    gr.api(handlers.api_summarize, api_name="summarize", **limits.generation)
-    gr.api(handlers.api_digest, api_name="digest", **limits.generation)
-    gr.api(handlers.api_ingest_text, api_name="ingest_text", **limits.write)
-    gr.api(handlers.api_list_articles, api_name="list_articles", **limits.free)
-    gr.api(handlers.api_delete, api_name="delete", **limits.write)
+
+    def ask(
+        question: str,
+        history: list[list[str]] | None = None,
+        sources: list[str] | None = None,
+        since: str = "",
+        until: str = "",
+        request=None,  # type: ignore[no-untyped-def]
+    ) -> Iterator[dict]:
+        """Answer a question from the articles; streams ``{"answer": partial, "done": False}``
+        (the first update lists the ``sources`` being read), ends with the answer, its
+        citations and ``"done": True`` (``"stopped": True`` after ``/stop``)."""
+        yield from api.ask(question, history, sources, since, until, _session(request))
+
+    def summarize(article_id: str, style: str = "brief", request=None) -> Iterator[dict]:  # type: ignore[no-untyped-def]
+        """Summarize one article (``style``: brief, bullets, headline or quotes); streams
+        ``{"text": partial, "done": False}`` and ends with the summary and ``"done": True``."""
+        yield from api.summarize(article_id, style, _session(request))
+
+    def digest(
+        topic: str = "",
+        source: str = "",
+        since: str = "",
+        until: str = "",
+        limit: int = 5,
+        request=None,  # type: ignore[no-untyped-def]
+    ) -> Iterator[dict]:
+        """A digest across articles chosen by topic, outlet and/or date range, with ``[n]``
+        markers; streams ``{"text": partial, "done": False}``, ends with ``"done": True``."""
+        yield from api.digest(topic, source, since, until, limit, _session(request))
+
+    def stop(request=None) -> dict:  # type: ignore[no-untyped-def]
+        """Stop this client's running /ask, /summarize and /digest; ``{"stopped": n}``."""
+        return api.stop(_session(request))
+
+    for name, fn in (("ask", ask), ("summarize", summarize), ("digest", digest)):
+        gr.api(_with(gr, fn, request="Request"), api_name=name, **limits.generation)
+    gr.api(_with(gr, stop, request="Request"), api_name="stop", queue=False)
+    gr.api(api.ingest_text, api_name="ingest_text", **limits.write)
+    gr.api(api.list_articles, api_name="list_articles", **limits.free)
+    gr.api(api.delete, api_name="delete", **limits.write)
     # /ingest takes uploaded files, so it uses real (hidden) file components: Gradio then
     # accepts only files uploaded through it, never arbitrary server paths.
     files = gr.File(file_count="multiple", visible=False, label="files")
     urls = gr.Textbox(visible=False, label="urls")
     report = gr.JSON(visible=False, label="report")
     trigger = gr.Button(visible=False)
-    trigger.click(handlers.api_ingest, [files, urls], report, api_name="ingest", **limits.write)
+    trigger.click(api.ingest, [files, urls], report, api_name="ingest", **limits.write)
 
 
 def build_app(service: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
@@ -900,7 +663,8 @@ def build_app(service: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
 
     Generation events (answers, summaries, digests, also through the API) share one
     concurrency group limited to ``settings.ui_concurrency``; ingest/delete run one at a time;
-    listing and viewing run freely. Extra requests wait in the queue (up to 64).
+    listing and viewing run freely. Extra requests wait in the queue (up to 64). A browser
+    tab that closes stops its running answers, summaries and digests.
 
     Example:
         >>> demo = build_app(NewsRAG.from_settings())  # doctest: +SKIP
@@ -909,10 +673,11 @@ def build_app(service: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
     import gradio as gr
 
     handlers = Handlers(service)
+    api = Api(service, handlers.runs)
     limits = _Limits(settings or service.settings)
     with gr.Blocks(title="news-rag", analytics_enabled=False) as demo:
         # First, so that the API endpoints get their plain names (/ask, /summarize...).
-        _api_endpoints(gr, handlers, limits)
+        _api_endpoints(gr, api, limits)
         gr.Markdown(
             "# news-rag\nAsk questions about your news articles and get answers with "
             "numbered sources, summaries and digests."
@@ -928,12 +693,17 @@ def build_app(service: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
             with gr.Tab("About", id="about", elem_id="tab-about") as tabs["about"]:
                 about = gr.Markdown(elem_id="about")
                 gr.Markdown(
-                    "The app also serves a JSON API (`/ask`, `/summarize`, `/digest`, "
+                    "The app also serves a JSON API (`/ask`, `/summarize`, `/digest`, `/stop`, "
                     "`/ingest`, `/ingest_text`, `/list_articles`, `/delete`): see **Use via "
                     "API** at the bottom of the page.",
                     elem_classes=["nr-muted"],
                 )
         _wire_library(gr, demo, handlers, limits, tabs, ask, summaries, library, about)
+
+        def closed(request=None) -> None:  # type: ignore[no-untyped-def]
+            handlers.end_session(_session(request))
+
+        demo.unload(_with(gr, closed, request="Request"))
     demo.queue(default_concurrency_limit=4, max_size=QUEUE_MAX_SIZE)
     return demo
 

@@ -29,7 +29,13 @@ SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def app_url(start_app, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data folder of this module's app (its log is ``app.log`` there)."""
+    return tmp_path_factory.mktemp("app-e2e") / "data"
+
+
+@pytest.fixture(scope="module")
+def app_url(start_app, app_data_dir: Path) -> Iterator[str]:
     """The real app (embedded models, samples ingested) for this module.
 
     NEWS_RAG_E2E_URL points the tests at an app that is already running instead (the tests
@@ -39,8 +45,17 @@ def app_url(start_app, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     if running:
         yield running
         return
-    with start_app(tmp_path_factory.mktemp("app-e2e") / "data") as url:
+    with start_app(app_data_dir) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def app_log(app_url: str, app_data_dir: Path):
+    """``app_log()``: the app's log so far (skips the test for an app started elsewhere)."""
+    path = app_data_dir / "app.log"
+    if os.environ.get("NEWS_RAG_E2E_URL") or not path.exists():
+        pytest.skip("the app's log is only readable for an app these tests started")
+    return lambda: path.read_text(encoding="utf-8", errors="replace")
 
 
 @pytest.fixture(scope="module")
@@ -71,17 +86,27 @@ def dialogs() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def page(browser_context, app_url: str, dialogs: list[str]):
-    """One tab on the app, shared by the module's tests (in file order)."""
-    tab = browser_context.new_page()
+def open_tab(browser_context, app_url: str, dialogs: list[str]):
+    """``open_tab()``: a new tab on the app (every alert/confirm it opens is recorded)."""
 
     def on_dialog(dialog) -> None:
         dialogs.append(dialog.message)
         dialog.dismiss()
 
-    tab.on("dialog", on_dialog)
-    tab.goto(app_url, wait_until="load")
-    tab.wait_for_selector("#question textarea")
+    def open_one():
+        tab = browser_context.new_page()
+        tab.on("dialog", on_dialog)
+        tab.goto(app_url, wait_until="load")
+        tab.wait_for_selector("#question textarea")
+        return tab
+
+    return open_one
+
+
+@pytest.fixture(scope="module")
+def page(open_tab):
+    """One tab on the app, shared by the module's tests (in file order)."""
+    tab = open_tab()
     yield tab
     tab.close()
 

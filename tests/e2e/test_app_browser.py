@@ -1,5 +1,6 @@
 """The app in a real browser: chat with sources and a follow-up, Library upload, a brief
 summary, the About tab, and article markup that must never reach the page as markup.
+Screenshots go to ``test-artifacts/screenshots/`` (the README's come from a separate run).
 
 The tests share one app process and one browser tab and run in file order. The embedded
 model is slow on small machines, hence the generous waits.
@@ -8,69 +9,41 @@ model is slow on small machines, hence the generous waits.
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from pathlib import Path
 
 import pytest
+from chat_page import (
+    INGEST_TIMEOUT,
+    PANEL_TITLE,
+    SUMMARY_TIMEOUT,
+    answers,
+    ask,
+    open_last_panel,
+    panels,
+)
 
 pytestmark = pytest.mark.e2e
 
-ANSWER_TIMEOUT = 900_000  # ms: the first answer also starts the embedded model (slow on a busy CPU)
-SUMMARY_TIMEOUT = 900_000
-INGEST_TIMEOUT = 180_000
-DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-ask.png"
 RUN = uuid.uuid4().hex[:6]  # unique titles, so the tests also work against a reused app
-PANEL_TITLE = re.compile(r"(Sources|Passages searched) \(\d+\)")
 INJECTED_TITLE = f'Zorblax festival <img src=x onerror="window.__pwned=1"> draws crowds {RUN}'
 INJECTED_TEXT = (
     "QUENTOWN — The Zorblax festival drew 5,000 visitors to Quentown on Saturday, "
     'organisers said. <script>window.__pwned = 2</script><div id="injected">INJECTED</div> '
     '[click me](javascript:window.__pwned=3) <b id="injected-b">bold claim</b>'
 )
-
-# Answer number n (1-based) is finished: no streaming cursor, no "Searching" placeholder.
-ANSWER_DONE_JS = """(n) => {
-  const answers = [...document.querySelectorAll('#news-rag-chat [data-testid="bot"]')]
-    .filter((el) => !el.closest('.thought'));
-  if (answers.length < n) return false;
-  const text = answers[n - 1].innerText.trim();
-  return text.length > 0 && !text.endsWith('▌') && !text.includes('Searching the articles');
-}"""
-ANSWERS_JS = """() => [...document.querySelectorAll('#news-rag-chat [data-testid="bot"]')]
-  .filter((el) => !el.closest('.thought')).map((el) => el.innerText.trim())"""
 NOTHING_INJECTED_JS = """() => ({
   pwned: window.__pwned === undefined ? null : window.__pwned,
   injected: document.querySelectorAll('#injected, #injected-b, img[src="x"]').length,
   jsLinks: [...document.querySelectorAll('a[href]')]
     .filter((a) => a.getAttribute('href').trim().toLowerCase().startsWith('javascript')).length,
 })"""
+MARKER_LINKS_JS = """() => [...document.querySelectorAll('#news-rag-chat [data-testid="bot"] a')]
+  .filter((a) => /^\\[\\d+\\]$/.test(a.innerText.trim())).map((a) => a.href)"""
 
 
 def _open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
-
-
-def _ask(page, question: str, number: int) -> str:
-    """Ask in the chat and return the text of answer ``number`` once it is complete."""
-    page.fill("#question textarea", question)
-    page.click("#ask-button")
-    page.wait_for_function(ANSWER_DONE_JS, arg=number, timeout=ANSWER_TIMEOUT)
-    return page.evaluate(ANSWERS_JS)[number - 1]
-
-
-def _open_last_panel(page):
-    """Expand the sources panel under the latest answer and return it."""
-    title = page.locator("#news-rag-chat .thought .title").filter(has_text=PANEL_TITLE).last
-    panel = page.locator("#news-rag-chat .thought").last
-    first_source = panel.get_by_text(re.compile(r"\[\d+\]")).first
-    for _ in range(5):  # the chat may re-render (closing the panel) as the event completes
-        if first_source.is_visible():
-            return panel
-        title.click()
-        page.wait_for_timeout(1_500)
-    first_source.wait_for(timeout=5_000)
-    return panel
 
 
 def _assert_nothing_injected(page, dialogs: list[str]) -> None:
@@ -79,22 +52,24 @@ def _assert_nothing_injected(page, dialogs: list[str]) -> None:
 
 
 def test_chat_answers_with_sources_then_follows_up(page, screenshot, dialogs) -> None:
-    answer = _ask(page, "What did Hegseth rule out?", 1)
+    answer = ask(page, "What did Hegseth rule out?", 1)
     assert "NATO" in answer
     assert "Error" not in answer
-    panel = _open_last_panel(page)
-    assert "Munich" in panel.inner_text()
-    links = panel.locator("a[href^='http']")
-    assert links.count() >= 1
-    page.wait_for_timeout(1_000)
-    _open_last_panel(page)
-    path = screenshot(page, "ask")
-    DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, DOCS_SCREENSHOT)
+    assert "cited no source" not in answer and "were added by matching" not in answer
+    box = open_last_panel(page)
+    assert "Munich" in box.inner_text()
+    assert box.locator("a[href^='http']").count() >= 1
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\]", answer)]
+    assert numbers and sorted(set(numbers)) == list(range(1, max(numbers) + 1))  # 1, 2, 3...
+    title = next(t for t in panels(page) if t.startswith("Sources"))
+    assert title == f"Sources ({max(numbers)})"
+    assert page.evaluate(MARKER_LINKS_JS)  # [n] are links to their sources
+    screenshot(page, "ask")
 
-    follow_up = _ask(page, "Did he also rule out sending US troops?", 2)
+    follow_up = ask(page, "Did he also rule out sending US troops?", 2)
     assert "troop" in follow_up.lower()
-    assert page.locator("#news-rag-chat .thought .title").count() == 2
+    assert len(answers(page)) == 2
+    assert len([t for t in panels(page) if PANEL_TITLE.match(t)]) == 2
     screenshot(page, "ask-follow-up")
     _assert_nothing_injected(page, dialogs)
 
@@ -104,6 +79,10 @@ def test_new_conversation_clears_the_chat(page) -> None:
     page.wait_for_function(
         "() => document.querySelectorAll('#news-rag-chat [data-testid=\"bot\"]').length === 0"
     )
+    page.reload()  # the browser forgot it too
+    page.wait_for_selector("#question textarea")
+    page.wait_for_timeout(2_000)
+    assert answers(page) == []
 
 
 def test_upload_a_file_in_the_library(page, screenshot, tmp_path: Path) -> None:
@@ -124,11 +103,13 @@ def test_upload_a_file_in_the_library(page, screenshot, tmp_path: Path) -> None:
     )
     page.click("#add-button")
     # "replaced 1" when NEWS_RAG_E2E_URL reuses an app that already has this file.
-    page.locator("#ingest-status").get_by_text(re.compile(r"Added 1\b|replaced 1\b")).wait_for(
-        timeout=INGEST_TIMEOUT
-    )
+    status = page.locator("#ingest-status")
+    status.get_by_text(re.compile(r"Added 1\b|replaced 1\b")).wait_for(timeout=INGEST_TIMEOUT)
+    assert f"Stored: {title}" in status.inner_text()  # the status names what was added
     table = page.locator("#library-table")
     table.get_by_text(title).wait_for()
+    first_row = table.locator(".virtual-row").first
+    assert title in first_row.inner_text()  # and the table shows it first
     assert "Quaymouth Courier" in table.inner_text()
     assert re.search(r"\d+ articles · \d+ chunks", page.inner_text("#library-counts"))
     screenshot(page, "library")
@@ -150,9 +131,12 @@ def test_brief_summary(page, screenshot) -> None:
         timeout=SUMMARY_TIMEOUT,
     )
     text = page.inner_text("#summary-output")
-    body = text.split("The Meridian Post", 1)[-1]
+    body = text.split("Summary style: brief", 1)[-1]
     assert "Error" not in text
     assert len(body.strip()) > 40
+    page.locator("#summary-export").get_by_text("Copy or download as Markdown").click()
+    exported = page.input_value("#export-text textarea")
+    assert exported.startswith("# Vance and Zelenskyy meet in Munich")
     screenshot(page, "summaries")
 
 
@@ -189,9 +173,9 @@ def test_article_markup_is_shown_as_text_never_injected(page, screenshot, dialog
 
     _open_tab(page, "Ask")
     page.click("#new-conversation")
-    _ask(page, "How many visitors did the Zorblax festival draw?", 1)
-    if page.locator("#news-rag-chat .thought .title").count():
-        panel = _open_last_panel(page)
-        assert "Zorblax" in panel.inner_text()
+    ask(page, "How many visitors did the Zorblax festival draw?", 1)
+    if any(t.startswith("Sources") for t in panels(page)):
+        box = open_last_panel(page)
+        assert "Zorblax" in box.inner_text()
     _assert_nothing_injected(page, dialogs)
     screenshot(page, "injection-ask")

@@ -49,6 +49,7 @@ def test_endpoints_have_stable_names(client) -> None:
         "/ingest_text",
         "/list_articles",
         "/delete",
+        "/stop",
     } <= names
 
 
@@ -91,9 +92,26 @@ def test_bad_requests_are_readable_errors_and_the_app_keeps_working(client) -> N
         client.predict("   ", api_name="/ask")
     with pytest.raises(AppError, match="YYYY-MM-DD"):
         client.predict("Who?", None, None, "14/02/2025", "", api_name="/ask")
-    with pytest.raises(AppError, match="no article"):
+    with pytest.raises(AppError, match="no article") as not_found:
         client.predict("does-not-exist", "brief", api_name="/summarize")
+    assert "/list_articles" in str(not_found.value) and "news-rag" not in str(not_found.value)
     assert client.predict(api_name="/list_articles")
+
+
+def test_ask_lists_sources_first_and_stop_ends_it_with_what_was_written(client) -> None:
+    import time
+
+    job = client.submit("What happened when Vance met Zelenskyy in Munich?", api_name="/ask")
+    deadline = time.monotonic() + 300
+    while not job.outputs() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    first = job.outputs()[0]
+    assert first["done"] is False and first["answer"] == ""
+    assert any("Munich" in s["title"] for s in first["sources"])  # before any word
+    assert client.predict(api_name="/stop") == {"stopped": 1}
+    result = job.result(timeout=120)
+    assert result["done"] is True and result["stopped"] is True
+    assert client.predict(api_name="/stop") == {"stopped": 0}
 
 
 def test_summarize_brief(client) -> None:

@@ -228,6 +228,17 @@ def test_html_page_body_and_metadata() -> None:
     assert "\n\n" in article.text  # paragraphs kept
 
 
+def test_html_lede_without_its_own_paragraph_is_kept() -> None:
+    # The lede shares a <p> with a "related content" box, so it has no opening <p> of its
+    # own once parsed: it was dropped, and the key sentence of the story with it.
+    article = parse_html((FIXTURES / "sea-wall-lede.html").read_bytes(), origin="page.html")
+    assert article.text.startswith("QUAYMOUTH (Harbour Wire) — Voters in Quaymouth approved")
+    assert article.text.split("\n\n")[1].startswith("The plan passed with 61 percent")
+    for boilerplate in ("Related Content", "Play Video", "Most popular", "Copyright"):
+        assert boilerplate not in article.text
+    assert article.author == "Ana Ruiz" and article.published == "2011-08-24"
+
+
 def test_html_without_date_has_no_date() -> None:
     article = parse_html((FIXTURES / "council-budget.html").read_text())
     assert article.published is None and article.title == "Council passes budget with transit boost"

@@ -111,3 +111,20 @@ def test_answer_cache_can_be_turned_off(tmp_path: Path) -> None:
     rag = _service(tmp_path, ["One [1].", "Two [1]."], answer_cache_size=0)
     rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
     assert [rag.ask(QUESTION).answer for _ in range(2)] == ["One [1].", "Two [1]."]
+
+
+def test_stream_events_show_sources_before_words_and_replay_from_the_cache(tmp_path: Path) -> None:
+    from rag.qa import Done, SourcesFound, Stage, Token
+
+    rag = _service(tmp_path, ["Streamed answer [1]."])
+    rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
+    events = list(rag.stream_events(QUESTION))
+    kinds = [type(e).__name__ for e in events]
+    assert kinds.index("SourcesFound") < kinds.index("Token")
+    assert isinstance(events[0], Stage) and isinstance(events[-1], Done)
+    assert not events[-1].answer.cached
+    found = next(e for e in events if isinstance(e, SourcesFound))
+    assert found.sources[0].title == "Hegseth rules out NATO bid"
+    again = list(rag.stream_events(QUESTION))  # no second reply is scripted: a miss would fail
+    assert [type(e) for e in again] == [SourcesFound, Token, Done]
+    assert again[-1].answer.cached and again[1].text == again[-1].answer.answer

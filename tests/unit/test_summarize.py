@@ -713,3 +713,45 @@ def test_article_speaker_wins_over_the_models(tmp_path: Path) -> None:
     ]
     assert '[1] "We want the war to end" — JD Vance' in llm.prompt(0)
     assert '[6] "Nobody knows who said this one."' in llm.prompt(0)
+
+
+class KeywordRetriever(BaseRetriever):
+    """A dense hit on the topic, then keyword-only hits with weak or strong BM25 scores."""
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        rows = [("a1", 0.46, 7.7), ("a2", None, 1.2), ("a3", None, 4.1), ("a1", 0.18, None)]
+        return [
+            Document(
+                page_content="chunk",
+                metadata={"article_id": aid, "dense_similarity": sim, "bm25_score": bm25},
+            )
+            for aid, sim, bm25 in rows
+        ]
+
+
+def test_digest_topic_skips_articles_sharing_one_keyword(tmp_path: Path) -> None:
+    # "Apple and Steve Jobs": a rate-cut story about jobs matches one word, weakly, and
+    # has no dense similarity; it must not join the digest.
+    summarizer, _, _, _ = make(tmp_path, [], *ARTICLES)
+    summarizer.retriever = KeywordRetriever()
+    assert [a.id for a in summarizer.select_articles(topic="Apple and Steve Jobs")] == [
+        "a1",
+        "a3",
+    ]
+
+
+def test_digest_reports_progress_before_and_after_each_article(tmp_path: Path) -> None:
+    reply = "- Vance met Zelenskyy [1].\n- Hegseth ruled out NATO [2]."
+    summarizer, _, _, _ = make(tmp_path, [*BRIEFS[:2], reply], *ARTICLES)
+    seen: list[tuple[int, int, str]] = []
+    items = list(
+        summarizer.stream_digest(article_ids=["a1", "a2"], progress=lambda *step: seen.append(step))
+    )
+    assert isinstance(items[-1], Digest)
+    assert seen == [
+        (0, 2, ""),
+        (1, 2, "Vance meets Zelenskyy"),
+        (2, 2, "Hegseth rules out NATO membership"),
+    ]

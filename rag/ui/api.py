@@ -1,0 +1,219 @@
+"""The JSON API for ``gradio_client``: the same actions as the page, JSON in and JSON out.
+
+Endpoints (stable names): ``/ask``, ``/summarize``, ``/digest`` (streamed), ``/stop``,
+``/ingest``, ``/ingest_text``, ``/list_articles`` and ``/delete``. Streams are stoppable
+runs of the caller's session: ``/stop`` ends them, and they end with what was written so
+far and ``"stopped": True``.
+
+Example (a client)::
+
+    from gradio_client import Client
+    client = Client("http://127.0.0.1:7860/")
+    job = client.submit("What did Hegseth rule out?", api_name="/ask")
+    client.predict(api_name="/stop")          # stop it: the job ends with "stopped": True
+    job.result()["answer"]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from rag.ui.format import answer_to_dict, parse_range, to_jsonable
+from rag.ui.handlers import (
+    Timing,
+    checked_sources,
+    search_filters,
+    user_error,
+    with_refused,
+)
+from rag.ui.runs import Runs, Tick
+
+if TYPE_CHECKING:
+    from rag.service import NewsRAG
+
+logger = logging.getLogger(__name__)
+
+GENERATIONS = ("answer", "summary", "digest")
+
+
+class Api:
+    """Handlers of the API endpoints, sharing the page's runs (so ``/stop`` and a closed
+    session stop API work too).
+
+    Example:
+        >>> api = Api(service, Runs())  # doctest: +SKIP
+        >>> list(api.ask("Who won?"))[-1]["done"]  # doctest: +SKIP
+        True
+    """
+
+    def __init__(self, service: NewsRAG, runs: Runs) -> None:
+        self.service = service
+        self.runs = runs
+
+    def ask(
+        self,
+        question: str,
+        history: list[list[str]] | None = None,
+        sources: list[str] | None = None,
+        since: str = "",
+        until: str = "",
+        session: str | None = None,
+    ) -> Iterator[dict]:
+        """Answer a question from the articles. Streams ``{"answer": partial, "done": False}``
+        updates (the first one with the ``"sources"`` being read, before any word), and ends
+        with the full answer, its citations and ``"done": True``."""
+        if not (question or "").strip():
+            raise user_error(ValueError("question is empty"), api=True)
+        from rag.qa import Done, SourcesFound, Token
+
+        try:
+            filters = search_filters(sources, since, until)
+            pairs = [(str(p[0]), str(p[1])) for p in (history or []) if len(p) == 2]
+            run = self.runs.start("answer", session)
+            timing = Timing("question (API)")
+            partial, found, answer = "", [], None
+
+            def events() -> Iterator[Any]:
+                return self.service.stream_events(question.strip(), history=pairs, filters=filters)
+
+            with contextlib.closing(run.items(events)) as items:
+                for event in items:
+                    if isinstance(event, SourcesFound):
+                        timing.mark("sources")
+                        found = answer_to_dict({"sources": event.sources})["sources"]
+                        yield {"answer": partial, "sources": found, "done": False}
+                    elif isinstance(event, Token):
+                        timing.mark("first token")
+                        partial += event.text
+                        yield {"answer": partial, "done": False}
+                    elif isinstance(event, Done):
+                        answer = event.answer
+            if answer is None:
+                logger.info(timing.line(f"stopped ({run.reason})"))
+                yield {"answer": partial, "sources": found, "done": True, "stopped": True}
+                return
+            timing.tokens = (answer.prompt_tokens, answer.completion_tokens)
+            logger.info(timing.line("done"))
+            yield {**answer_to_dict(answer), "done": True}
+        except Exception as exc:
+            raise user_error(exc, api=True) from None
+
+    def summarize(
+        self, article_id: str, style: str = "brief", session: str | None = None
+    ) -> Iterator[dict]:
+        """Summarize one article (``style``: brief, bullets, headline or quotes); streams
+        ``{"text": partial, "done": False}`` and ends with the summary and ``"done": True``."""
+
+        def pieces() -> Iterator[Any]:
+            return self.service.stream_summary(article_id, style=style or "brief")
+
+        yield from self._text_stream("summary", pieces, session)
+
+    def digest(
+        self,
+        topic: str = "",
+        source: str = "",
+        since: str = "",
+        until: str = "",
+        limit: int = 5,
+        session: str | None = None,
+    ) -> Iterator[dict]:
+        """A digest across articles chosen by topic, outlet and/or date range, with ``[n]``
+        markers; streams ``{"text": partial, "done": False}``, ends with ``"done": True``."""
+        try:
+            start, end = parse_range(since, until)
+        except ValueError as exc:
+            raise user_error(exc, api=True) from None
+
+        def pieces() -> Iterator[Any]:
+            return self.service.stream_digest(
+                topic=(topic or "").strip() or None,
+                source=(source or "").strip() or None,
+                since=start,
+                until=end,
+                limit=int(limit),
+            )
+
+        yield from self._text_stream("digest", pieces, session)
+
+    def _text_stream(self, kind: str, pieces: Any, session: str | None) -> Iterator[dict]:
+        """A summary's or digest's text as it grows, then the result (or what was written
+        before a stop)."""
+        try:
+            run = self.runs.start(kind, session)
+            timing = Timing(f"{kind} (API)")
+            partial, result = "", None
+            with contextlib.closing(run.items(pieces)) as items:
+                for piece in items:
+                    if isinstance(piece, str):
+                        timing.mark("first token")
+                        partial += piece
+                        yield {"text": partial, "done": False}
+                    elif not isinstance(piece, Tick):
+                        result = piece
+            if result is None:
+                logger.info(timing.line(f"stopped ({run.reason})"))
+                yield {"text": partial, "done": True, "stopped": True}
+                return
+            logger.info(timing.line("done"))
+            yield {**to_jsonable(result), "done": True}
+        except Exception as exc:
+            raise user_error(exc, api=True) from None
+
+    def stop(self, session: str | None = None) -> dict:
+        """Stop the caller's answers, summaries and digests; returns ``{"stopped": n}``."""
+        return {"stopped": len(self.runs.cancel(session, GENERATIONS, reason="stopped"))}
+
+    def ingest(self, files: list[str] | None, urls: str | None) -> dict:
+        """Add uploaded files and URLs/feeds (one per line); returns the ingest report."""
+        try:
+            sources, refused = checked_sources(files, urls)
+        except ValueError as exc:
+            raise user_error(exc, api=True) from None
+        if not sources and not refused:
+            raise user_error(ValueError("give files or URLs to ingest"), api=True)
+        try:
+            report = self.service.ingest(sources) if sources else _empty_report()
+            return to_jsonable(with_refused(report, refused))
+        except Exception as exc:
+            raise user_error(exc, api=True) from None
+
+    def ingest_text(
+        self, text: str, title: str, source: str = "", url: str = "", published: str = ""
+    ) -> dict:
+        """Add one article given as raw text; returns the ingest report."""
+        try:
+            report = self.service.ingest_text(
+                text,
+                title,
+                source=source or None,
+                url=url or None,
+                published=published or None,
+            )
+            return to_jsonable(report)
+        except Exception as exc:
+            raise user_error(exc, api=True) from None
+
+    def list_articles(self, source: str = "") -> list[dict]:
+        """All stored articles (optionally of one outlet): id, title, source, url, published,
+        author, chunks..."""
+        try:
+            return to_jsonable(self.service.list_articles(source=source or None))
+        except Exception as exc:
+            raise user_error(exc, api=True) from None
+
+    def delete(self, article_ids: list[str]) -> dict:
+        """Delete articles by id; returns ``{"deleted": n}``."""
+        try:
+            return {"deleted": int(self.service.delete(list(article_ids or [])))}
+        except Exception as exc:
+            raise user_error(exc, api=True) from None
+
+
+def _empty_report() -> Any:
+    from rag.store import IngestReport
+
+    return IngestReport()
