@@ -18,6 +18,7 @@ from rag.errors import LLMUnavailableError
 from rag.service import NewsRAG
 from rag.settings import Settings, load_settings
 from rag.ui import app as ui_app
+from rag.ui import handlers as ui_handlers
 
 pytestmark = pytest.mark.unit
 
@@ -114,11 +115,11 @@ def test_errors_shown_to_users_mask_secrets(
         with pytest.raises(gr.Error) as info:
             handlers.library()
         assert_clean(str(info.value), "gr.Error (unexpected)")
-        markdown = ui_app._error_markdown(RuntimeError(echoed))
+        markdown = ui_handlers.error_markdown(RuntimeError(echoed))
         assert_clean(markdown, "error panel")
-        rag_error = ui_app._error_markdown(LLMUnavailableError(echoed, hint=f"key {EMBED_KEY}"))
+        rag_error = ui_handlers.error_markdown(LLMUnavailableError(echoed, hint=f"key {EMBED_KEY}"))
         assert_clean(rag_error, "error panel (RagError)")
-        assert_clean(str(ui_app._user_error(ValueError(echoed))), "gr.Error (ValueError)")
+        assert_clean(str(ui_handlers.user_error(ValueError(echoed))), "gr.Error (ValueError)")
 
 
 def test_cli_errors_mask_secrets(secret_env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

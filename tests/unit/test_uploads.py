@@ -17,7 +17,10 @@ from langchain_core.language_models import FakeListChatModel
 from rag.service import NewsRAG
 from rag.settings import load_settings
 from rag.ui import app as ui_app
-from rag.ui.app import MAX_UPLOAD_FILES, MAX_URLS, Handlers, checked_sources
+from rag.ui import handlers as ui_handlers
+from rag.ui.api import Api
+from rag.ui.handlers import MAX_UPLOAD_FILES, MAX_URLS, Handlers, checked_sources
+from rag.ui.runs import Runs
 
 pytestmark = pytest.mark.unit
 
@@ -39,10 +42,15 @@ def handlers(service: NewsRAG) -> Handlers:
     return Handlers(service)
 
 
+def api_of(handlers: Handlers) -> Api:
+    """The API endpoints over the same service as the page's handlers."""
+    return Api(handlers.service, Runs())
+
+
 @pytest.fixture
 def warnings_shown(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     shown: list[str] = []
-    monkeypatch.setattr(ui_app, "_warn", shown.append)
+    monkeypatch.setattr(ui_handlers, "warn", shown.append)
     return shown
 
 
@@ -79,7 +87,7 @@ def test_good_upload_is_added_and_bad_ones_are_refused_by_name(
         upload(uploads, "noext", BODY),
         upload(uploads, "empty.md", ""),
     ]
-    report = handlers.api_ingest(files, "")
+    report = api_of(handlers).ingest(files, "")
     assert report["added"] == 1
     reasons = failed(report)
     assert reasons["big.txt"].startswith("too large: 0.1 MB, over the 0.05 MB limit")
@@ -95,8 +103,9 @@ def test_the_page_handler_shows_refusals_as_text(
     handlers: Handlers, uploads: Path, warnings_shown: list[str]
 ) -> None:
     files = [upload(uploads, "scan.pdf", b"%PDF"), upload(uploads, "a.txt", BODY)]
-    text = handlers.ingest(files, "javascript:alert(1)\n/etc/passwd")
-    assert text.startswith("Added **1**")
+    text, kept, added = handlers.ingest(files, "javascript:alert(1)\n/etc/passwd")
+    assert text.startswith("Added **1**") and len(added) == 1
+    assert kept == "javascript:alert(1)\n/etc/passwd"  # refused input stays to be corrected
     assert "scan\\.pdf: unsupported file type" in text
     assert "javascript:alert\\(1\\): not an http\\(s\\) URL" in text
     assert "passwd: not an http\\(s\\) URL" in text
@@ -126,7 +135,7 @@ def test_the_url_box_never_reads_server_files(
     secret = tmp_path / "secret.txt"
     secret.write_text("Title: Private notes\n\n" + BODY)
     monkeypatch.chdir(tmp_path)  # "." and relative paths would point at the secret
-    report = handlers.api_ingest(None, f"{line}\n{secret}")
+    report = api_of(handlers).ingest(None, f"{line}\n{secret}")
     assert report["added"] == 0 and service.list_articles() == []
     assert len(report["failed"]) == 2
     assert all("not an http(s) URL" in reason for _, reason in report["failed"])
@@ -149,7 +158,7 @@ def test_the_url_box_never_reads_server_files(
 def test_hostile_upload_names_are_refused_cleanly(
     handlers: Handlers, service: NewsRAG, uploads: Path, name: str
 ) -> None:
-    report = handlers.api_ingest([str(uploads / name) if name.startswith("..") else name], "")
+    report = api_of(handlers).ingest([str(uploads / name) if name.startswith("..") else name], "")
     assert report["added"] == 0 and service.list_articles() == []
     [(origin, reason)] = report["failed"]
     assert "\x00" not in origin
@@ -160,7 +169,7 @@ def test_a_folder_passed_as_an_upload_is_not_ingested(
     handlers: Handlers, service: NewsRAG, uploads: Path
 ) -> None:
     upload(uploads, "inside/story.txt", "Title: Inside\n\n" + BODY)
-    report = handlers.api_ingest([str(uploads / "inside")], "")
+    report = api_of(handlers).ingest([str(uploads / "inside")], "")
     assert report["added"] == 0 and service.list_articles() == []
     assert report["failed"] == [
         [str(uploads / "inside"), "not an uploaded file (a folder or a device)"]
@@ -177,11 +186,11 @@ def test_too_many_files_or_urls_are_refused_before_anything_is_read(
         for i in range(MAX_UPLOAD_FILES + 1)
     ]
     with pytest.raises(gr.Error, match=f"too many files \\({MAX_UPLOAD_FILES + 1}\\)"):
-        handlers.api_ingest(files, "")
+        api_of(handlers).ingest(files, "")
     with pytest.raises(gr.Error, match="too many URLs"):
         handlers.ingest(None, "\n".join(["https://example.org/a"] * (MAX_URLS + 1)))
     assert service.list_articles() == []
-    assert handlers.api_ingest(files[:MAX_UPLOAD_FILES], "")["added"] == MAX_UPLOAD_FILES
+    assert api_of(handlers).ingest(files[:MAX_UPLOAD_FILES], "")["added"] == MAX_UPLOAD_FILES
 
 
 def test_checked_sources_keeps_http_urls_and_real_uploads(uploads: Path) -> None:

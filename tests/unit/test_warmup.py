@@ -114,8 +114,10 @@ def test_warm_up_loads_embedder_and_model_and_primes_the_answer_prefix(
     [llm] = built
     [(messages, kwargs)] = llm.calls
     assert kwargs.get("max_tokens") == 1
-    expected = rag.qa.prompt_messages("", [])
+    expected = rag.qa.warm_prompt_messages()  # the fixed head of the answer prompt
     assert [m.content for m in messages] == [m.content for m in expected]
+    real = rag.qa._evidence_prompt.messages(evidence="[1] A fact.", question="Q?")
+    assert [m.content for m in real[: len(expected)]] == [m.content for m in expected]
     assert messages[0].type == "system"
 
 
