@@ -528,15 +528,9 @@ class QAService:
             >>> for piece in qa.stream("Who met in Munich?"):  # doctest: +SKIP
             ...     print(piece if isinstance(piece, str) else piece.citations)
         """
-        streamed: list[str] = []
+        pieces = _Pieces()
         for event in self.stream_events(question, history, filters):
-            if isinstance(event, Token):
-                streamed.append(event.text)
-                yield event.text
-            elif isinstance(event, Done):
-                if rest := _unstreamed_rest("".join(streamed), event.answer.answer):
-                    yield rest
-                yield event.answer
+            yield from pieces.of(event)
 
     async def astream(
         self,
@@ -550,15 +544,10 @@ class QAService:
             >>> async for piece in qa.astream("Who met in Munich?"):  # doctest: +SKIP
             ...     pass
         """
-        streamed: list[str] = []
+        pieces = _Pieces()
         async for event in self.astream_events(question, history, filters):
-            if isinstance(event, Token):
-                streamed.append(event.text)
-                yield event.text
-            elif isinstance(event, Done):
-                if rest := _unstreamed_rest("".join(streamed), event.answer.answer):
-                    yield rest
-                yield event.answer
+            for piece in pieces.of(event):
+                yield piece
 
     def stream_events(
         self,
@@ -977,6 +966,22 @@ class QAService:
         turn.add_usage(message)
         turn.add_logprobs(message)
         return self._finish(turn, _message_text(message))
+
+
+class _Pieces:
+    """Turns answer events into what ``stream`` yields: text pieces, then the Answer."""
+
+    def __init__(self) -> None:
+        self.streamed: list[str] = []
+
+    def of(self, event: QAEvent) -> list[str | Answer]:
+        if isinstance(event, Token):
+            self.streamed.append(event.text)
+            return [event.text]
+        if isinstance(event, Done):
+            rest = _unstreamed_rest("".join(self.streamed), event.answer.answer)
+            return [rest, event.answer] if rest else [event.answer]
+        return []
 
 
 def _unstreamed_rest(streamed: str, final: str) -> str:
