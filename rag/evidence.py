@@ -210,8 +210,7 @@ def _sentences(text: str, clean: Cleaner | None) -> list[str]:
     for paragraph in _PARAGRAPH.split(text):
         if paragraph.lstrip().startswith("#"):
             continue  # a Markdown heading, not a statement
-        for start, end in sentence_spans(paragraph):
-            sentence = " ".join(paragraph[start:end].split())
+        for sentence in _quote_whole(paragraph):
             if clean is not None:
                 sentence = clean(sentence)
             if len(sentence) < 2 or sentence == REMOVED:
@@ -220,6 +219,26 @@ def _sentences(text: str, clean: Cleaner | None) -> list[str]:
     if out and out[0][:1].islower():
         out[0] = "…" + out[0]  # the chunk starts mid-sentence
     return out
+
+
+def _quote_whole(paragraph: str) -> list[str]:
+    """The paragraph's sentences, a quotation that runs over several kept in one piece
+    ('Hegseth answered: "No. There will be no US troops."' is one statement)."""
+    out: list[str] = []
+    open_quote = False
+    for start, end in sentence_spans(paragraph):
+        sentence = " ".join(paragraph[start:end].split())
+        if open_quote and out:
+            out[-1] = f"{out[-1]} {sentence}"
+        else:
+            out.append(sentence)
+        open_quote = _opens_quote(out[-1])
+    return out
+
+
+def _opens_quote(text: str) -> bool:
+    """True when ``text`` leaves a double quotation mark open."""
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”")
 
 
 def _candidates(

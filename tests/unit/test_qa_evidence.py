@@ -265,3 +265,12 @@ def test_a_chunk_starting_mid_sentence_gets_its_lead_in_from_the_store():
     assert store.asked == [["halo:1:0"]]
     assert f"[1] {text}" in str(llm.calls[0][-1].content)
     assert answer.citations[0].quote == text
+
+
+def test_a_quotation_over_several_sentences_stays_one_piece():
+    text = 'Asked about troops, Hegseth answered: "No. There will be no US troops." Talks went on.'
+    evidence = select_evidence("Did Hegseth rule out troops?", [doc("h", text)], embed=None)
+    assert [s.text for s in evidence.sentences] == [
+        'Asked about troops, Hegseth answered: "No. There will be no US troops."',
+        "Talks went on.",
+    ]
