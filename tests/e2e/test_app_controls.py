@@ -10,9 +10,11 @@ Timings seen here (question -> sources shown, -> first words) are written to
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,18 @@ def _record(name: str, seconds: float) -> None:
     data = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
     data.setdefault(name, []).append(round(seconds, 2))
     TIMINGS.write_text(json.dumps(data, indent=2))
+
+
+@pytest.fixture(scope="module")
+def app_url(start_app, app_data_dir: Path) -> Iterator[str]:
+    """This module's app, with the answer cache off: these tests stop and time live answers,
+    which a question answered earlier in the module (served from the cache) would not give."""
+    running = os.environ.get("NEWS_RAG_E2E_URL")
+    if running:
+        yield running
+        return
+    with start_app(app_data_dir, RAG_ANSWER_CACHE_SIZE="0") as url:
+        yield url
 
 
 def _wait(page, script: str, timeout: float = ANSWER_TIMEOUT) -> float:
