@@ -859,6 +859,7 @@ class QAService:
         """Citations from the sentences the model named, numbered 1, 2, ... by first use."""
         evidence = turn.evidence
         assert evidence is not None
+        logger.debug("model reply: %s", raw)
         reply = parse_reply(raw, evidence.numbers)
         chosen = [s for n in reply.evidence if (s := evidence.by_number(n)) is not None]
         turn.signals.update(_evidence_signals(evidence, chosen, reply.answer, turn.standalone))

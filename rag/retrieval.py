@@ -30,9 +30,13 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForRetrieverRun,
+    CallbackManagerForRetrieverRun,
+)
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables.config import run_in_executor
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from rag.lexical import ChunkIndex, bm25_tokenize
@@ -305,6 +309,21 @@ class HybridRetriever(BaseRetriever):
         if isinstance(filters, dict):
             filters = SearchFilters(**filters)
         return self.search(query, filters=filters, k=k, per_article=per_article)
+
+    async def _aget_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: AsyncCallbackManagerForRetrieverRun,
+        filters: SearchFilters | dict | None = None,
+        k: int | None = None,
+        per_article: int | None = None,
+    ) -> list[Document]:
+        # The base class drops keyword arguments on the async path; forward them.
+        if isinstance(filters, dict):
+            filters = SearchFilters(**filters)
+        search = functools.partial(self.search, filters=filters, k=k, per_article=per_article)
+        return await run_in_executor(None, search, query)
 
     # --- the two retrievers -----------------------------------------------------------
     def _dense(self, query: str, k: int, filters: SearchFilters) -> list[tuple[Document, float]]:

@@ -56,7 +56,7 @@ def test_munich_brief_is_short_grounded_and_cached(summarizer: Summarizer) -> No
     assert "Vance" in text, summary
     assert re.search(r"Zelensk", text), summary
     assert "Munich" in text, summary
-    assert 1 <= len(split_sentences(text)) <= 3, summary
+    assert 1 <= len(split_sentences(text)) <= 4, summary  # the brief style asks for 3-4
     assert summary.faithful and summary.issues == [], summary
     article = summarizer.store.get_article(article_id)
     assert check_faithfulness(text, article.text, check_names=False).ok
