@@ -49,7 +49,7 @@ RANK_PRIOR = 0.05  # a small nudge towards the retriever's own order
 SECOND_ARTICLE_RATIO = 0.75  # another article's best sentence this close to the best joins
 ANCHOR_RATIO = 0.5  # further anchors must score at least this share of the best sentence
 NEIGHBOURED_ANCHORS = 3  # the best anchors also get the sentence before and after
-TITLE_CREDIT = 0.3  # a question term found only in the article title counts this much
+TITLE_CREDIT = 1.0  # a question term in the title: every sentence of that article is about it
 
 
 def estimate_tokens(text: str) -> int:
@@ -262,7 +262,7 @@ def _candidates(
 
 
 def _lexical_scores(question: str, texts: Sequence[str], titles: Sequence[str]) -> list[float]:
-    """IDF-weighted share of the question's terms found in each sentence (in the title: 0.3)."""
+    """IDF-weighted share of the question's terms found in each sentence (a term in the article title counts for all its sentences)."""
     terms = list(dict.fromkeys(bm25_tokenize(question)))
     if not terms or not texts:
         return [0.0] * len(texts)

@@ -82,6 +82,8 @@ ABSTAIN_MESSAGE = "The articles don't say."
 MAX_QUESTION_CHARS = 2000
 HISTORY_TURNS = 3
 HISTORY_ANSWER_CHARS = 300
+REATTRIBUTE_BELOW = 0.5  # answer support of the named sentences under which others are tried
+MAX_REATTRIBUTED = 3
 
 History = Sequence[tuple[str, str]] | Sequence[Mapping[str, Any]]
 
@@ -862,6 +864,7 @@ class QAService:
         logger.debug("model reply: %s", raw)
         reply = parse_reply(raw, evidence.numbers)
         chosen = [s for n in reply.evidence if (s := evidence.by_number(n)) is not None]
+        chosen = _supporting_sentences(evidence, chosen, reply.answer, turn.standalone)
         turn.signals.update(_evidence_signals(evidence, chosen, reply.answer, turn.standalone))
         if reply.empty or is_abstention(reply.answer, ABSTAIN_MESSAGE):
             turn.abstain_reason = "model"
@@ -1051,21 +1054,66 @@ def _plain(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
+def _answer_support(sentences: Sequence[EvidenceSentence], answer: str, question: str) -> float:
+    """Share of the answer's words found in ``sentences`` or the question."""
+    support_words = set(bm25_tokenize(" ".join(s.text for s in sentences) + " " + question))
+    answer_words = bm25_tokenize(answer)
+    if not answer_words:
+        return 0.0
+    return sum(1 for w in answer_words if w in support_words) / len(answer_words)
+
+
+def _supporting_sentences(
+    evidence: Evidence, chosen: Sequence[EvidenceSentence], answer: str, question: str
+) -> list[EvidenceSentence]:
+    """The sentences the answer rests on: the model's choice, unless other shown sentences
+    support its words better (a small model often names a neighbouring number).
+
+    Example:
+        >>> ev = select_evidence("Who won?", [Document(page_content="Ana won. Rain fell.",
+        ...     metadata={"article_id": "a", "title": "Vote"})], embed=None)
+        >>> [s.text for s in _supporting_sentences(ev, ev.sentences[1:], "Ana won.", "Who won?")]
+        ['Ana won.']
+    """
+    if not answer.strip() or _answer_support(chosen, answer, question) >= REATTRIBUTE_BELOW:
+        return list(chosen)
+    picked: list[EvidenceSentence] = []
+    best = _answer_support(picked, answer, question)
+    while len(picked) < MAX_REATTRIBUTED:
+        scored = [
+            (_answer_support([*picked, s], answer, question), s)
+            for s in evidence.sentences
+            if s not in picked
+        ]
+        if not scored:
+            break
+        support, sentence = max(scored, key=lambda pair: pair[0])
+        if support <= best:
+            break
+        picked.append(sentence)
+        best = support
+    if best <= _answer_support(chosen, answer, question):
+        return list(chosen)
+    logger.debug(
+        "citations re-attributed from %s to %s",
+        [s.number for s in chosen],
+        [s.number for s in picked],
+    )
+    return sorted(picked, key=lambda s: s.number)
+
+
 def _evidence_signals(
     evidence: Evidence, chosen: Sequence[EvidenceSentence], answer: str, question: str
 ) -> dict[str, float]:
     """Numbers that tell how well the evidence and the reply fit the question."""
     best = evidence.best
-    support_words = set(bm25_tokenize(" ".join(s.text for s in chosen) + " " + question))
-    answer_words = bm25_tokenize(answer)
-    supported = sum(1 for w in answer_words if w in support_words)
     return {
         "best_score": best.score if best else 0.0,
         "best_lexical": max((s.lexical for s in evidence.sentences), default=0.0),
         "best_dense": max((s.dense for s in evidence.sentences), default=0.0),
         "chosen": float(len(chosen)),
         "chosen_best_score": max((s.score for s in chosen), default=0.0),
-        "answer_support": supported / len(answer_words) if answer_words else 0.0,
+        "answer_support": _answer_support(chosen, answer, question),
     }
 
 

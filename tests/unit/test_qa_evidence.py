@@ -148,6 +148,23 @@ def test_empty_evidence_abstains_and_names_the_closest_article(docs):
     assert answer.abstain_note == "The closest article is “Hegseth story” (Civic Wire, 2025-02-12)."
 
 
+def test_a_wrongly_numbered_choice_is_cited_from_the_sentence_the_answer_repeats(docs):
+    question = "What else was said?"
+    shown = select_evidence(question, docs, embed=None)
+    wrong = next(x.number for x in shown.sentences if x.text == HEGSETH)
+    answer = service(docs, reply([wrong], "No American troops would be deployed to Ukraine."))
+    answer = answer.ask(question)
+    assert not answer.abstained, answer
+    assert [c.quote for c in answer.citations] == [TROOPS]
+    assert answer.signals["answer_support"] == 1.0
+
+
+def test_an_answer_no_shown_sentence_supports_is_withheld(docs):
+    text = "Brazil won the World Cup final on penalties in Qatar."
+    answer = service(docs, reply([1], text)).ask("What did Hegseth say about troops?")
+    assert answer.abstained and answer.abstain_reason == "unsure"
+
+
 class LogprobModel(ScriptedChatModel):
     """Also reports the chance of an empty evidence list, like llama.cpp's logprobs."""
 
