@@ -262,7 +262,8 @@ def _candidates(
 
 
 def _lexical_scores(question: str, texts: Sequence[str], titles: Sequence[str]) -> list[float]:
-    """IDF-weighted share of the question's terms found in each sentence (a term in the article title counts for all its sentences)."""
+    """IDF-weighted share of the question's terms in each sentence; a term in the article
+    title counts for every sentence of that article."""
     terms = list(dict.fromkeys(bm25_tokenize(question)))
     if not terms or not texts:
         return [0.0] * len(texts)
