@@ -608,8 +608,10 @@ def build_chat_model(settings: Settings, **overrides: Any) -> BaseChatModel:
         'qwen2.5-coder-1.5b-instruct'
     """
     from rag.chat_guard import GuardedChatOpenAI, retry_limited_clients
+    from rag.interrupt import track_reads
 
     sync_client, async_client = retry_limited_clients(settings.llm_timeout)
+    track_reads(sync_client)  # a Stop can cut a reply off while the model reads the prompt
     kwargs: dict[str, Any] = {
         "model": settings.llm_model,
         "timeout": settings.llm_timeout,

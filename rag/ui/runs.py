@@ -34,6 +34,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from rag.interrupt import interrupt_reads, interruptible
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -108,6 +110,7 @@ class Run:
         self._last_read = time.monotonic()
         self._on_end = on_end
         self._on_worker = on_worker  # told when the worker starts (True) and ends (False)
+        self._worker_ident: int | None = None
 
     @property
     def elapsed(self) -> float:
@@ -130,6 +133,8 @@ class Run:
         self._cancelled_at = time.monotonic()
         self._cancelled.set()
         self._queue.put((_WAKE, None))
+        if self._worker_ident is not None and interrupt_reads(self._worker_ident):
+            logger.debug("%s run: the model's reply was cut off mid-read", self.kind)
         logger.info("%s run cancelled (%s) after %.1f s", self.kind, reason, self.elapsed)
         return True
 
@@ -175,6 +180,14 @@ class Run:
             self._end()
 
     def _work(self, start: Callable[[], Iterable[Any]]) -> None:
+        with interruptible() as ident:
+            self._worker_ident = ident
+            try:
+                self._consume(start)
+            finally:
+                self._worker_ident = None
+
+    def _consume(self, start: Callable[[], Iterable[Any]]) -> None:
         stream: Iterable[Any] | None = None
         try:
             if self.cancelled:

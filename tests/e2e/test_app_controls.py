@@ -122,10 +122,6 @@ def test_stop_while_reading_then_a_new_question_answers(page, app_log) -> None:
     assert re.search(r"question stopped \(stopped\): sources [\d.]+ s", app_log())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: with evidence answers the stream closes ~16 s after Stop (goal < 5 s)",
-)
 def test_stop_while_writing_keeps_the_words(page, app_log) -> None:
     _fresh(page)
     submit(page, QUESTION)

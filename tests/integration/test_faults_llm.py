@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -355,3 +356,29 @@ def test_cli_ask_with_the_endpoint_down(data_dir: Path) -> None:
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert f"Error: Cannot reach the LLM at http://127.0.0.1:{port}" in result.output
     assert "Traceback" not in result.output and API_KEY not in result.output
+
+
+# --------------------------------------------------------------------------- Stop
+def test_stop_cuts_off_a_reply_the_model_has_not_started(fake: FakeLLMServer) -> None:
+    """A Stop while the model still reads the prompt (no token yet) ends the request at
+    once, without a retry, and the next request on the same client works."""
+    from rag.llm import build_chat_model
+    from rag.ui.runs import Run, Tick
+
+    settings = load_settings(
+        llm_base_url=fake.base_url, llm_timeout=30, llm_max_retries=2, llm_model="fake-model"
+    )
+    llm = build_chat_model(settings)
+    fake.reset("hang")
+    ended = threading.Event()
+    run = Run("answer", None, on_worker=lambda _run, alive: alive or ended.set())
+    items = run.items(lambda: llm.stream("What did Hegseth rule out?"))
+    timer = threading.Timer(1.0, run.cancel)
+    timer.start()
+    started = time.monotonic()
+    assert [item for item in items if not isinstance(item, Tick)] == []
+    assert ended.wait(5), "the worker is still waiting for the model"
+    assert time.monotonic() - started < 5 and run.reason == "stopped"
+    assert len(fake.chat_requests()) == 1  # not retried
+    fake.reset()
+    assert "NATO" in llm.invoke("What did Hegseth rule out?").content
