@@ -178,7 +178,6 @@ def test_regenerate_then_reload_keeps_the_conversation(page) -> None:
     assert answers(page) == [again]
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: editing the last question fails in the page")
 def test_edit_the_last_question_and_ask_again(page) -> None:
     page.locator("#news-rag-chat button[aria-label='Edit']").last.click()
     page.locator("#news-rag-chat textarea").first.fill("Who won the mayoral election?")
