@@ -162,10 +162,10 @@ def peak_rss_mb() -> float:
 
 
 def bench_throughput(workdir: Path, articles: int) -> dict:
-    from rag.chunking import Chunker
-    from rag.documents import Article, load_source
     from rag.embeddings import shared_local_embeddings
-    from rag.ingest import ingest_sources
+    from rag.ingest.chunking import Chunker
+    from rag.ingest.documents import Article, load_source
+    from rag.ingest.pipeline import ingest_sources
     from rag.settings import load_settings
     from rag.store import ArticleStore
 
@@ -234,7 +234,7 @@ def bench_memory(workdir: Path, articles: int, embedder: str) -> dict:
     from langchain_core.embeddings import DeterministicFakeEmbedding
 
     from rag.embeddings import shared_local_embeddings
-    from rag.ingest import ingest_sources
+    from rag.ingest.pipeline import ingest_sources
     from rag.settings import load_settings
     from rag.store import ArticleStore, IngestProgress
 

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.embeddings import LocalEmbeddings  # noqa: E402
-from rag.ingest import ingest_sources  # noqa: E402
+from rag.ingest.pipeline import ingest_sources  # noqa: E402
 from rag.llm import build_chat_model, describe_llm  # noqa: E402
 from rag.retrieval import HybridRetriever  # noqa: E402
 from rag.settings import load_settings  # noqa: E402

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.documents import Document
 
-from rag.chunking import sentence_spans
+from rag.ingest.chunking import sentence_spans
 from rag.lexical import bm25_tokenize
 
 __all__ = ["Evidence", "EvidenceSentence", "Passage", "estimate_tokens", "select_evidence"]

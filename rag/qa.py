@@ -42,7 +42,6 @@ from rag.answer_format import (
     parse_reply,
     reply_schema,
 )
-from rag.chunking import chunk_id, sentence_spans
 from rag.citations import (
     Flag,
     drop_unsourced_links,
@@ -54,6 +53,7 @@ from rag.citations import (
 from rag.coverage import missing_names
 from rag.errors import RagError
 from rag.evidence import Evidence, EvidenceSentence, select_evidence
+from rag.ingest.chunking import chunk_id, sentence_spans
 from rag.lexical import bm25_tokenize
 from rag.prompts import load_prompt
 from rag.retrieval import SearchFilters

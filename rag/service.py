@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
 
     from rag.answer_cache import AnswerCache
-    from rag.documents import Article
-    from rag.ingest import IngestReport
+    from rag.ingest.documents import Article
+    from rag.ingest.pipeline import IngestReport
     from rag.qa import Answer, QAEvent, QAService
     from rag.retrieval import HybridRetriever, SearchFilters
     from rag.store import ArticleInfo, ArticleStore, StoreStats
@@ -235,7 +235,7 @@ class NewsRAG:
             >>> report = rag.ingest(["samples/", "https://example.org/feed.xml"])
             >>> report.added, report.failed
         """
-        from rag.ingest import ingest_sources
+        from rag.ingest.pipeline import ingest_sources
 
         return ingest_sources(list(sources), self.store, self.settings, progress=progress)
 
@@ -254,7 +254,7 @@ class NewsRAG:
         Example:
             >>> rag.ingest_text("Body of the story...", "A headline", source="Civic Wire")
         """
-        from rag.ingest import ingest_text
+        from rag.ingest.pipeline import ingest_text
 
         return ingest_text(
             self.store,

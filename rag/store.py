@@ -5,7 +5,7 @@ Chroma server at ``RAG_CHROMA_URL``):
 
 - ``<collection>``: one record per chunk, cosine space. The record's document is
   exactly ``article.text[start:end]``; its vector embeds ``title + "\\n" + chunk``;
-  metadata keys are listed in :func:`rag.chunking.chunk_metadata`. Chunk id:
+  metadata keys are listed in :func:`rag.ingest.chunking.chunk_metadata`. Chunk id:
   ``<article id>:<version>:<index>``.
 - ``<collection>_articles``: the registry. One ``article`` record per article (full
   text, metadata, chunk count, content hash, version), ``journal`` records for writes
@@ -29,7 +29,7 @@ use a Chroma server (``RAG_CHROMA_URL``).
 
 Example:
     >>> from langchain_core.embeddings import DeterministicFakeEmbedding
-    >>> from rag.documents import Article
+    >>> from rag.ingest.documents import Article
     >>> from rag.settings import load_settings
     >>> store = ArticleStore.from_settings(load_settings(data_dir="/tmp/x"),
     ...                                    DeterministicFakeEmbedding(size=384))
@@ -59,9 +59,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
-from rag.chunking import ArticleChunk, Chunker, chunk_id, published_int
-from rag.documents import Article
 from rag.errors import ModelError, RagError, StoreError
+from rag.ingest.chunking import ArticleChunk, Chunker, chunk_id, published_int
+from rag.ingest.documents import Article
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI

@@ -170,7 +170,7 @@ def _plain(text: str) -> str:
 
 def _whole_sentences(text: str) -> tuple[list[str], bool, bool]:
     """The sentences of ``text`` without a cut-off first or last one (and whether cut)."""
-    from rag.chunking import sentence_spans
+    from rag.ingest.chunking import sentence_spans
 
     text = " ".join(str(text or "").split())
     sentences = [text[a:b] for a, b in sentence_spans(text)] or ([text] if text else [])

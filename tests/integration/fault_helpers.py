@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rag.chunking import chunk_id
+from rag.ingest.chunking import chunk_id
 
 TOPICS = ["harbour", "council", "rail", "school", "weather", "market", "museum", "bridge"]
 

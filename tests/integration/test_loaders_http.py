@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import Article, LoadFailure, load_url
 from rag.embeddings import shared_local_embeddings
-from rag.ingest import ingest_sources
+from rag.ingest.documents import Article, LoadFailure, load_url
+from rag.ingest.pipeline import ingest_sources
 from rag.settings import load_settings
 from rag.store import ArticleStore
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import Article
 from rag.embeddings import shared_local_embeddings
-from rag.ingest import ingest_sources
+from rag.ingest.documents import Article
+from rag.ingest.pipeline import ingest_sources
 from rag.settings import Settings, load_settings
 from rag.store import ArticleStore
 
@@ -139,7 +139,7 @@ class StoreBehaviour:
 SUBPROCESS_SCRIPT = textwrap.dedent(
     """
     import json, sys
-    from rag.documents import Article
+    from rag.ingest.documents import Article
     from rag.embeddings import shared_local_embeddings
     from rag.settings import load_settings
     from rag.store import ArticleStore

@@ -23,7 +23,7 @@ def summarizer(
     tmp_path_factory: pytest.TempPathFactory, model_dir: Path, samples_dir: Path
 ) -> Summarizer:
     from rag.embeddings import LocalEmbeddings
-    from rag.ingest import ingest_sources
+    from rag.ingest.pipeline import ingest_sources
     from rag.llm import build_chat_model
     from rag.retrieval import HybridRetriever
     from rag.settings import load_settings

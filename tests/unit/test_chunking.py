@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.chunking import (
+from rag.ingest.chunking import (
     MAX_TITLE_TOKENS,
     Chunker,
     chunk_id,
@@ -20,7 +20,7 @@ from rag.chunking import (
     sentence_spans,
     split_text,
 )
-from rag.documents import Article
+from rag.ingest.documents import Article
 
 pytestmark = pytest.mark.unit
 

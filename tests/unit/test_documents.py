@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import (
+from rag.errors import IngestError
+from rag.ingest.documents import (
     Article,
     Fetched,
     LoadFailure,
@@ -30,7 +31,6 @@ from rag.documents import (
     parse_markdown,
     parse_text,
 )
-from rag.errors import IngestError
 from rag.settings import load_settings
 
 pytestmark = pytest.mark.unit

@@ -15,14 +15,14 @@ from typing import Any
 import httpx
 import pytest
 
-from rag.documents import (
+from rag.errors import IngestError
+from rag.ingest.documents import (
     Article,
     LoadFailure,
     check_public_url,
     fetch_url,
     load_url,
 )
-from rag.errors import IngestError
 from rag.settings import load_settings
 
 pytestmark = pytest.mark.unit

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from rag.chunking import Chunker
-from rag.ingest import IngestProgress, ingest_sources, ingest_text
+from rag.ingest.chunking import Chunker
+from rag.ingest.pipeline import IngestProgress, ingest_sources, ingest_text
 from rag.settings import Settings, load_settings
 from rag.store import ArticleStore
 

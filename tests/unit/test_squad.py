@@ -16,9 +16,9 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_core.language_models import FakeListChatModel
 
 from rag import evaluation, metrics, squad_metrics
-from rag.documents import Article, load_source
 from rag.errors import ConfigError
 from rag.evaluation import ArticleIndex, load_suite
+from rag.ingest.documents import Article, load_source
 from rag.service import NewsRAG
 from rag.squad import (
     article_url,

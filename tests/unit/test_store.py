@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from rag.chunking import Chunker, chunk_id
-from rag.documents import Article
 from rag.errors import ModelError, StoreError
+from rag.ingest.chunking import Chunker, chunk_id
+from rag.ingest.documents import Article
 from rag.settings import load_settings
 from rag.store import (
     GENERATION_ID,

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from rag.documents import Article
 from rag.errors import IngestError, LLMUnavailableError, NotFoundError
+from rag.ingest.documents import Article
 from rag.qa import ABSTAIN_MESSAGE, Answer, Citation, Done, Flag, SourcesFound, Stage, Token
 from rag.settings import load_settings
 from rag.store import ArticleInfo, IngestProgress, IngestReport, StoreStats

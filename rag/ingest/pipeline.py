@@ -7,7 +7,7 @@ body, bad JSONL lines, duplicate of another file in the batch...) is reported wi
 reason in ``IngestReport.failed``; the rest of the batch proceeds.
 
 Example:
-    >>> from rag.ingest import ingest_sources
+    >>> from rag.ingest.pipeline import ingest_sources
     >>> report = ingest_sources(["samples/", "https://news.example/feed.xml"], store, settings)
     >>> report.added, report.unchanged, report.replaced, report.failed
 """
@@ -20,7 +20,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.documents import (
+from rag.errors import IngestError
+from rag.files import sha256_file
+from rag.ingest.documents import (
     Article,
     LoadFailure,
     is_url,
@@ -29,8 +31,6 @@ from rag.documents import (
     load_url,
     parse_date,
 )
-from rag.errors import IngestError
-from rag.files import sha256_file
 from rag.store import ArticleStore, IngestProgress, IngestReport, ProgressCallback
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ files skipped). Files are refused when empty, binary, over ``RAG_MAX_FILE_MB``, 
 undecodable encoding (non-UTF-8 text is detected and decoded).
 
 Example:
-    >>> from rag.documents import Article, load_source
+    >>> from rag.ingest.documents import Article, load_source
     >>> art = Article.create(title="Dock strike ends", text="Workers returned on Tuesday.")
     >>> len(art.id), art.published is None
     (16, True)
