@@ -167,7 +167,7 @@ def bench_throughput(workdir: Path, articles: int) -> dict:
     from rag.ingest.documents import Article, load_source
     from rag.ingest.pipeline import ingest_sources
     from rag.settings import load_settings
-    from rag.store import ArticleStore
+    from rag.store.articles import ArticleStore
 
     corpus = workdir / "corpus"
     write_corpus(corpus, articles)
@@ -236,7 +236,7 @@ def bench_memory(workdir: Path, articles: int, embedder: str) -> dict:
     from rag.embeddings import shared_local_embeddings
     from rag.ingest.pipeline import ingest_sources
     from rag.settings import load_settings
-    from rag.store import ArticleStore, IngestProgress
+    from rag.store.articles import ArticleStore, IngestProgress
 
     corpus = workdir / "memory-corpus"
     write_corpus(corpus, articles, seed=11)

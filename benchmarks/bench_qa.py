@@ -91,7 +91,7 @@ def _settings(data_dir: Path, **overrides: Any):
 def _sample_store(data_dir: Path):
     from rag.embeddings import LocalEmbeddings
     from rag.ingest.pipeline import ingest_sources
-    from rag.store import ArticleStore
+    from rag.store.articles import ArticleStore
 
     settings = _settings(data_dir)
     store = ArticleStore.from_settings(settings, LocalEmbeddings())

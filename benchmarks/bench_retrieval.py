@@ -71,7 +71,7 @@ def fill(store: Any, size: int, batch: int = 2000) -> None:
     """Write ``size`` generated chunks and their articles' registry records."""
     import numpy as np
 
-    from rag.store import _PLACEHOLDER_VECTOR
+    from rag.store.articles import _PLACEHOLDER_VECTOR
 
     sentences = sample_sentences()
     rng = random.Random(7)
@@ -203,7 +203,7 @@ def measure(mode: str, size: int, work: Path, repeats: int) -> dict[str, Any]:
     """Fill a fresh store of ``size`` chunks (embedded or server) and time retrieval."""
     from rag.embeddings import LocalEmbeddings
     from rag.settings import load_settings
-    from rag.store import ArticleStore
+    from rag.store.articles import ArticleStore
 
     data_dir = work / f"{mode}-{size}"
     data_dir.mkdir(parents=True)

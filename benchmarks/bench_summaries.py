@@ -34,7 +34,7 @@ from rag.ingest.pipeline import ingest_sources  # noqa: E402
 from rag.llm import build_chat_model, describe_llm  # noqa: E402
 from rag.retrieval import HybridRetriever  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
-from rag.store import ArticleStore  # noqa: E402
+from rag.store.articles import ArticleStore  # noqa: E402
 from rag.summarize import STYLES, Summarizer, Summary, estimate_tokens  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "bench_summaries.json"

@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     from rag.ingest.documents import Article
-    from rag.store import ArticleStore
+    from rag.store.articles import ArticleStore
 
 __all__ = [
     "CHUNK_OVERLAP",
@@ -185,7 +185,7 @@ class NaiveIndex:
     """
 
     def __init__(self, client: ClientAPI, name: str, embeddings: Embeddings) -> None:
-        from rag.store import embedder_name
+        from rag.store.articles import embedder_name
 
         self.client = client
         self.name = name

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from rag.ingest.pipeline import IngestReport
     from rag.qa import Answer, QAEvent, QAService
     from rag.retrieval import HybridRetriever, SearchFilters
-    from rag.store import ArticleInfo, ArticleStore, StoreStats
+    from rag.store.articles import ArticleInfo, ArticleStore, StoreStats
     from rag.summarize import Digest, Summarizer, Summary
     from rag.warmup import Step, Warmup
 
@@ -109,7 +109,7 @@ class NewsRAG:
     @cached_property
     def store(self) -> ArticleStore:
         """The Chroma-backed article store."""
-        from rag.store import ArticleStore
+        from rag.store.articles import ArticleStore
 
         return ArticleStore.from_settings(self.settings, self.embeddings)
 

@@ -1,7 +1,7 @@
 """Ingest sources into the store: files, folders, URLs and feeds, with per-source failures.
 
 :func:`ingest_sources` streams articles from every source into
-:meth:`rag.store.ArticleStore.add_articles` (batched embedding, memory stays flat).
+:meth:`rag.store.articles.ArticleStore.add_articles` (batched embedding, memory stays flat).
 A source that fails (missing, empty, binary, too large, unreachable, no article
 body, bad JSONL lines, duplicate of another file in the batch...) is reported with a
 reason in ``IngestReport.failed``; the rest of the batch proceeds.
@@ -31,7 +31,7 @@ from rag.ingest.documents import (
     load_url,
     parse_date,
 )
-from rag.store import ArticleStore, IngestProgress, IngestReport, ProgressCallback
+from rag.store.articles import ArticleStore, IngestProgress, IngestReport, ProgressCallback
 
 if TYPE_CHECKING:
     from rag.settings import Settings

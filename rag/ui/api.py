@@ -214,6 +214,6 @@ class Api:
 
 
 def _empty_report() -> Any:
-    from rag.store import IngestReport
+    from rag.store.articles import IngestReport
 
     return IngestReport()

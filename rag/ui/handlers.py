@@ -575,7 +575,7 @@ class Handlers:
 
     def _ingest(self, sources: list[str], progress: Callable[[Any], None] | None = None) -> Any:
         if not sources:
-            from rag.store import IngestReport
+            from rag.store.articles import IngestReport
 
             return IngestReport()
         return self.service.ingest(sources, progress=progress)

@@ -21,7 +21,7 @@ from test_store_real import StoreBehaviour, story
 from rag.embeddings import shared_local_embeddings
 from rag.errors import StoreError
 from rag.settings import Settings, load_settings
-from rag.store import ArticleStore
+from rag.store.articles import ArticleStore
 
 pytestmark = pytest.mark.integration
 

@@ -179,7 +179,7 @@ def test_frozen_server_times_out_and_recovers(
 
 
 class _Marker(logging.Handler):
-    """Sets an event when ``rag.store`` logs the start of a write."""
+    """Sets an event when ``rag.store.articles`` logs the start of a write."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
@@ -218,7 +218,7 @@ def test_server_killed_during_ingest_loses_nothing(
 
     monkeypatch.setattr(rag.store, "_upsert_chunks", killing_upsert)
     marker = _Marker()
-    store_logger = logging.getLogger("rag.store")
+    store_logger = logging.getLogger("rag.store.articles")
     old_level = store_logger.level
     store_logger.setLevel(logging.DEBUG)
     store_logger.addHandler(marker)

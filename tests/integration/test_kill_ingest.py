@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 ARTICLES = 192
-# Debug log lines of rag.store marking the phases of each batch.
+# Debug log lines of rag.store.articles marking the phases of each batch.
 EMBED = "Embedding "
 WRITE = "Writing "
 COMMITTED = "Committed "
@@ -67,7 +67,7 @@ INSPECT = textwrap.dedent(
 
     from rag.embeddings import shared_local_embeddings
     from rag.settings import load_settings
-    from rag.store import ArticleStore
+    from rag.store.articles import ArticleStore
 
     from rag.retrieval import HybridRetriever
 

@@ -20,7 +20,7 @@ from rag.embeddings import shared_local_embeddings
 from rag.ingest.documents import Article
 from rag.lexical import ChunkIndex
 from rag.settings import load_settings
-from rag.store import ArticleStore
+from rag.store.articles import ArticleStore
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from rag.embeddings import shared_local_embeddings
 from rag.ingest.documents import Article, LoadFailure, load_url
 from rag.ingest.pipeline import ingest_sources
 from rag.settings import load_settings
-from rag.store import ArticleStore
+from rag.store.articles import ArticleStore
 
 pytestmark = pytest.mark.integration
 

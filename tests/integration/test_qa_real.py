@@ -39,7 +39,7 @@ def qa(tmp_path_factory: pytest.TempPathFactory, model_dir: Path, samples_dir: P
     from rag.llm import build_chat_model
     from rag.retrieval import HybridRetriever
     from rag.settings import load_settings
-    from rag.store import ArticleStore
+    from rag.store.articles import ArticleStore
 
     data_dir = tmp_path_factory.mktemp("qa-real")
     injection = INJECTION

@@ -19,7 +19,7 @@ from rag.embeddings import shared_local_embeddings
 from rag.ingest.documents import Article
 from rag.ingest.pipeline import ingest_sources
 from rag.settings import Settings, load_settings
-from rag.store import ArticleStore
+from rag.store.articles import ArticleStore
 
 pytestmark = pytest.mark.integration
 
@@ -142,7 +142,7 @@ SUBPROCESS_SCRIPT = textwrap.dedent(
     from rag.ingest.documents import Article
     from rag.embeddings import shared_local_embeddings
     from rag.settings import load_settings
-    from rag.store import ArticleStore
+    from rag.store.articles import ArticleStore
 
     store = ArticleStore.from_settings(load_settings(), shared_local_embeddings())
     article = Article.create(title="Harbour crane collapses in high wind",
@@ -186,7 +186,7 @@ class TestEmbeddedStore(StoreBehaviour):
         store.add_articles([story("rates")])
         code = (
             "import json; from rag.embeddings import shared_local_embeddings; "
-            "from rag.settings import load_settings; from rag.store import ArticleStore; "
+            "from rag.settings import load_settings; from rag.store.articles import ArticleStore; "
             "s = ArticleStore.from_settings(load_settings(), shared_local_embeddings()); "
             "print(json.dumps([d.metadata['url'] for d, _ in s.dense_search('interest rates', 1)]))"
         )

@@ -27,7 +27,7 @@ def summarizer(
     from rag.llm import build_chat_model
     from rag.retrieval import HybridRetriever
     from rag.settings import load_settings
-    from rag.store import ArticleStore
+    from rag.store.articles import ArticleStore
 
     data_dir = tmp_path_factory.mktemp("summaries-real")
     with pytest.MonkeyPatch.context() as mp:

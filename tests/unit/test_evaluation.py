@@ -27,7 +27,7 @@ from rag import evaluation, metrics
 from rag.errors import ConfigError, LLMUnavailableError
 from rag.evaluation import QACase, Suite, load_suite, run_suite
 from rag.qa import ABSTAIN_MESSAGE, Answer, Citation
-from rag.store import ArticleInfo, IngestReport
+from rag.store.articles import ArticleInfo, IngestReport
 from rag.summarize import Summary
 
 pytestmark = pytest.mark.unit

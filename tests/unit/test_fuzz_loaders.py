@@ -29,7 +29,7 @@ from rag.ingest.chunking import MAX_CHARS_PER_TOKEN, Chunker, estimate_tokens
 from rag.ingest.documents import EXTENSIONS, Article, LoadFailure, load_file
 from rag.ingest.pipeline import ingest_sources
 from rag.settings import load_settings
-from rag.store import ArticleStore
+from rag.store.articles import ArticleStore
 
 pytestmark = pytest.mark.unit
 

@@ -13,7 +13,7 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from rag.ingest.chunking import Chunker
 from rag.ingest.pipeline import IngestProgress, ingest_sources, ingest_text
 from rag.settings import Settings, load_settings
-from rag.store import ArticleStore
+from rag.store.articles import ArticleStore
 
 pytestmark = pytest.mark.unit
 

@@ -15,7 +15,7 @@ from rag.errors import ModelError, StoreError
 from rag.ingest.chunking import Chunker, chunk_id
 from rag.ingest.documents import Article
 from rag.settings import load_settings
-from rag.store import (
+from rag.store.articles import (
     GENERATION_ID,
     JOURNAL_PREFIX,
     ArticleStore,

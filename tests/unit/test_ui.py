@@ -16,7 +16,7 @@ from rag.errors import IngestError, LLMUnavailableError, NotFoundError
 from rag.ingest.documents import Article
 from rag.qa import ABSTAIN_MESSAGE, Answer, Citation, Done, Flag, SourcesFound, Stage, Token
 from rag.settings import load_settings
-from rag.store import ArticleInfo, IngestProgress, IngestReport, StoreStats
+from rag.store.articles import ArticleInfo, IngestProgress, IngestReport, StoreStats
 from rag.summarize import Digest, DigestArticle, Summary
 from rag.ui import app as ui_app
 from rag.ui import chat
