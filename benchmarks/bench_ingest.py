@@ -162,10 +162,10 @@ def peak_rss_mb() -> float:
 
 
 def bench_throughput(workdir: Path, articles: int) -> dict:
-    from rag.embeddings import shared_local_embeddings
     from rag.ingest.chunking import Chunker
     from rag.ingest.documents import Article, load_source
     from rag.ingest.pipeline import ingest_sources
+    from rag.models.embeddings import shared_local_embeddings
     from rag.settings import load_settings
     from rag.store.articles import ArticleStore
 
@@ -233,8 +233,8 @@ def bench_throughput(workdir: Path, articles: int) -> dict:
 def bench_memory(workdir: Path, articles: int, embedder: str) -> dict:
     from langchain_core.embeddings import DeterministicFakeEmbedding
 
-    from rag.embeddings import shared_local_embeddings
     from rag.ingest.pipeline import ingest_sources
+    from rag.models.embeddings import shared_local_embeddings
     from rag.settings import load_settings
     from rag.store.articles import ArticleStore, IngestProgress
 

@@ -28,8 +28,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag import embeddings as E  # noqa: E402
-from rag import llm as L  # noqa: E402
+from rag.models import embeddings as E  # noqa: E402
+from rag.models import llm as L  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "bench_models.json"

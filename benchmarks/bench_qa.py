@@ -89,8 +89,8 @@ def _settings(data_dir: Path, **overrides: Any):
 
 
 def _sample_store(data_dir: Path):
-    from rag.embeddings import LocalEmbeddings
     from rag.ingest.pipeline import ingest_sources
+    from rag.models.embeddings import LocalEmbeddings
     from rag.store.articles import ArticleStore
 
     settings = _settings(data_dir)
@@ -103,7 +103,7 @@ def _sample_store(data_dir: Path):
 
 # --------------------------------------------------------------------------- experiment
 def _score(retriever, k: int) -> dict[str, float]:
-    from rag.embeddings import embedding_tokenizer
+    from rag.models.embeddings import embedding_tokenizer
     from rag.qa import format_sources
 
     tokenizer = embedding_tokenizer()
@@ -185,7 +185,7 @@ def _abstention(store) -> dict[str, Any]:
 # --------------------------------------------------------------------------- LLM
 def run_llm(work: Path, model_dir: Path | None) -> dict[str, Any]:
     """Time to first token, total time and prompt tokens of ask with the embedded model."""
-    from rag.llm import build_chat_model
+    from rag.models.llm import build_chat_model
     from rag.qa import Answer, QAService
     from rag.retrieval import HybridRetriever
 

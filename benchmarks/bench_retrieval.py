@@ -201,7 +201,7 @@ def time_bm25_sync(store: Any) -> dict[str, float]:
 
 def measure(mode: str, size: int, work: Path, repeats: int) -> dict[str, Any]:
     """Fill a fresh store of ``size`` chunks (embedded or server) and time retrieval."""
-    from rag.embeddings import LocalEmbeddings
+    from rag.models.embeddings import LocalEmbeddings
     from rag.settings import load_settings
     from rag.store.articles import ArticleStore
 

@@ -29,9 +29,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.embeddings import LocalEmbeddings  # noqa: E402
 from rag.ingest.pipeline import ingest_sources  # noqa: E402
-from rag.llm import build_chat_model, describe_llm  # noqa: E402
+from rag.models.embeddings import LocalEmbeddings  # noqa: E402
+from rag.models.llm import build_chat_model, describe_llm  # noqa: E402
 from rag.retrieval import HybridRetriever  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 from rag.store.articles import ArticleStore  # noqa: E402

@@ -101,7 +101,7 @@ def _service(settings: Any) -> tuple[Any, dict[str, float]]:
 
 
 def _server(service: Any) -> Any:
-    from rag.llm import running_servers
+    from rag.models.llm import running_servers
 
     servers = running_servers()
     if not servers:
@@ -168,7 +168,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run_cache(work: Path, model_dir: Path | None) -> dict[str, Any]:
     """Prompt tokens processed vs cached on consecutive questions, cache reuse off and on."""
-    from rag.llm import stop_embedded_servers
+    from rag.models.llm import stop_embedded_servers
 
     runs = []
     for reuse in (0, 256):
@@ -214,7 +214,7 @@ def run_suite(work: Path, model_dir: Path | None, limit: int | None) -> dict[str
 
 
 def _machine() -> dict[str, Any]:
-    from rag.llm import _runtime_version
+    from rag.models.llm import _runtime_version
 
     info: dict[str, Any] = {"cpus": os.cpu_count(), "load_before": os.getloadavg()}
     info["runtime"] = _runtime_version()

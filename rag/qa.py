@@ -396,9 +396,9 @@ def _message_text(message: BaseMessage | BaseMessageChunk) -> str:
 
 
 def _llm_errors() -> contextlib.AbstractContextManager[Any]:
-    """``rag.llm.translate_llm_errors()`` (clear LLMUnavailableError messages) if available."""
+    """``rag.models.llm.translate_llm_errors()`` (clear LLMUnavailableError messages) if present."""
     try:
-        from rag.llm import translate_llm_errors
+        from rag.models.llm import translate_llm_errors
     except ImportError:  # pragma: no cover - the models module is part of the package
         return contextlib.nullcontext()
     return translate_llm_errors()

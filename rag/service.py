@@ -39,11 +39,11 @@ if TYPE_CHECKING:
     from rag.answer_cache import AnswerCache
     from rag.ingest.documents import Article
     from rag.ingest.pipeline import IngestReport
+    from rag.models.warmup import Step, Warmup
     from rag.qa import Answer, QAEvent, QAService
     from rag.retrieval import HybridRetriever, SearchFilters
     from rag.store.articles import ArticleInfo, ArticleStore, StoreStats
     from rag.summarize import Digest, Summarizer, Summary
-    from rag.warmup import Step, Warmup
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class NewsRAG:
     def embeddings(self) -> Embeddings:
         """The embedding model (local MiniLM by default)."""
         if self._embeddings is None:
-            from rag.embeddings import build_embeddings
+            from rag.models.embeddings import build_embeddings
 
             self._embeddings = build_embeddings(self.settings)
         return self._embeddings
@@ -118,7 +118,7 @@ class NewsRAG:
         """The chat model; the embedded model server starts on first access."""
         with self._llm_lock:
             if self._llm is None:
-                from rag.llm import build_chat_model
+                from rag.models.llm import build_chat_model
 
                 self._llm = build_chat_model(self.settings)
             return self._llm
@@ -171,7 +171,7 @@ class NewsRAG:
             >>> warmup.wait(120), warmup.state
             (True, 'ready')
         """
-        from rag.warmup import Warmup
+        from rag.models.warmup import Warmup
 
         with self._warmup_lock:
             if self._warmup is None:
@@ -202,7 +202,7 @@ class NewsRAG:
             load()
 
     def _prime_answer_prompt(self) -> None:
-        from rag.llm import prime_prompt_cache
+        from rag.models.llm import prime_prompt_cache
 
         prime_prompt_cache(self.llm, self.warm_prompt_messages())
 
@@ -311,7 +311,7 @@ class NewsRAG:
         Example:
             >>> rag.describe()["version"]
         """
-        from rag.llm import describe_llm
+        from rag.models.llm import describe_llm
 
         settings = self.settings
         if settings.embedding_provider == "local":

@@ -334,8 +334,8 @@ def _as_date(value: date | str | None, name: str) -> date | None:
 
 def _translate_errors() -> contextlib.AbstractContextManager[None]:
     try:
-        from rag.llm import translate_llm_errors
-    except ImportError:  # pragma: no cover - rag.llm ships with the package
+        from rag.models.llm import translate_llm_errors
+    except ImportError:  # pragma: no cover - rag.models.llm ships with the package
         return contextlib.nullcontext()
     return translate_llm_errors()
 

@@ -43,8 +43,8 @@ once into RAG_DATA_DIR/models and checked against its sha256."""
 @handle_errors
 def models(prepare: bool, verify: bool, as_json: bool) -> None:
     """Show the configured LLM and embedder; optionally prepare the embedded model."""
-    from rag.embeddings import describe_embeddings
-    from rag.llm import describe_llm, prepare_model
+    from rag.models.embeddings import describe_embeddings
+    from rag.models.llm import describe_llm, prepare_model
 
     settings = load_cli_settings()
     if prepare and settings.uses_embedded_llm:

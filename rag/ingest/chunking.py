@@ -103,7 +103,7 @@ def default_token_counter() -> TokenCounter:
         3
     """
     try:
-        from rag.embeddings import embedding_tokenizer
+        from rag.models.embeddings import embedding_tokenizer
 
         tokenizer = embedding_tokenizer()
         tokenizer.no_truncation()

@@ -231,7 +231,7 @@ def embedder_name(embeddings: Embeddings) -> str:
         'DeterministicFakeEmbedding'
     """
     if type(embeddings).__name__ == "LocalEmbeddings":
-        from rag.embeddings import MODEL_ID
+        from rag.models.embeddings import MODEL_ID
 
         return MODEL_ID
     model = getattr(embeddings, "model", None) or getattr(embeddings, "model_name", None)

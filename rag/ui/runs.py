@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from rag.interrupt import interrupt_reads, interruptible
+from rag.models.interrupt import interrupt_reads, interruptible
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from test_store_real import StoreBehaviour, story
 
-from rag.embeddings import shared_local_embeddings
 from rag.errors import StoreError
+from rag.models.embeddings import shared_local_embeddings
 from rag.settings import Settings, load_settings
 from rag.store.articles import ArticleStore
 

@@ -27,7 +27,7 @@ from fault_helpers import assert_store_consistent, stored_chunk_ids, write_stori
 from test_chroma_server import ChromaServer
 
 from rag import NewsRAG
-from rag.embeddings import shared_local_embeddings
+from rag.models.embeddings import shared_local_embeddings
 from rag.settings import Settings, load_settings
 
 pytestmark = pytest.mark.integration

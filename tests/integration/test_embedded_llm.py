@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from rag import llm as L
+from rag.models import llm as L
 from rag.settings import load_settings
 
 pytestmark = pytest.mark.integration

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import embeddings as E
 from rag.errors import ModelError
+from rag.models import embeddings as E
 
 pytestmark = pytest.mark.integration
 
@@ -103,7 +103,7 @@ def test_persisted_collection_reopens_with_registered_function(tmp_path: Path) -
         ids=["a", "b"],
         documents=["Heavy rain floods the streets of Paris", "Tokyo stocks rally on exports"],
     )
-    # A fresh process: importing rag.embeddings registers the function; chromadb's default
+    # A fresh process: importing rag.models.embeddings registers the function; chromadb's default
     # (downloading) embedding function must never run.
     script = textwrap.dedent(
         f"""
@@ -112,7 +112,7 @@ def test_persisted_collection_reopens_with_registered_function(tmp_path: Path) -
         def _refuse(*args, **kwargs):
             raise SystemExit("default embedding function used")
         default_ef.ONNXMiniLM_L6_V2.__call__ = _refuse
-        import rag.embeddings
+        import rag.models.embeddings
         client = chromadb.PersistentClient(path={str(path)!r})
         col = client.get_collection("news")
         print(col.configuration["embedding_function"].name())

@@ -25,8 +25,8 @@ from test_chroma_server import ChromaServer
 
 from rag import NewsRAG
 from rag.cli import main
-from rag.embeddings import shared_local_embeddings
 from rag.errors import RagError, StoreError
+from rag.models.embeddings import shared_local_embeddings
 from rag.settings import Settings, load_settings
 
 pytestmark = pytest.mark.integration

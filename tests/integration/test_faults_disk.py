@@ -22,8 +22,8 @@ from fault_helpers import assert_store_consistent
 
 from rag import NewsRAG
 from rag.cli import main
-from rag.embeddings import shared_local_embeddings
 from rag.errors import StoreError
+from rag.models.embeddings import shared_local_embeddings
 from rag.settings import load_settings
 
 pytestmark = pytest.mark.integration

@@ -27,8 +27,8 @@ from fake_llm import FakeLLMServer
 
 from rag import NewsRAG
 from rag.cli import main
-from rag.embeddings import shared_local_embeddings
 from rag.errors import LLMUnavailableError, RagError
+from rag.models.embeddings import shared_local_embeddings
 from rag.settings import Settings, load_settings
 
 pytestmark = pytest.mark.integration
@@ -362,7 +362,7 @@ def test_cli_ask_with_the_endpoint_down(data_dir: Path) -> None:
 def test_stop_cuts_off_a_reply_the_model_has_not_started(fake: FakeLLMServer) -> None:
     """A Stop while the model still reads the prompt (no token yet) ends the request at
     once, without a retry, and the next request on the same client works."""
-    from rag.llm import build_chat_model
+    from rag.models.llm import build_chat_model
     from rag.ui.runs import Run, Tick
 
     settings = load_settings(

@@ -65,7 +65,7 @@ INSPECT = textwrap.dedent(
     raw = {"articles": len(records), "journals": len(journals), "incomplete": incomplete,
            "partial_writes": partial, "orphans": orphans}
 
-    from rag.embeddings import shared_local_embeddings
+    from rag.models.embeddings import shared_local_embeddings
     from rag.settings import load_settings
     from rag.store.articles import ArticleStore
 

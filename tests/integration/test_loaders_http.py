@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.embeddings import shared_local_embeddings
 from rag.ingest.documents import Article, LoadFailure, load_url
 from rag.ingest.pipeline import ingest_sources
+from rag.models.embeddings import shared_local_embeddings
 from rag.settings import load_settings
 from rag.store.articles import ArticleStore
 

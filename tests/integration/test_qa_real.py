@@ -34,9 +34,9 @@ The agreement raises wages by 4.5% this year and limits the longest shift to ten
 
 @pytest.fixture(scope="module")
 def qa(tmp_path_factory: pytest.TempPathFactory, model_dir: Path, samples_dir: Path) -> QAService:
-    from rag.embeddings import LocalEmbeddings
     from rag.ingest.pipeline import ingest_sources
-    from rag.llm import build_chat_model
+    from rag.models.embeddings import LocalEmbeddings
+    from rag.models.llm import build_chat_model
     from rag.retrieval import HybridRetriever
     from rag.settings import load_settings
     from rag.store.articles import ArticleStore

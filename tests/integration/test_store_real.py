@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.embeddings import shared_local_embeddings
 from rag.ingest.documents import Article
 from rag.ingest.pipeline import ingest_sources
+from rag.models.embeddings import shared_local_embeddings
 from rag.settings import Settings, load_settings
 from rag.store.articles import ArticleStore
 
@@ -140,7 +140,7 @@ SUBPROCESS_SCRIPT = textwrap.dedent(
     """
     import json, sys
     from rag.ingest.documents import Article
-    from rag.embeddings import shared_local_embeddings
+    from rag.models.embeddings import shared_local_embeddings
     from rag.settings import load_settings
     from rag.store.articles import ArticleStore
 
@@ -185,7 +185,7 @@ class TestEmbeddedStore(StoreBehaviour):
     ) -> None:
         store.add_articles([story("rates")])
         code = (
-            "import json; from rag.embeddings import shared_local_embeddings; "
+            "import json; from rag.models.embeddings import shared_local_embeddings; "
             "from rag.settings import load_settings; from rag.store.articles import ArticleStore; "
             "s = ArticleStore.from_settings(load_settings(), shared_local_embeddings()); "
             "print(json.dumps([d.metadata['url'] for d, _ in s.dense_search('interest rates', 1)]))"

@@ -22,9 +22,9 @@ pytestmark = pytest.mark.integration
 def summarizer(
     tmp_path_factory: pytest.TempPathFactory, model_dir: Path, samples_dir: Path
 ) -> Summarizer:
-    from rag.embeddings import LocalEmbeddings
     from rag.ingest.pipeline import ingest_sources
-    from rag.llm import build_chat_model
+    from rag.models.embeddings import LocalEmbeddings
+    from rag.models.llm import build_chat_model
     from rag.retrieval import HybridRetriever
     from rag.settings import load_settings
     from rag.store.articles import ArticleStore

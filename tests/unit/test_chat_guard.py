@@ -1,4 +1,4 @@
-"""Unit tests for rag.chat_guard and the LLM error translation it feeds (no network)."""
+"""Unit tests for rag.models.chat_guard and the LLM error translation it feeds (no network)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import httpx2
 import openai
 import pytest
 
-from rag.chat_guard import (
+from rag.errors import LLMUnavailableError
+from rag.models.chat_guard import (
     _limit_retry_after,
     endpoint_label,
     redact,
     retry_after_seconds,
     retry_limited_clients,
 )
-from rag.errors import LLMUnavailableError
-from rag.llm import translate_llm_errors
+from rag.models.llm import translate_llm_errors
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,4 @@
-"""Unit tests for rag.embeddings: file checks, batching logic, Chroma registration, factory."""
+"""Unit tests for rag.models.embeddings: file checks, batching, Chroma registration, factory."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import embeddings as E
 from rag.errors import ModelError
+from rag.models import embeddings as E
 from rag.settings import load_settings
 
 pytestmark = pytest.mark.unit

@@ -1,4 +1,4 @@
-"""Unit tests for rag.llm with fakes: model assembly, server lifecycle, error translation."""
+"""Unit tests for rag.models.llm with fakes: model assembly, server lifecycle, error translation."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from rag import llm as L
 from rag.errors import LLMUnavailableError, ModelError
+from rag.models import llm as L
 from rag.settings import load_settings
 
 pytestmark = pytest.mark.unit

@@ -82,8 +82,8 @@ def test_about_tab_and_describe_outputs(service: NewsRAG) -> None:
     about = handlers.about()
     assert "llm\\.example" in about  # the endpoint is named, its credentials are not
     assert_clean(about, "About tab")
-    from rag.embeddings import describe_embeddings
-    from rag.llm import describe_llm
+    from rag.models.embeddings import describe_embeddings
+    from rag.models.llm import describe_llm
 
     assert_clean(json.dumps(describe_llm(service.settings)), "describe_llm")
     assert_clean(json.dumps(describe_embeddings(service.settings)), "describe_embeddings")
@@ -149,7 +149,7 @@ def test_logs_mask_secrets_whatever_logs_them(secret_env: Settings) -> None:
     try:
         redaction.install_log_redaction(secret_env)
         logging.getLogger("httpx").warning("HTTP Request: POST %s", ENV["RAG_LLM_BASE_URL"])
-        logging.getLogger("rag.llm").error("auth failed with %s", LLM_KEY)
+        logging.getLogger("rag.models.llm").error("auth failed with %s", LLM_KEY)
         try:
             raise RuntimeError(f"echo {EMBED_KEY}")
         except RuntimeError:

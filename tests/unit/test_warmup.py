@@ -12,9 +12,9 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_core.language_models import FakeListChatModel
 from pydantic import Field
 
+from rag.models.warmup import Warmup
 from rag.service import NewsRAG
 from rag.settings import load_settings
-from rag.warmup import Warmup
 
 pytestmark = pytest.mark.unit
 
@@ -94,7 +94,7 @@ def _service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **overrides: Any):
         built.append(RecordingChat(responses=["ok", "He ruled out NATO membership [1]."]))
         return built[-1]
 
-    monkeypatch.setattr("rag.llm.build_chat_model", fake_build)
+    monkeypatch.setattr("rag.models.llm.build_chat_model", fake_build)
     settings = load_settings(
         data_dir=tmp_path / "data", abstain_min_similarity=-1.0, answer_cache_size=0, **overrides
     )
@@ -176,7 +176,7 @@ def test_a_failing_model_start_marks_the_warm_up_failed(
     def broken(settings, **kwargs):
         raise ModelError("The embedded model is not installed.")
 
-    monkeypatch.setattr("rag.llm.build_chat_model", broken)
+    monkeypatch.setattr("rag.models.llm.build_chat_model", broken)
     rag = NewsRAG.from_settings(
         load_settings(data_dir=tmp_path / "data"), embeddings=DeterministicFakeEmbedding(size=384)
     )

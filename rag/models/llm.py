@@ -12,7 +12,7 @@ verification in a small sidecar so later starts skip re-hashing the 1 GB file.
 
 Example:
     >>> from rag.settings import load_settings
-    >>> from rag.llm import build_chat_model, translate_llm_errors
+    >>> from rag.models.llm import build_chat_model, translate_llm_errors
     >>> llm = build_chat_model(load_settings())  # doctest: +SKIP
     >>> with translate_llm_errors():  # doctest: +SKIP
     ...     print(llm.invoke("Say OK").content)
@@ -607,8 +607,8 @@ def build_chat_model(settings: Settings, **overrides: Any) -> BaseChatModel:
         >>> llm.model_name
         'qwen2.5-coder-1.5b-instruct'
     """
-    from rag.chat_guard import GuardedChatOpenAI, retry_limited_clients
-    from rag.interrupt import track_reads
+    from rag.models.chat_guard import GuardedChatOpenAI, retry_limited_clients
+    from rag.models.interrupt import track_reads
 
     sync_client, async_client = retry_limited_clients(settings.llm_timeout)
     track_reads(sync_client)  # a Stop can cut a reply off while the model reads the prompt
@@ -663,7 +663,7 @@ def _endpoint_of(exc: BaseException, fallback: str | None) -> str:
     request = getattr(exc, "request", None)
     url = getattr(request, "url", None)
     if url is not None:
-        from rag.chat_guard import endpoint_label
+        from rag.models.chat_guard import endpoint_label
 
         return endpoint_label(str(url))
     return fallback or "the LLM endpoint"
@@ -723,7 +723,7 @@ def translate_llm_errors(endpoint: str | None = None) -> Iterator[None]:
 
 
 def _retry_after(exc: Any) -> float | None:
-    from rag.chat_guard import retry_after_seconds
+    from rag.models.chat_guard import retry_after_seconds
 
     response = getattr(exc, "response", None)
     return retry_after_seconds(response.headers) if response is not None else None

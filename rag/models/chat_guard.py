@@ -13,7 +13,7 @@ or as raw exceptions:
   at once, so a question never waits far beyond the configured timeout.
 
 Example:
-    >>> from rag.chat_guard import GuardedChatOpenAI, retry_limited_clients
+    >>> from rag.models.chat_guard import GuardedChatOpenAI, retry_limited_clients
     >>> sync_client, async_client = retry_limited_clients(2.0)
     >>> llm = GuardedChatOpenAI(model="m", base_url="http://127.0.0.1:9/v1", api_key="k",
     ...                         http_client=sync_client, http_async_client=async_client)
@@ -80,7 +80,7 @@ class GuardedChatOpenAI(ChatOpenAI):
         except RagError:
             raise
         except openai.OpenAIError:
-            raise  # translated by rag.llm.translate_llm_errors
+            raise  # translated by rag.models.llm.translate_llm_errors
         except MALFORMED as exc:
             detail = redact(f"{type(exc).__name__}: {exc}", self._secrets())
             raise LLMUnavailableError(

