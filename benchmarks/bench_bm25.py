@@ -1,6 +1,6 @@
 """BM25 side of retrieval: first build, keeping in step after a change, and query time.
 
-The retriever's BM25 index (:class:`rag.lexical.ChunkIndex`) is built once, on the first
+The retriever's BM25 index (:class:`rag.retrieval.lexical.ChunkIndex`) is built once, on the first
 query, and afterwards follows the store per article: when the store's generation moves
 (any ingest or delete, in any process) it reads the chunk manifest and fetches only the
 chunks of added or changed articles. This measures, over generated news-like chunks at
@@ -116,7 +116,7 @@ def timed(action: Any) -> tuple[float, float]:
 
 def measure(chunks: int) -> dict[str, Any]:
     """Build, sync and query timings for one corpus size."""
-    from rag.lexical import ChunkIndex, bm25_tokenize
+    from rag.retrieval.lexical import ChunkIndex, bm25_tokenize
 
     store = GeneratedStore(chunks)
     index = ChunkIndex(store)

@@ -129,7 +129,7 @@ def _score(retriever, k: int) -> dict[str, float]:
 
 def run_experiment(work: Path) -> dict[str, Any]:
     """Retrieval quality of modes, weights, k and caps on the sample corpus."""
-    from rag.retrieval import HybridRetriever
+    from rag.retrieval.hybrid import HybridRetriever
 
     store = _sample_store(work / "samples")
     rows = []
@@ -187,7 +187,7 @@ def run_llm(work: Path, model_dir: Path | None) -> dict[str, Any]:
     """Time to first token, total time and prompt tokens of ask with the embedded model."""
     from rag.models.llm import build_chat_model
     from rag.qa import Answer, QAService
-    from rag.retrieval import HybridRetriever
+    from rag.retrieval.hybrid import HybridRetriever
 
     store = _sample_store(work / "samples")
     overrides = {"model_dir": model_dir} if model_dir else {}

@@ -138,7 +138,7 @@ def chroma_server(path: Path, timeout: float = 90.0) -> Iterator[str]:
 
 def time_modes(store: Any, data_dir: Path, repeats: int) -> dict[str, Any]:
     """p50/p95 per retrieval mode, unfiltered and with an outlet filter."""
-    from rag.retrieval import HybridRetriever, SearchFilters
+    from rag.retrieval.hybrid import HybridRetriever, SearchFilters
     from rag.settings import load_settings
 
     results: dict[str, Any] = {}
@@ -172,7 +172,7 @@ def time_modes(store: Any, data_dir: Path, repeats: int) -> dict[str, Any]:
 def time_bm25_sync(store: Any) -> dict[str, float]:
     """First BM25 build from the store, then the sync after one real ingest and one delete."""
     from rag.ingest.documents import Article
-    from rag.lexical import ChunkIndex
+    from rag.retrieval.lexical import ChunkIndex
 
     index = ChunkIndex(store)
     start = time.perf_counter()

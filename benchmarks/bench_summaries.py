@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from rag.ingest.pipeline import ingest_sources  # noqa: E402
 from rag.models.embeddings import LocalEmbeddings  # noqa: E402
 from rag.models.llm import build_chat_model, describe_llm  # noqa: E402
-from rag.retrieval import HybridRetriever  # noqa: E402
+from rag.retrieval.hybrid import HybridRetriever  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 from rag.store.articles import ArticleStore  # noqa: E402
 from rag.summarize import STYLES, Summarizer, Summary, estimate_tokens  # noqa: E402

@@ -164,7 +164,7 @@ def infer_citations(text: str, sources: Mapping[int, str], min_overlap: float = 
         >>> infer_citations("Rates fell to 3%.", {1: "Rain.", 2: "Rates fell to 3% in May."})
         'Rates fell to 3% [2].'
     """
-    from rag.retrieval import bm25_tokenize
+    from rag.retrieval.hybrid import bm25_tokenize
 
     vocab = {n: set(bm25_tokenize(t)) for n, t in sources.items()}
     pieces = []

@@ -30,7 +30,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from rag.ingest.chunking import sentence_spans
-from rag.lexical import bm25_tokenize
+from rag.retrieval.lexical import bm25_tokenize
 
 __all__ = ["Evidence", "EvidenceSentence", "Passage", "estimate_tokens", "select_evidence"]
 

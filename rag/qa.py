@@ -54,9 +54,9 @@ from rag.coverage import missing_names
 from rag.errors import RagError
 from rag.evidence import Evidence, EvidenceSentence, select_evidence
 from rag.ingest.chunking import chunk_id, sentence_spans
-from rag.lexical import bm25_tokenize
 from rag.prompts import load_prompt
-from rag.retrieval import SearchFilters
+from rag.retrieval.hybrid import SearchFilters
+from rag.retrieval.lexical import bm25_tokenize
 from rag.settings import Settings
 
 __all__ = [

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from rag.ingest.pipeline import IngestReport
     from rag.models.warmup import Step, Warmup
     from rag.qa import Answer, QAEvent, QAService
-    from rag.retrieval import HybridRetriever, SearchFilters
+    from rag.retrieval.hybrid import HybridRetriever, SearchFilters
     from rag.store.articles import ArticleInfo, ArticleStore, StoreStats
     from rag.summarize import Digest, Summarizer, Summary
 
@@ -126,7 +126,7 @@ class NewsRAG:
     @cached_property
     def retriever(self) -> HybridRetriever:
         """The hybrid (dense + BM25) LangChain retriever over the store."""
-        from rag.retrieval import HybridRetriever
+        from rag.retrieval.hybrid import HybridRetriever
 
         return HybridRetriever.from_settings(self.store, self.settings)
 

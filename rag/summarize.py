@@ -902,7 +902,7 @@ class Summarizer:
     def _topic_article_ids(
         self, topic: str, source: str | None, since: date | None, until: date | None, limit: int
     ) -> list[str]:
-        from rag.retrieval import SearchFilters
+        from rag.retrieval.hybrid import SearchFilters
 
         filters = SearchFilters(sources=[source] if source else None, since=since, until=until)
         per_article = int(getattr(self.settings, "max_chunks_per_article", 2))

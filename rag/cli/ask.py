@@ -19,7 +19,7 @@ from rag.errors import RagError
 
 if TYPE_CHECKING:
     from rag.qa import Answer
-    from rag.retrieval import SearchFilters
+    from rag.retrieval.hybrid import SearchFilters
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -58,7 +58,7 @@ def build_filters(
         >>> build_filters(("Civic Wire",), None, None).sources
         ['Civic Wire']
     """
-    from rag.retrieval import SearchFilters
+    from rag.retrieval.hybrid import SearchFilters
 
     def _day(value: datetime | date | None) -> date | None:
         return value.date() if isinstance(value, datetime) else value

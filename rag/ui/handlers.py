@@ -139,7 +139,7 @@ def search_filters(sources: Sequence[str] | None, since: str | None, until: str 
     chosen = [s for s in (sources or []) if s]
     if not chosen and start is None and end is None:
         return None
-    from rag.retrieval import SearchFilters
+    from rag.retrieval.hybrid import SearchFilters
 
     return SearchFilters(sources=chosen or None, since=start, until=end)
 

@@ -69,7 +69,7 @@ INSPECT = textwrap.dedent(
     from rag.settings import load_settings
     from rag.store.articles import ArticleStore
 
-    from rag.retrieval import HybridRetriever
+    from rag.retrieval.hybrid import HybridRetriever
 
     store = ArticleStore.from_settings(load_settings(), shared_local_embeddings())
     listed = store.list_articles()

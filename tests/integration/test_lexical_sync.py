@@ -17,8 +17,8 @@ from test_chroma_server import ChromaServer
 from test_chroma_server import chroma_server as shared_chroma_server  # noqa: F401
 
 from rag.ingest.documents import Article
-from rag.lexical import ChunkIndex
 from rag.models.embeddings import shared_local_embeddings
+from rag.retrieval.lexical import ChunkIndex
 from rag.settings import load_settings
 from rag.store.articles import ArticleStore
 

@@ -37,7 +37,7 @@ def qa(tmp_path_factory: pytest.TempPathFactory, model_dir: Path, samples_dir: P
     from rag.ingest.pipeline import ingest_sources
     from rag.models.embeddings import LocalEmbeddings
     from rag.models.llm import build_chat_model
-    from rag.retrieval import HybridRetriever
+    from rag.retrieval.hybrid import HybridRetriever
     from rag.settings import load_settings
     from rag.store.articles import ArticleStore
 

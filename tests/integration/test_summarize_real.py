@@ -25,7 +25,7 @@ def summarizer(
     from rag.ingest.pipeline import ingest_sources
     from rag.models.embeddings import LocalEmbeddings
     from rag.models.llm import build_chat_model
-    from rag.retrieval import HybridRetriever
+    from rag.retrieval.hybrid import HybridRetriever
     from rag.settings import load_settings
     from rag.store.articles import ArticleStore
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answer_cache import AnswerCache
-from rag.retrieval import SearchFilters
+from rag.retrieval.hybrid import SearchFilters
 
 pytestmark = pytest.mark.unit
 

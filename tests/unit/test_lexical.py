@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from langchain_core.documents import Document
 
-from rag.lexical import BM25Index, ChunkIndex
+from rag.retrieval.lexical import BM25Index, ChunkIndex
 
 pytestmark = pytest.mark.unit
 

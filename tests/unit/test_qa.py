@@ -20,7 +20,7 @@ from pydantic import Field
 
 from rag.errors import LLMUnavailableError, RagError
 from rag.qa import ABSTAIN_MESSAGE, Answer, QAService, build_qa_chain, format_sources
-from rag.retrieval import SearchFilters
+from rag.retrieval.hybrid import SearchFilters
 from rag.settings import load_settings
 
 pytestmark = pytest.mark.unit

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from langchain_core.documents import Document
 
-from rag.retrieval import HybridRetriever, SearchFilters, bm25_tokenize
+from rag.retrieval.hybrid import HybridRetriever, SearchFilters, bm25_tokenize
+from rag.retrieval.timewords import parse_time_expressions
 from rag.settings import load_settings
-from rag.timewords import parse_time_expressions
 
 pytestmark = pytest.mark.unit
 
@@ -427,7 +427,8 @@ def wide_store() -> FakeStore:
 
 
 def test_broad_filter_post_filters_a_wider_unfiltered_search(wide_store, monkeypatch):
-    monkeypatch.setattr("rag.retrieval.MIN_POST_FILTER_POOL", 50)  # 200 chunks stand for 100k
+    # 200 chunks stand for 100k
+    monkeypatch.setattr("rag.retrieval.hybrid.MIN_POST_FILTER_POOL", 50)
     outlet = SearchFilters(sources=["Daily Bugle"])
     expected = [d.id for d, _ in wide_store.dense_search("ferry vote", 30, outlet.to_where())]
     retriever = make(wide_store)
@@ -449,8 +450,8 @@ def test_filters_go_to_the_store_without_an_index_or_when_few_chunks_pass(wide_s
 
 
 def test_post_filter_falls_back_when_too_few_survive(wide_store, monkeypatch):
-    monkeypatch.setattr("rag.retrieval.MIN_POST_FILTER_POOL", 1)
-    monkeypatch.setattr("rag.retrieval.MAX_POST_FILTER_FETCH", 10_000)
+    monkeypatch.setattr("rag.retrieval.hybrid.MIN_POST_FILTER_POOL", 1)
+    monkeypatch.setattr("rag.retrieval.hybrid.MAX_POST_FILTER_FETCH", 10_000)
     for n in range(3):
         wide_store.add(f"rare{n}", "Rare", [f"Ferry vote {n} in a rare outlet."], source="Rare")
     retriever = make(wide_store)

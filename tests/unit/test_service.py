@@ -9,7 +9,7 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_core.language_models import FakeListChatModel
 
 from rag.errors import NotFoundError
-from rag.retrieval import SearchFilters
+from rag.retrieval.hybrid import SearchFilters
 from rag.service import NewsRAG
 from rag.settings import load_settings
 

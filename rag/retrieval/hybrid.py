@@ -1,10 +1,10 @@
 """Hybrid retrieval: dense (Chroma) + BM25, fused by reciprocal rank fusion.
 
-The BM25 index (:class:`rag.lexical.ChunkIndex`) is built on the first query and then
+The BM25 index (:class:`rag.retrieval.lexical.ChunkIndex`) is built on the first query and then
 kept in step per article whenever ``store.generation()`` changes, so ingests, deletes,
 other processes and a Chroma server are reflected without a rebuild. Filters (outlet,
 article ids, date range) apply to both sides; time words in the question become date
-filters or a recency boost (:mod:`rag.timewords`). A cap per article keeps one long
+filters or a recency boost (:mod:`rag.retrieval.timewords`). A cap per article keeps one long
 article from crowding out the others.
 
 Every returned :class:`~langchain_core.documents.Document` carries, in its metadata,
@@ -39,9 +39,9 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables.config import run_in_executor
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from rag.lexical import ChunkIndex, bm25_tokenize
+from rag.retrieval.lexical import ChunkIndex, bm25_tokenize
+from rag.retrieval.timewords import TimeHints, parse_time_expressions
 from rag.settings import Settings
-from rag.timewords import TimeHints, parse_time_expressions
 
 __all__ = ["RECENCY_BOOST", "HybridRetriever", "SearchFilters", "bm25_tokenize"]
 
