@@ -36,11 +36,11 @@ if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
     from langchain_core.runnables import Runnable
 
-    from rag.answer_cache import AnswerCache
     from rag.ingest.documents import Article
     from rag.ingest.pipeline import IngestReport
     from rag.models.warmup import Step, Warmup
-    from rag.qa import Answer, QAEvent, QAService
+    from rag.qa.answer_cache import AnswerCache
+    from rag.qa.chain import Answer, QAEvent, QAService
     from rag.retrieval.hybrid import HybridRetriever, SearchFilters
     from rag.store.articles import ArticleInfo, ArticleStore, StoreStats
     from rag.summarize import Digest, Summarizer, Summary
@@ -133,14 +133,14 @@ class NewsRAG:
     @cached_property
     def qa(self) -> QAService:
         """The question-answering service (condense, retrieve, answer, cite)."""
-        from rag.qa import QAService
+        from rag.qa.chain import QAService
 
         return QAService(self.retriever, self.llm, self.settings, self.embeddings)
 
     @cached_property
     def answer_cache(self) -> AnswerCache:
         """Answers to repeated questions, while articles, model and settings are unchanged."""
-        from rag.answer_cache import AnswerCache
+        from rag.qa.answer_cache import AnswerCache
 
         return AnswerCache(self.settings.answer_cache_size)
 
@@ -384,12 +384,12 @@ class NewsRAG:
         the model.
 
         Example:
-            >>> from rag.qa import SourcesFound, Token
+            >>> from rag.qa.chain import SourcesFound, Token
             >>> for event in rag.stream_events("Who met in Munich?"):
             ...     if isinstance(event, SourcesFound):
             ...         print([s.title for s in event.sources])
         """
-        from rag.qa import Done, SourcesFound, Token
+        from rag.qa.chain import Done, SourcesFound, Token
 
         key = self._answer_key(question, history, filters)
         if key and (hit := self.answer_cache.get(key)) is not None:
@@ -438,7 +438,7 @@ class NewsRAG:
             yield piece
 
     def _caching_events(self, events: Iterator[QAEvent], key: str | None) -> Iterator[QAEvent]:
-        from rag.qa import Done
+        from rag.qa.chain import Done
 
         with contextlib.closing(events):  # closed early: the model's stream closes too
             for event in events:

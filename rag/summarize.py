@@ -41,10 +41,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from rag.citations import strip_instructions
 from rag.errors import NotFoundError, RagError
 from rag.faithfulness import SourceIndex, check_faithfulness, missing_quotes
 from rag.prompts import load_prompt
+from rag.qa.citations import strip_instructions
 from rag.summary_cache import SummaryCache
 from rag.summary_styles import (
     NO_QUOTES_TEXT,
@@ -784,7 +784,7 @@ class Summarizer:
         summaries: list[Summary],
         topic: str | None,
     ) -> Digest:
-        from rag.citations import parse_citations
+        from rag.qa.citations import parse_citations
 
         sources = {n: a.text for n, a in enumerate(articles, start=1)}
         grounding = {n: _grounding_text(a) for n, a in enumerate(articles, start=1)}

@@ -18,7 +18,7 @@ from rag.cli.common import handle_errors, open_service
 from rag.errors import RagError
 
 if TYPE_CHECKING:
-    from rag.qa import Answer
+    from rag.qa.chain import Answer
     from rag.retrieval.hybrid import SearchFilters
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000  # as rag.qa accepts; shown next to the question box
+MAX_QUESTION_CHARS = 2000  # as rag.qa.chain accepts; shown next to the question box
 MAX_UPLOAD_FILES = 100  # files per upload (each one is also limited to RAG_MAX_FILE_MB)
 MAX_URLS = 50  # URL lines per request
 STOPPED_NOTE = "*(stopped)*"
@@ -717,7 +717,7 @@ class _Progress:
 
 def _follow(event: Any, live: chat.Live, timing: Timing) -> Any:
     """Apply one answer event to the live view; returns the ``Answer`` when it is done."""
-    from rag.qa import Done, SourcesFound, Stage, Token
+    from rag.qa.chain import Done, SourcesFound, Stage, Token
 
     if isinstance(event, Stage):
         live.stage = event.detail or event.name.capitalize()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.qa import ABSTAIN_MESSAGE, Answer, QAService
+from rag.qa.chain import ABSTAIN_MESSAGE, Answer, QAService
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer_cache import AnswerCache
+from rag.qa.answer_cache import AnswerCache
 from rag.retrieval.hybrid import SearchFilters
 
 pytestmark = pytest.mark.unit

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag.citations import (
+from rag.qa.chain import ABSTAIN_MESSAGE
+from rag.qa.citations import (
     infer_citations,
     is_abstention,
     normalize_text,
     parse_citations,
     strip_instructions,
 )
-from rag.qa import ABSTAIN_MESSAGE
 
 pytestmark = pytest.mark.unit
 

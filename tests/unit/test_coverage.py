@@ -1,10 +1,10 @@
-"""Names in a question that no retrieved source mentions (rag.coverage)."""
+"""Names in a question that no retrieved source mentions (rag.qa.coverage)."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.coverage import missing_names, question_names
+from rag.qa.coverage import missing_names, question_names
 
 pytestmark = pytest.mark.unit
 

@@ -26,7 +26,7 @@ from langchain_core.documents import Document
 from rag import evaluation, metrics
 from rag.errors import ConfigError, LLMUnavailableError
 from rag.evaluation import QACase, Suite, load_suite, run_suite
-from rag.qa import ABSTAIN_MESSAGE, Answer, Citation
+from rag.qa.chain import ABSTAIN_MESSAGE, Answer, Citation
 from rag.store.articles import ArticleInfo, IngestReport
 from rag.summarize import Summary
 

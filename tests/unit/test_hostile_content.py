@@ -22,8 +22,8 @@ from langchain_core.retrievers import BaseRetriever
 from markdown_it import MarkdownIt
 from pydantic import Field
 
-from rag.citations import drop_unsourced_links
-from rag.qa import ABSTAIN_MESSAGE, QAService
+from rag.qa.chain import ABSTAIN_MESSAGE, QAService
+from rag.qa.citations import drop_unsourced_links
 from rag.settings import load_settings
 from rag.summarize import as_prompt_data
 from rag.ui.format import (

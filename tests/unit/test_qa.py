@@ -19,7 +19,7 @@ from langchain_core.runnables import Runnable
 from pydantic import Field
 
 from rag.errors import LLMUnavailableError, RagError
-from rag.qa import ABSTAIN_MESSAGE, Answer, QAService, build_qa_chain, format_sources
+from rag.qa.chain import ABSTAIN_MESSAGE, Answer, QAService, build_qa_chain, format_sources
 from rag.retrieval.hybrid import SearchFilters
 from rag.settings import load_settings
 

@@ -12,9 +12,9 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from test_qa import HEGSETH, MUNICH, TROOPS, FakeRetriever, ScriptedChatModel, doc
 
-from rag.answer_format import AnswerStream, no_evidence_probability, parse_reply, reply_schema
-from rag.evidence import estimate_tokens, select_evidence
-from rag.qa import ABSTAIN_MESSAGE, Done, QAService, SourcesFound, Stage, Token
+from rag.qa.answer_format import AnswerStream, no_evidence_probability, parse_reply, reply_schema
+from rag.qa.chain import ABSTAIN_MESSAGE, Done, QAService, SourcesFound, Stage, Token
+from rag.qa.evidence import estimate_tokens, select_evidence
 from rag.settings import load_settings
 
 pytestmark = pytest.mark.unit

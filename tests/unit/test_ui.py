@@ -14,7 +14,7 @@ import pytest
 
 from rag.errors import IngestError, LLMUnavailableError, NotFoundError
 from rag.ingest.documents import Article
-from rag.qa import ABSTAIN_MESSAGE, Answer, Citation, Done, Flag, SourcesFound, Stage, Token
+from rag.qa.chain import ABSTAIN_MESSAGE, Answer, Citation, Done, Flag, SourcesFound, Stage, Token
 from rag.settings import load_settings
 from rag.store.articles import ArticleInfo, IngestProgress, IngestReport, StoreStats
 from rag.summarize import Digest, DigestArticle, Summary

@@ -6,7 +6,7 @@ question, abstention, flags, timings and prompt tokens.
 
 Abstention uses three signals: no retrieved chunk is similar enough to the question
 (``settings.abstain_min_similarity``), or the question names someone or something that no
-retrieved source mentions (:mod:`rag.coverage`) -- in both cases the LLM is not called --
+retrieved source mentions (:mod:`rag.qa.coverage`) -- in both cases the LLM is not called --
 or the model replies with :data:`ABSTAIN_MESSAGE` as the prompt tells it to. Article text
 reaches the model inside ``<source>`` tags, declared as data and never instructions.
 
@@ -36,13 +36,16 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from pydantic import BaseModel, Field
 
-from rag.answer_format import (
+from rag.errors import RagError
+from rag.ingest.chunking import chunk_id, sentence_spans
+from rag.prompts import load_prompt
+from rag.qa.answer_format import (
     AnswerStream,
     no_evidence_probability,
     parse_reply,
     reply_schema,
 )
-from rag.citations import (
+from rag.qa.citations import (
     Flag,
     drop_unsourced_links,
     infer_citations,
@@ -50,11 +53,8 @@ from rag.citations import (
     parse_citations,
     strip_instructions,
 )
-from rag.coverage import missing_names
-from rag.errors import RagError
-from rag.evidence import Evidence, EvidenceSentence, select_evidence
-from rag.ingest.chunking import chunk_id, sentence_spans
-from rag.prompts import load_prompt
+from rag.qa.coverage import missing_names
+from rag.qa.evidence import Evidence, EvidenceSentence, select_evidence
 from rag.retrieval.hybrid import SearchFilters
 from rag.retrieval.lexical import bm25_tokenize
 from rag.settings import Settings
@@ -252,7 +252,7 @@ def format_sources(documents: Sequence[Document]) -> str:
     """The numbered source blocks given to the model (article text delimited as data).
 
     Instruction-like sentences inside articles are replaced by ``[removed]``
-    (:func:`rag.citations.strip_instructions`).
+    (:func:`rag.qa.citations.strip_instructions`).
 
     Example:
         >>> doc = Document(page_content="Text.", metadata={"title": "T", "source": "Wire",
