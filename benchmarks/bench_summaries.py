@@ -35,7 +35,7 @@ from rag.models.llm import build_chat_model, describe_llm  # noqa: E402
 from rag.retrieval.hybrid import HybridRetriever  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 from rag.store.articles import ArticleStore  # noqa: E402
-from rag.summarize import STYLES, Summarizer, Summary, estimate_tokens  # noqa: E402
+from rag.summaries.summarizer import STYLES, Summarizer, Summary, estimate_tokens  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "bench_summaries.json"
 TARGET_WORDS = 800

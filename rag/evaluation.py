@@ -558,7 +558,7 @@ def score_summary(
         >>> score_summary(case, "", "The bank cut to 3.75%.")["forbidden_free"]
         False
     """
-    from rag.faithfulness import check_faithfulness
+    from rag.summaries.faithfulness import check_faithfulness
 
     clean = metrics.strip_citations(text)
     empty = not clean.strip()

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from rag.qa.chain import Answer, QAEvent, QAService
     from rag.retrieval.hybrid import HybridRetriever, SearchFilters
     from rag.store.articles import ArticleInfo, ArticleStore, StoreStats
-    from rag.summarize import Digest, Summarizer, Summary
+    from rag.summaries.summarizer import Digest, Summarizer, Summary
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class NewsRAG:
     @cached_property
     def summarizer(self) -> Summarizer:
         """The summary and digest service (with its on-disk cache)."""
-        from rag.summarize import Summarizer
+        from rag.summaries.summarizer import Summarizer
 
         return Summarizer(self.store, lambda: self.llm, self.retriever, self.settings)
 

@@ -16,7 +16,7 @@ import click
 
 from rag.cli import common
 from rag.cli.common import handle_errors
-from rag.summary_styles import STYLES
+from rag.summaries.styles import STYLES
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 

@@ -111,7 +111,7 @@ def error_markdown(exc: Exception) -> str:
 def styles() -> dict[str, str]:
     """Summary styles and their descriptions, from the library when it is available."""
     try:
-        from rag.summary_styles import STYLE_SPECS
+        from rag.summaries.styles import STYLE_SPECS
     except ImportError:  # pragma: no cover - the summaries module is part of the package
         return dict(DEFAULT_STYLES)
     return {name: spec.description for name, spec in STYLE_SPECS.items()}

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.faithfulness import check_faithfulness
-from rag.summarize import Summarizer
-from rag.summary_styles import split_sentences
+from rag.summaries.faithfulness import check_faithfulness
+from rag.summaries.styles import split_sentences
+from rag.summaries.summarizer import Summarizer
 
 pytestmark = pytest.mark.integration
 

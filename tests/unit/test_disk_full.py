@@ -11,10 +11,10 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_core.language_models import FakeListChatModel
 
-from rag import summary_cache
 from rag.errors import StoreError
 from rag.service import NewsRAG
 from rag.settings import load_settings
+from rag.summaries import cache as summary_cache
 
 pytestmark = pytest.mark.unit
 

@@ -28,7 +28,7 @@ from rag.errors import ConfigError, LLMUnavailableError
 from rag.evaluation import QACase, Suite, load_suite, run_suite
 from rag.qa.chain import ABSTAIN_MESSAGE, Answer, Citation
 from rag.store.articles import ArticleInfo, IngestReport
-from rag.summarize import Summary
+from rag.summaries.summarizer import Summary
 
 pytestmark = pytest.mark.unit
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.faithfulness import (
+from rag.summaries.faithfulness import (
     SourceIndex,
     check_faithfulness,
     missing_quotes,

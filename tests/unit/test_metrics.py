@@ -243,7 +243,7 @@ def test_unsupported_claims_flags_numbers_quotes_names_and_empty_text(
 
 def test_unsupported_claims_is_independent_of_the_summarizer_check() -> None:
     """The summarizer's check allows inflections; the grading check does not."""
-    from rag.faithfulness import check_faithfulness
+    from rag.summaries.faithfulness import check_faithfulness
 
     summary = "Ruiz thanked the Ukraine community."
     assert check_faithfulness(summary, ARTICLE).ok

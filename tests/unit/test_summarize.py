@@ -20,12 +20,12 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.retrievers import BaseRetriever
 from pydantic import Field
 
-from rag import summarize as summarize_module
 from rag.errors import NotFoundError, RagError
 from rag.settings import load_settings
-from rag.summarize import Digest, Summarizer, Summary, estimate_tokens, split_sections
-from rag.summary_cache import SummaryCache
-from rag.summary_styles import NO_QUOTES_TEXT, StreamGate, enforce_style, split_sentences
+from rag.summaries import summarizer as summarize_module
+from rag.summaries.cache import SummaryCache
+from rag.summaries.styles import NO_QUOTES_TEXT, StreamGate, enforce_style, split_sentences
+from rag.summaries.summarizer import Digest, Summarizer, Summary, estimate_tokens, split_sections
 
 pytestmark = pytest.mark.unit
 
@@ -690,7 +690,7 @@ SPEAKERS_TEXT = (
 
 
 def test_find_speakers_covers_common_attribution_patterns() -> None:
-    from rag.summary_styles import extract_quotations, find_speakers
+    from rag.summaries.styles import extract_quotations, find_speakers
 
     quotes = extract_quotations(SPEAKERS_TEXT)
     assert find_speakers(SPEAKERS_TEXT, quotes) == [

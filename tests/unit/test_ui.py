@@ -17,7 +17,7 @@ from rag.ingest.documents import Article
 from rag.qa.chain import ABSTAIN_MESSAGE, Answer, Citation, Done, Flag, SourcesFound, Stage, Token
 from rag.settings import load_settings
 from rag.store.articles import ArticleInfo, IngestProgress, IngestReport, StoreStats
-from rag.summarize import Digest, DigestArticle, Summary
+from rag.summaries.summarizer import Digest, DigestArticle, Summary
 from rag.ui import app as ui_app
 from rag.ui import chat
 from rag.ui import format as fmt

@@ -2,16 +2,16 @@
 
 * **Styles**: ``brief`` (3-4 sentences), ``bullets`` (3-6 points), ``headline`` (one
   line, at most 15 words), ``quotes`` (key direct quotes with speakers, verbatim). Limits
-  are enforced in code (:mod:`rag.summary_styles`); streaming stops once passed.
+  are enforced in code (:mod:`rag.summaries.styles`); streaming stops once passed.
 * **Long articles**: if the article plus prompt does not fit the model's context
   (``RAG_LLM_CTX_SIZE`` minus the answer budget and a safety margin), it is split into
   even sections at paragraph boundaries, each section is noted (map), and the notes are
   summarized with the style's prompt (reduce).
 * **Grounding**: numbers, quotes and names are checked against the article
-  (:mod:`rag.faithfulness`); on failure the summary is regenerated once with the
+  (:mod:`rag.summaries.faithfulness`); on failure the summary is regenerated once with the
   problems named, then flagged (``faithful=False``, ``issues``).
 * **Cache**: JSON files keyed by content hash, style, model and prompt version
-  (:mod:`rag.summary_cache`). A hit touches neither the LLM nor its server.
+  (:mod:`rag.summaries.cache`). A hit touches neither the LLM nor its server.
 * **Digest**: brief summaries of the chosen articles (ids, a topic query, an outlet or
   dates), reduced into points with ``[n]`` markers mapping to the articles.
 
@@ -42,11 +42,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from rag.errors import NotFoundError, RagError
-from rag.faithfulness import SourceIndex, check_faithfulness, missing_quotes
 from rag.prompts import load_prompt
 from rag.qa.citations import strip_instructions
-from rag.summary_cache import SummaryCache
-from rag.summary_styles import (
+from rag.summaries.cache import SummaryCache
+from rag.summaries.faithfulness import SourceIndex, check_faithfulness, missing_quotes
+from rag.summaries.styles import (
     NO_QUOTES_TEXT,
     STYLES,
     StreamGate,
