@@ -22,7 +22,7 @@ from rag.cli.common import handle_errors
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from rag.evaluation import EvalOutcome
+    from rag.evaluation.runner import EvalOutcome
 
 STAGES = {
     "ingest": "Ingesting corpus",
@@ -129,7 +129,7 @@ def print_outcome(outcome: EvalOutcome) -> None:
 
 
 def _echo_baseline(name: str, floor: dict[str, Any]) -> None:
-    from rag.evaluation import BASELINE_THIS_RUN
+    from rag.evaluation.runner import BASELINE_THIS_RUN
 
     qa, squad = floor.get("qa") or {}, floor.get("squad") or {}
     source = "" if floor.get("run") == BASELINE_THIS_RUN else f" (read from {floor.get('run')})"
@@ -275,7 +275,7 @@ def run_command(
     question is asked through the library API, and the scores are checked against the
     suite's thresholds.
     """
-    from rag.evaluation import load_suite, run_suite
+    from rag.evaluation.runner import load_suite, run_suite
 
     parsed = load_suite(suite)
     options: dict[str, Any] = {
@@ -334,7 +334,7 @@ def import_squad_command(
     file: Path, out_dir: Path, sample: int | None, seed: int, name: str | None
 ) -> None:
     """Import a SQuAD 2.0-format FILE as an eval suite (corpus, QA dataset, suite file)."""
-    from rag.squad import import_squad
+    from rag.evaluation.squad import import_squad
 
     result = import_squad(file, out_dir, sample=sample, seed=seed, name=name)
     click.echo(

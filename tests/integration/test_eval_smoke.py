@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluation import load_suite, run_suite
+from rag.evaluation.runner import load_suite, run_suite
 
 pytestmark = pytest.mark.integration
 

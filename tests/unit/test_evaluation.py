@@ -23,9 +23,10 @@ import pytest
 from click.testing import CliRunner
 from langchain_core.documents import Document
 
-from rag import evaluation, metrics
 from rag.errors import ConfigError, LLMUnavailableError
-from rag.evaluation import QACase, Suite, load_suite, run_suite
+from rag.evaluation import metrics
+from rag.evaluation import runner as evaluation
+from rag.evaluation.runner import QACase, Suite, load_suite, run_suite
 from rag.qa.chain import ABSTAIN_MESSAGE, Answer, Citation
 from rag.store.articles import ArticleInfo, IngestReport
 from rag.summaries.summarizer import Summary

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag import metrics
+from rag.evaluation import metrics
 
 pytestmark = pytest.mark.unit
 

@@ -18,10 +18,10 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 from pydantic import Field
 
-from rag import evaluation
-from rag.evaluation import load_suite, run_suite
+from rag.evaluation import runner as evaluation
+from rag.evaluation.naive import NaiveIndex, NaiveRAG, is_naive_abstention, split_article
+from rag.evaluation.runner import load_suite, run_suite
 from rag.ingest.documents import Article
-from rag.naive import NaiveIndex, NaiveRAG, is_naive_abstention, split_article
 from rag.service import NewsRAG
 from rag.settings import load_settings
 

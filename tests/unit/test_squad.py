@@ -15,18 +15,19 @@ from click.testing import CliRunner
 from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_core.language_models import FakeListChatModel
 
-from rag import evaluation, metrics, squad_metrics
 from rag.errors import ConfigError
-from rag.evaluation import ArticleIndex, load_suite
-from rag.ingest.documents import Article, load_source
-from rag.service import NewsRAG
-from rag.squad import (
+from rag.evaluation import metrics, squad_metrics
+from rag.evaluation import runner as evaluation
+from rag.evaluation.runner import ArticleIndex, load_suite
+from rag.evaluation.squad import (
     article_url,
     evidence_sentence,
     import_squad,
     read_squad,
     stratified_sample,
 )
+from rag.ingest.documents import Article, load_source
+from rag.service import NewsRAG
 
 pytestmark = pytest.mark.unit
 
@@ -232,7 +233,7 @@ def test_project_metrics_agree_with_the_official_ones_on_ascii_text(
 
 
 def test_project_normalization_differs_on_typographic_punctuation() -> None:
-    # rag.metrics drops the en dash (lenient keyword-style matching); the official script
+    # rag.evaluation.metrics drops the en dash (lenient keyword-style matching); the official script
     # keeps it, so SQuAD numbers use the official normalization
     assert metrics.exact_match("1754-1763", ["1754–1763"]) == 1.0
     assert squad_metrics.squad_exact("1754-1763", ["1754–1763"]) == 0.0

@@ -26,7 +26,7 @@ says it does not know (:func:`is_naive_abstention`). Summaries are not part of t
 baseline: an eval run with this pipeline skips summary cases.
 
 Example:
-    >>> from rag.naive import NaiveRAG
+    >>> from rag.evaluation.naive import NaiveRAG
     >>> from rag.service import NewsRAG
     >>> naive = NaiveRAG(NewsRAG.from_settings())  # doctest: +SKIP
     >>> naive.ingest(["samples/"])  # doctest: +SKIP

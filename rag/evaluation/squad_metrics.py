@@ -12,8 +12,8 @@ over answerable questions (``has_ans_*``) and the share of unanswerable question
 system declined (``no_ans_accuracy``; the script's ``NoAns_exact`` and ``NoAns_f1``, which
 are equal). Scores are fractions (0-1), not the script's percentages.
 
-:func:`rag.metrics.normalize_answer` differs in two ways on purpose (it serves keyword-free
-checks of sentence answers): it also removes typographic punctuation (``—``, ``–``,
+:func:`rag.evaluation.metrics.normalize_answer` differs in two ways on purpose (it serves
+keyword-free checks of sentence answers): it also removes typographic punctuation (``—``, ``–``,
 curly quotes), which the official script keeps, and it strips citation markers. Here the
 markers are stripped from the answer before scoring (:func:`answer_text`), and the
 normalization is the official one, so numbers compare with published SQuAD results.
@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from rag.metrics import mean, strip_citations
+from rag.evaluation.metrics import mean, strip_citations
 
 __all__ = [
     "SQUAD_METRICS",

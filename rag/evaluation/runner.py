@@ -8,7 +8,7 @@ datasets (JSON Lines), settings overrides and pass thresholds. The runner:
 2. maps the datasets' article keys (URLs) to store ids;
 3. asks every QA case through the library facade (``NewsRAG.ask``) and summarizes every
    summary case (``NewsRAG.summarize``), timing each call;
-4. scores each case with :mod:`rag.metrics` (and optionally an LLM judge), aggregates
+4. scores each case with :mod:`rag.evaluation.metrics` (and optionally an LLM judge), aggregates
    overall and per question type, computes the floors of the same cases without any
    model (never-abstain and always-abstain policies, a random retriever, lead-3 and
    same-length lead summaries; the naive pipeline when it runs beside this one or an
@@ -17,7 +17,7 @@ datasets (JSON Lines), settings overrides and pass thresholds. The runner:
    charts to the output folder, plus ``compare.md`` when compared with an earlier run.
 
 Example:
-    >>> from rag.evaluation import run_suite
+    >>> from rag.evaluation.runner import run_suite
     >>> outcome = run_suite("evals/smoke.yaml", out_dir="eval-runs/smoke")  # doctest: +SKIP
     >>> outcome.passed, outcome.summary["qa"]["hit_at_k"]  # doctest: +SKIP
     (True, 1.0)
@@ -40,8 +40,8 @@ from typing import Any
 
 import yaml
 
-from rag import metrics, squad_metrics
 from rag.errors import ConfigError, LLMUnavailableError, ModelError, RagError
+from rag.evaluation import metrics, squad_metrics
 
 __all__ = [
     "QA_TYPES",
@@ -68,7 +68,8 @@ logger = logging.getLogger(__name__)
 
 QA_TYPES = ("single", "multi", "followup", "unanswerable", "date")
 PIPELINES = ("news-rag", "naive")
-"""``news-rag``: the library's own chain; ``naive``: the quick-start baseline (rag.naive)."""
+"""``news-rag``: the library's own chain; ``naive``: the quick-start baseline
+(rag.evaluation.naive)."""
 NAIVE_FLOOR = "naive"  # metrics.floors.naive: from --baseline naive or an earlier naive run
 BASELINE_THIS_RUN = "this run"  # a floor entry's "run" when measured beside this run
 QA_METRICS = (
@@ -545,7 +546,7 @@ def score_summary(
 ) -> dict[str, Any]:
     """Key-fact coverage, ROUGE (if a reference), support, faithfulness, forbidden claims.
 
-    ``supported`` is the grading check (:func:`rag.metrics.unsupported_claims` against
+    ``supported`` is the grading check (:func:`rag.evaluation.metrics.unsupported_claims` against
     ``grounding``: the article's title, outlet, date and text; default ``article_text``);
     ``faithful`` is the summarizer's own check, reported for comparison only. An empty
     summary fails every check.
@@ -1119,7 +1120,7 @@ def build_service(settings: Any) -> Any:
 def pipeline_service(name: str, service: Any) -> Any:
     """The facade that answers for pipeline ``name``, built on the news-rag ``service``.
 
-    ``naive`` wraps the service in :class:`rag.naive.NaiveRAG` (same store, embedder and
+    ``naive`` wraps the service in :class:`rag.evaluation.naive.NaiveRAG` (same store, embedder and
     chat model; its own chunks, retrieval and prompt).
 
     Example:
@@ -1129,7 +1130,7 @@ def pipeline_service(name: str, service: Any) -> Any:
     if name not in PIPELINES:
         raise ConfigError(f"unknown pipeline {name!r}", hint=f"use one of: {', '.join(PIPELINES)}")
     if name == "naive":
-        from rag.naive import NaiveRAG
+        from rag.evaluation.naive import NaiveRAG
 
         return NaiveRAG(service)
     return service
