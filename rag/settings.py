@@ -218,11 +218,13 @@ class Settings(BaseSettings):
         "(a person, place or organisation) appears in no retrieved source (no LLM call).",
     )
 
-    qa_mode: Literal["evidence", "passages"] = Field(
+    qa_mode: Literal["excerpts", "evidence", "passages"] = Field(
         "evidence",
-        description="`evidence`: the model reads the few best sentences of the retrieved "
-        "passages, numbered, and names the ones it answers from (short prompt, citations "
-        "valid by construction). `passages`: the model reads whole chunks and cites `[n]`.",
+        description="`excerpts`: the model reads the best sentences of the retrieved passages "
+        "as short excerpts under each article's title and date and answers in plain words; "
+        "citations go to the sentences that hold the answer's words. `evidence`: the same "
+        "sentences, numbered; the model names the ones it answers from (JSON). `passages`: "
+        "the model reads whole chunks and cites `[n]`.",
     )
     qa_candidates: int = Field(
         8, ge=1, le=50, description="Chunks searched for evidence sentences (`evidence` mode)."

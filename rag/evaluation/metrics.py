@@ -35,6 +35,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+from rag.qa.citations import strip_citations
+
 __all__ = [
     "Alternatives",
     "abstention_correct",
@@ -68,22 +70,11 @@ __all__ = [
 Alternatives = str | Sequence[str]
 """One required item: a string, or a list of acceptable alternatives."""
 
-_CITATION = re.compile(r"\s*\[\s*\d+(?:\s*[,;-]\s*\d+)*\s*\]")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = set(string.punctuation) | {"“", "”", "‘", "’", "—", "–", "…", "«", "»"}
 
 
 # --- answers ---------------------------------------------------------------------------
-def strip_citations(text: str) -> str:
-    """Remove ``[1]``, ``[1, 2]`` and ``[1-3]`` markers.
-
-    Example:
-        >>> strip_citations("It fell [1]. It rose [2, 3].")
-        'It fell. It rose.'
-    """
-    return _CITATION.sub("", text or "").strip()
-
-
 def normalize_answer(text: str) -> str:
     """SQuAD normalization: lowercase, no punctuation, no articles, single spaces.
 

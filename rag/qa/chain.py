@@ -38,7 +38,7 @@ from pydantic import BaseModel, Field
 
 from rag.errors import RagError
 from rag.ingest.chunking import chunk_id, sentence_spans
-from rag.prompts import load_prompt
+from rag.prompts import Prompt, load_prompt
 from rag.qa.answer_format import (
     AnswerStream,
     no_evidence_probability,
@@ -51,6 +51,7 @@ from rag.qa.citations import (
     infer_citations,
     is_abstention,
     parse_citations,
+    strip_citations,
     strip_instructions,
 )
 from rag.qa.coverage import missing_names
@@ -232,6 +233,7 @@ class _Turn:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     evidence: Evidence | None = None
+    numbered: bool = False  # the evidence is numbered and the reply is JSON naming numbers
     signals: dict[str, float] = field(default_factory=dict)
 
     def add_logprobs(self, message: BaseMessage | None) -> None:
@@ -413,7 +415,7 @@ class _StreamCollector:
         self.final: BaseMessageChunk | None = None
         self.start = time.perf_counter()
         # evidence replies are JSON: only the answer string is shown as it streams
-        self.answer = AnswerStream() if turn.evidence is not None else None
+        self.answer = AnswerStream() if turn.numbered else None
 
     def take(self, chunk: BaseMessageChunk) -> str:
         """Record one chunk; return the answer text it adds ('' when it adds none)."""
@@ -458,13 +460,21 @@ class QAService:
         self.embeddings = embeddings  # scores evidence sentences; None: term overlap only
         self._answer_prompt = load_prompt("qa_answer")
         self._evidence_prompt = load_prompt("qa_evidence")
+        self._excerpts_prompt = load_prompt("qa_excerpts")
         self._condense_prompt = load_prompt("qa_condense")
         self._chain: Runnable | None = None
 
     @property
     def evidence_mode(self) -> bool:
-        """True when the model reads numbered evidence sentences (``RAG_QA_MODE=evidence``)."""
-        return self.settings.qa_mode == "evidence"
+        """True when the model reads selected sentences rather than whole chunks
+        (``RAG_QA_MODE`` ``excerpts`` or ``evidence``)."""
+        return self.settings.qa_mode in ("evidence", "excerpts")
+
+    @property
+    def _reader_prompt(self) -> Prompt:
+        return {"evidence": self._evidence_prompt, "excerpts": self._excerpts_prompt}.get(
+            self.settings.qa_mode, self._answer_prompt
+        )
 
     # --- public API ------------------------------------------------------------------
     @property
@@ -475,8 +485,7 @@ class QAService:
             >>> qa.prompt_versions  # doctest: +SKIP
             'qa_answer:v3,qa_condense:v2'
         """
-        answer = self._evidence_prompt if self.evidence_mode else self._answer_prompt
-        prompts = (answer, self._condense_prompt)
+        prompts = (self._reader_prompt, self._condense_prompt)
         return ",".join(f"{p.name}:v{p.version}" for p in prompts)
 
     @property
@@ -733,6 +742,7 @@ class QAService:
             budget_tokens=self.settings.qa_evidence_tokens,
             clean=lambda sentence: _source_text(sentence)[0],
         )
+        turn.numbered = self.settings.qa_mode == "evidence"
         turn.sources = _passage_citations(turn.evidence, [])
         turn.timings["select"] = time.perf_counter() - start
 
@@ -795,9 +805,15 @@ class QAService:
         return True
 
     def _messages(self, turn: _Turn) -> list[BaseMessage]:
-        if turn.evidence is not None:
+        if turn.evidence is not None and turn.numbered:
             return self._evidence_prompt.messages(
                 evidence=turn.evidence.render(), question=turn.standalone
+            )
+        if turn.evidence is not None:
+            return self._excerpts_prompt.messages(
+                excerpts=turn.evidence.render_excerpts(),
+                question=turn.standalone,
+                abstain=ABSTAIN_MESSAGE,
             )
         return self._answer_messages(turn.standalone, _source_blocks(turn.shown))
 
@@ -809,13 +825,18 @@ class QAService:
             >>> [m.type for m in qa.warm_prompt_messages()][:2]  # doctest: +SKIP
             ['system', 'human']
         """
-        if self.evidence_mode:
-            return self._evidence_prompt.messages(evidence="", question="")[:-1]
-        return self._answer_messages("", "")[:-1]
+        if self.settings.qa_mode == "evidence":
+            messages = self._evidence_prompt.messages(evidence="", question="")
+        elif self.settings.qa_mode == "excerpts":
+            empty = {"excerpts": "", "question": "", "abstain": ABSTAIN_MESSAGE}
+            messages = self._excerpts_prompt.messages(**empty)
+        else:
+            messages = self._answer_messages("", "")
+        return messages[:-1]
 
     def _answer_llm(self, turn: _Turn) -> Runnable:
         """The chat model, constrained to the evidence reply schema when configured."""
-        if turn.evidence is None or not self.settings.qa_constrained_output:
+        if not turn.numbered or not self.settings.qa_constrained_output:
             return self.llm
         schema = reply_schema(turn.evidence.numbers)
         response_format = {
@@ -830,8 +851,10 @@ class QAService:
         citations: list[Citation] = []
         flags: list[Flag] = []
         if not abstained:
-            if turn.evidence is not None:
+            if turn.evidence is not None and turn.numbered:
                 text, citations, flags = self._evidence_answer(turn, text)
+            elif turn.evidence is not None:
+                text, citations, flags = self._excerpt_answer(turn, text)
             else:
                 text, citations, flags = self._passage_answer(turn, text)
             abstained = turn.abstain_reason is not None
@@ -884,6 +907,27 @@ class QAService:
                 Flag(kind="invalid_citation", message="the reply named sentences it was not shown")
             )
         return text, cited, flags
+
+    def _excerpt_answer(self, turn: _Turn, text: str) -> tuple[str, list[Citation], list[Flag]]:
+        """Citations for a free-text answer: the shown sentences that hold its words."""
+        evidence = turn.evidence
+        assert evidence is not None
+        answer = strip_citations(text).strip()
+        if not answer or is_abstention(answer, ABSTAIN_MESSAGE):
+            turn.abstain_reason = "model"
+            return ABSTAIN_MESSAGE, [], []
+        chosen = _covering_sentences(evidence.sentences, answer, turn.standalone)
+        turn.signals.update(_evidence_signals(evidence, chosen, answer, turn.standalone))
+        if self._unsure(turn.signals):
+            turn.abstain_reason = "unsure"
+            return ABSTAIN_MESSAGE, [], []
+        turn.sources = _passage_citations(evidence, chosen)
+        cited = [c for c in turn.sources if c.quote]
+        answer, flags = drop_unsourced_links(
+            answer, {c.number: c.quote for c in cited}, [c.url for c in turn.sources]
+        )
+        flags += _unverified_quotes(answer, [s.text for s in chosen])
+        return _with_markers(answer, chosen, evidence), cited, flags
 
     def _unsure(self, signals: Mapping[str, float]) -> bool:
         """The calibrated refusal: the model nearly named no evidence, or its answer's words
@@ -1075,14 +1119,38 @@ def _supporting_sentences(
         >>> [s.text for s in _supporting_sentences(ev, ev.sentences[1:], "Ana won.", "Who won?")]
         ['Ana won.']
     """
-    if not answer.strip() or _answer_support(chosen, answer, question) >= REATTRIBUTE_BELOW:
+    named = _answer_support(chosen, answer, question)
+    if not answer.strip() or named >= REATTRIBUTE_BELOW:
         return list(chosen)
+    covering = _covering_sentences(evidence.sentences, answer, question)
+    if _answer_support(covering, answer, question) <= named:
+        return list(chosen)
+    logger.debug(
+        "citations re-attributed from %s to %s",
+        [s.number for s in chosen],
+        [s.number for s in covering],
+    )
+    return covering
+
+
+def _covering_sentences(
+    sentences: Sequence[EvidenceSentence], answer: str, question: str
+) -> list[EvidenceSentence]:
+    """The few sentences (at most ``MAX_REATTRIBUTED``) that together hold most of the
+    answer's words, added greedily while each adds support; in shown order.
+
+    Example:
+        >>> ev = select_evidence("Who won?", [Document(page_content="Ana won. Rain fell.",
+        ...     metadata={"article_id": "a", "title": "Vote"})], embed=None)
+        >>> [s.text for s in _covering_sentences(ev.sentences, "Ana won.", "Who won?")]
+        ['Ana won.']
+    """
     picked: list[EvidenceSentence] = []
     best = _answer_support(picked, answer, question)
     while len(picked) < MAX_REATTRIBUTED:
         scored = [
             (_answer_support([*picked, s], answer, question), s)
-            for s in evidence.sentences
+            for s in sentences
             if s not in picked
         ]
         if not scored:
@@ -1092,13 +1160,6 @@ def _supporting_sentences(
             break
         picked.append(sentence)
         best = support
-    if best <= _answer_support(chosen, answer, question):
-        return list(chosen)
-    logger.debug(
-        "citations re-attributed from %s to %s",
-        [s.number for s in chosen],
-        [s.number for s in picked],
-    )
     return sorted(picked, key=lambda s: s.number)
 
 

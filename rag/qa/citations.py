@@ -32,6 +32,7 @@ __all__ = [
     "is_abstention",
     "normalize_text",
     "parse_citations",
+    "strip_citations",
     "strip_instructions",
 ]
 
@@ -320,3 +321,16 @@ def _attributed_numbers(text: str, start: int, end: int) -> list[int]:
         sentence_end += tail.end()
     window = text[sentence_start:start] + " " + text[end:sentence_end]
     return [int(n) for n in re.findall(r"\[(\d+)\]", window)]
+
+
+_MARKERS = re.compile(r"\s*\[\s*\d+(?:\s*[,;-]\s*\d+)*\s*\]")
+
+
+def strip_citations(text: str) -> str:
+    """Remove ``[1]``, ``[1, 2]`` and ``[1-3]`` markers.
+
+    Example:
+        >>> strip_citations("It fell [1]. It rose [2, 3].")
+        'It fell. It rose.'
+    """
+    return _MARKERS.sub("", text or "").strip()

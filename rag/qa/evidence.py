@@ -12,7 +12,7 @@ citations come from the sentences it chose.
 Example:
     >>> from langchain_core.documents import Document
     >>> doc = Document(page_content="The council met. It approved a 3 million budget. "
-    ...                "Snow fell.", metadata={"article_id": "a", "title": "Budget"})
+    ...                "Snow fell.", metadata={"article_id": "a", "title": "Council"})
     >>> ev = select_evidence("How big is the budget?", [doc], embed=None)
     >>> [s.text for s in ev.sentences if s.anchor]
     ['It approved a 3 million budget.']
@@ -133,6 +133,32 @@ class Evidence:
             lines.append(f"[{sentence.number}] {sentence.text}")
         return "\n".join(lines)
 
+    def render_excerpts(self) -> str:
+        """The evidence as plain excerpts: each article's header, then its sentences as
+        running text (adjacent ones joined, an ellipsis where text was left out).
+
+        Example:
+            >>> from langchain_core.documents import Document
+            >>> doc = Document(page_content="Ana Ruiz won. Turnout was 40%.",
+            ...                metadata={"article_id": "a", "title": "Vote"})
+            >>> print(select_evidence("Who won?", [doc], embed=None).render_excerpts())
+            Article A: Vote
+            Ana Ruiz won. Turnout was 40%.
+        """
+        blocks: list[str] = []
+        previous: EvidenceSentence | None = None
+        for sentence in self.sentences:
+            if previous is None or sentence.passage != previous.passage:
+                header = self.passages[sentence.passage].header
+                blocks.append(f"Article {_article_label(sentence.passage)}: {header}\n")
+            elif _follows(previous, sentence):
+                blocks[-1] += " "
+            else:
+                blocks[-1] += " … "
+            blocks[-1] += sentence.text
+            previous = sentence
+        return "\n\n".join(blocks)
+
     @property
     def numbers(self) -> list[int]:
         """Every sentence number shown."""
@@ -149,6 +175,12 @@ class Evidence:
     def best(self) -> EvidenceSentence | None:
         """The highest-scoring sentence."""
         return max(self.sentences, key=lambda s: s.score, default=None)
+
+
+def _follows(before: EvidenceSentence, after: EvidenceSentence) -> bool:
+    """True when ``after`` comes right after ``before`` in the article."""
+    segment, index = before.position
+    return after.position == (segment, index + 1)
 
 
 def _article_label(index: int) -> str:

@@ -32,7 +32,8 @@ def reply(numbers: list[int], answer: str) -> str:
 def service(docs: list[Document], *responses: str, **settings: Any) -> QAService:
     llm = ScriptedChatModel(responses=list(responses))
     settings.setdefault("abstain_on_missing_names", False)
-    return QAService(FakeRetriever(docs=docs), llm, load_settings(qa_mode="evidence", **settings))
+    settings.setdefault("qa_mode", "evidence")
+    return QAService(FakeRetriever(docs=docs), llm, load_settings(**settings))
 
 
 @pytest.fixture
@@ -291,3 +292,43 @@ def test_a_quotation_over_several_sentences_stays_one_piece():
         'Asked about troops, Hegseth answered: "No. There will be no US troops."',
         "Talks went on.",
     ]
+
+
+# --- excerpts: plain-text answers cited from the sentences that hold their words --------
+def excerpts_service(docs: list[Document], *responses: str) -> QAService:
+    return service(docs, *responses, qa_mode="excerpts")
+
+
+def test_excerpts_show_running_text_under_headers_without_numbers(docs):
+    qa = excerpts_service(docs, "Hegseth ruled out NATO membership for Ukraine.")
+    qa.ask("What did Hegseth rule out?")
+    prompt = str(qa.llm.calls[0][-1].content)
+    assert "Article A: Hegseth story (Civic Wire, 2025-02-12)" in prompt
+    assert f"{HEGSETH} {TROOPS}" in prompt  # adjacent sentences read as one passage
+    assert "[1]" not in prompt
+
+
+def test_excerpts_answer_is_cited_to_the_sentence_holding_its_words(docs):
+    qa = excerpts_service(docs, "He said no American troops would be deployed to Ukraine.")
+    answer = qa.ask("What did Hegseth say about troops?")
+    assert not answer.abstained
+    assert answer.answer == "He said no American troops would be deployed to Ukraine. [1]"
+    assert [c.quote for c in answer.citations] == [TROOPS]
+    assert answer.citations[0].article_id == "hegseth"
+
+
+def test_excerpts_refusal_and_unsupported_answers_abstain(docs):
+    refused = excerpts_service(docs, ABSTAIN_MESSAGE).ask("Who won the World Cup?")
+    assert refused.abstained and refused.abstain_reason == "model"
+    made_up = excerpts_service(docs, "Brazil beat France on penalties in the final.")
+    answer = made_up.ask("Who won the World Cup?")
+    assert answer.abstained and answer.abstain_reason == "unsure" and answer.citations == []
+
+
+def test_excerpts_stream_plain_words_then_the_cited_answer(docs):
+    qa = excerpts_service(docs, "He said no American troops would be deployed to Ukraine.")
+    events = list(qa.stream_events("What did Hegseth say about troops?"))
+    tokens = "".join(e.text for e in events if isinstance(e, Token))
+    assert tokens.startswith("He said no American troops")
+    done = events[-1]
+    assert isinstance(done, Done) and done.answer.citations[0].quote == TROOPS
