@@ -1,58 +1,10 @@
 """Ingestion: articles from files, folders, URLs and feeds, chunked and written to the store.
 
-Public names are re-exported here and imported on first use, so importing one module
-never loads the others.
-
 Example:
     >>> from rag.ingest import Article
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from rag.ingest.chunking import (
-        MAX_CHARS_PER_TOKEN,
-        MAX_TITLE_TOKENS,
-        ArticleChunk,
-        Chunker,
-        chunk_id,
-        default_token_counter,
-        embedding_text,
-        estimate_tokens,
-        published_int,
-        sentence_spans,
-        split_text,
-    )
-    from rag.ingest.documents import (
-        EXTENSIONS,
-        Article,
-        Fetched,
-        LoadFailure,
-        article_id,
-        canonical_url,
-        check_public_url,
-        clean_text,
-        content_hash,
-        decode_bytes,
-        fetch_url,
-        html_fragment_to_text,
-        is_url,
-        iter_feed,
-        iter_folder,
-        iter_jsonl,
-        load_file,
-        load_source,
-        load_url,
-        looks_like_feed,
-        parse_date,
-        parse_html,
-        parse_markdown,
-        parse_text,
-    )
-    from rag.ingest.pipeline import IngestProgress, IngestReport, ingest_sources, ingest_text
+from rag.lazy import exports
 
 # public name -> the submodule that defines it
 _EXPORTS: dict[str, str] = {
@@ -97,52 +49,5 @@ _EXPORTS: dict[str, str] = {
     "split_text": "chunking",
 }
 
-__all__ = [
-    "EXTENSIONS",
-    "MAX_CHARS_PER_TOKEN",
-    "MAX_TITLE_TOKENS",
-    "Article",
-    "ArticleChunk",
-    "Chunker",
-    "Fetched",
-    "IngestProgress",
-    "IngestReport",
-    "LoadFailure",
-    "article_id",
-    "canonical_url",
-    "check_public_url",
-    "chunk_id",
-    "clean_text",
-    "content_hash",
-    "decode_bytes",
-    "default_token_counter",
-    "embedding_text",
-    "estimate_tokens",
-    "fetch_url",
-    "html_fragment_to_text",
-    "ingest_sources",
-    "ingest_text",
-    "is_url",
-    "iter_feed",
-    "iter_folder",
-    "iter_jsonl",
-    "load_file",
-    "load_source",
-    "load_url",
-    "looks_like_feed",
-    "parse_date",
-    "parse_html",
-    "parse_markdown",
-    "parse_text",
-    "published_int",
-    "sentence_spans",
-    "split_text",
-]
-
-
-def __getattr__(name: str) -> Any:
-    # Lazy: importing the package stays cheap and has no side effects.
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__all__ = sorted(_EXPORTS)
+__getattr__ = exports(__name__, _EXPORTS)

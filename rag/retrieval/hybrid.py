@@ -298,32 +298,27 @@ class HybridRetriever(BaseRetriever):
 
     # --- LangChain hook ---------------------------------------------------------------
     def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **options: Any
+    ) -> list[Document]:
+        return self._search_with(query, **options)
+
+    async def _aget_relevant_documents(
+        self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun, **options: Any
+    ) -> list[Document]:
+        # The base class would drop keyword arguments on the async path; forward them.
+        return await run_in_executor(None, functools.partial(self._search_with, query, **options))
+
+    def _search_with(
         self,
         query: str,
-        *,
-        run_manager: CallbackManagerForRetrieverRun,
         filters: SearchFilters | dict | None = None,
         k: int | None = None,
         per_article: int | None = None,
     ) -> list[Document]:
+        """``search`` with the options ``invoke`` passes (``filters`` may be a dict)."""
         if isinstance(filters, dict):
             filters = SearchFilters(**filters)
         return self.search(query, filters=filters, k=k, per_article=per_article)
-
-    async def _aget_relevant_documents(
-        self,
-        query: str,
-        *,
-        run_manager: AsyncCallbackManagerForRetrieverRun,
-        filters: SearchFilters | dict | None = None,
-        k: int | None = None,
-        per_article: int | None = None,
-    ) -> list[Document]:
-        # The base class drops keyword arguments on the async path; forward them.
-        if isinstance(filters, dict):
-            filters = SearchFilters(**filters)
-        search = functools.partial(self.search, filters=filters, k=k, per_article=per_article)
-        return await run_in_executor(None, search, query)
 
     # --- the two retrievers -----------------------------------------------------------
     def _dense(self, query: str, k: int, filters: SearchFilters) -> list[tuple[Document, float]]:

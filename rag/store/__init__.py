@@ -1,29 +1,10 @@
 """The article store: Chroma (embedded or server) with journaled per-article writes.
 
-Public names are re-exported here and imported on first use, so importing one module
-never loads the others.
-
 Example:
     >>> from rag.store import ArticleStore
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from rag.store.articles import (
-        GENERATION_ID,
-        JOURNAL_PREFIX,
-        ArticleInfo,
-        ArticleStore,
-        IngestProgress,
-        IngestReport,
-        ProgressCallback,
-        StoreStats,
-        metadata_hash,
-    )
+from rag.lazy import exports
 
 # public name -> the submodule that defines it
 _EXPORTS: dict[str, str] = {
@@ -38,22 +19,5 @@ _EXPORTS: dict[str, str] = {
     "metadata_hash": "articles",
 }
 
-__all__ = [
-    "GENERATION_ID",
-    "JOURNAL_PREFIX",
-    "ArticleInfo",
-    "ArticleStore",
-    "IngestProgress",
-    "IngestReport",
-    "ProgressCallback",
-    "StoreStats",
-    "metadata_hash",
-]
-
-
-def __getattr__(name: str) -> Any:
-    # Lazy: importing the package stays cheap and has no side effects.
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__all__ = sorted(_EXPORTS)
+__getattr__ = exports(__name__, _EXPORTS)

@@ -1,53 +1,11 @@
 """Summaries: styles, map-reduce over long articles, digests, the summary cache and the
 faithfulness check.
 
-Public names are re-exported here and imported on first use, so importing one module
-never loads the others.
-
 Example:
     >>> from rag.summaries import Summarizer
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from rag.summaries.cache import SummaryCache
-    from rag.summaries.faithfulness import (
-        SourceIndex,
-        check_faithfulness,
-        missing_quotes,
-        source_numbers,
-        summary_numbers,
-        unknown_names,
-    )
-    from rag.summaries.styles import (
-        NO_QUOTES_TEXT,
-        STYLES,
-        StreamGate,
-        StyleSpec,
-        bullet_items,
-        clean_output,
-        enforce_style,
-        extract_quotations,
-        find_speakers,
-        get_style,
-        number_quotations,
-        render_quote_choice,
-        render_quote_choices,
-        split_sentences,
-    )
-    from rag.summaries.summarizer import (
-        Digest,
-        DigestArticle,
-        Summarizer,
-        Summary,
-        as_prompt_data,
-        estimate_tokens,
-        split_sections,
-    )
+from rag.lazy import exports
 
 # public name -> the submodule that defines it
 _EXPORTS: dict[str, str] = {
@@ -81,41 +39,5 @@ _EXPORTS: dict[str, str] = {
     "unknown_names": "faithfulness",
 }
 
-__all__ = [
-    "NO_QUOTES_TEXT",
-    "STYLES",
-    "Digest",
-    "DigestArticle",
-    "SourceIndex",
-    "StreamGate",
-    "StyleSpec",
-    "Summarizer",
-    "Summary",
-    "SummaryCache",
-    "as_prompt_data",
-    "bullet_items",
-    "check_faithfulness",
-    "clean_output",
-    "enforce_style",
-    "estimate_tokens",
-    "extract_quotations",
-    "find_speakers",
-    "get_style",
-    "missing_quotes",
-    "number_quotations",
-    "render_quote_choice",
-    "render_quote_choices",
-    "source_numbers",
-    "split_sections",
-    "split_sentences",
-    "summary_numbers",
-    "unknown_names",
-]
-
-
-def __getattr__(name: str) -> Any:
-    # Lazy: importing the package stays cheap and has no side effects.
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__all__ = sorted(_EXPORTS)
+__getattr__ = exports(__name__, _EXPORTS)
