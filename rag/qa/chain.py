@@ -20,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import time
@@ -38,6 +37,7 @@ from pydantic import BaseModel, Field
 
 from rag.errors import RagError
 from rag.ingest.chunking import chunk_id, sentence_spans
+from rag.models.llm import translate_llm_errors
 from rag.prompts import Prompt, load_prompt
 from rag.qa.answer_format import (
     AnswerStream,
@@ -397,15 +397,6 @@ def _message_text(message: BaseMessage | BaseMessageChunk) -> str:
     )
 
 
-def _llm_errors() -> contextlib.AbstractContextManager[Any]:
-    """``rag.models.llm.translate_llm_errors()`` (clear LLMUnavailableError messages) if present."""
-    try:
-        from rag.models.llm import translate_llm_errors
-    except ImportError:  # pragma: no cover - the models module is part of the package
-        return contextlib.nullcontext()
-    return translate_llm_errors()
-
-
 class _StreamCollector:
     """Gathers streamed chunks of one answer: text, first-token time and token usage."""
 
@@ -586,7 +577,7 @@ class QAService:
             return
         yield Stage("reading", self._reading_detail(turn))
         collector = _StreamCollector(turn)
-        with _llm_errors():
+        with translate_llm_errors():
             for chunk in self._answer_llm(turn).stream(self._messages(turn)):
                 if text := collector.take(chunk):
                     yield Token(text)
@@ -616,7 +607,7 @@ class QAService:
             return
         yield Stage("reading", self._reading_detail(turn))
         collector = _StreamCollector(turn)
-        with _llm_errors():
+        with translate_llm_errors():
             async for chunk in self._answer_llm(turn).astream(self._messages(turn)):
                 if text := collector.take(chunk):
                     yield Token(text)
@@ -673,7 +664,7 @@ class QAService:
             turn.standalone = turn.question
             return
         start = time.perf_counter()
-        with _llm_errors():
+        with translate_llm_errors():
             message = self.llm.invoke(self._condense_messages(turn), config=config)
         self._after_condense(turn, message, start)
 
@@ -682,7 +673,7 @@ class QAService:
             turn.standalone = turn.question
             return
         start = time.perf_counter()
-        with _llm_errors():
+        with translate_llm_errors():
             message = await self.llm.ainvoke(self._condense_messages(turn), config=config)
         self._after_condense(turn, message, start)
 
@@ -997,7 +988,7 @@ class QAService:
         if self._should_abstain(turn):
             return self._finish(turn, ABSTAIN_MESSAGE)
         start = time.perf_counter()
-        with _llm_errors():
+        with translate_llm_errors():
             message = self._answer_llm(turn).invoke(self._messages(turn), config=config)
         return self._after_generate(turn, message, start)
 
@@ -1005,7 +996,7 @@ class QAService:
         if self._should_abstain(turn):
             return self._finish(turn, ABSTAIN_MESSAGE)
         start = time.perf_counter()
-        with _llm_errors():
+        with translate_llm_errors():
             message = await self._answer_llm(turn).ainvoke(self._messages(turn), config=config)
         return self._after_generate(turn, message, start)
 

@@ -28,7 +28,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import re
@@ -42,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from rag.errors import NotFoundError, RagError
+from rag.models.llm import translate_llm_errors
 from rag.prompts import load_prompt
 from rag.qa.citations import strip_instructions
 from rag.summaries.cache import SummaryCache
@@ -330,14 +330,6 @@ def _as_date(value: date | str | None, name: str) -> date | None:
         return date.fromisoformat(str(value).strip())
     except ValueError:
         raise RagError(f"invalid {name} date {value!r}", hint="use YYYY-MM-DD") from None
-
-
-def _translate_errors() -> contextlib.AbstractContextManager[None]:
-    try:
-        from rag.models.llm import translate_llm_errors
-    except ImportError:  # pragma: no cover - rag.models.llm ships with the package
-        return contextlib.nullcontext()
-    return translate_llm_errors()
 
 
 class Summarizer:
@@ -971,7 +963,7 @@ class Summarizer:
         """Stream one LLM call through a limit gate; stops generating once it is passed."""
         gate = gate or StreamGate(spec.unit, spec.max_items)  # type: ignore[union-attr]
         usage: dict[str, int] = {}
-        with _translate_errors():
+        with translate_llm_errors():
             stream = self.llm.stream(messages, max_tokens=max_tokens)
             try:
                 for chunk in stream:
