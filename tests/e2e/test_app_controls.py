@@ -182,6 +182,8 @@ def test_edit_the_last_question_and_ask_again(page) -> None:
     page.locator("#news-rag-chat button[aria-label='Edit']").last.click()
     page.locator("#news-rag-chat textarea").first.fill("Who won the mayoral election?")
     page.get_by_role("button", name="Submit").click()
+    # the old answer stays on screen until the edit is drawn: wait for the new question first
+    page.wait_for_function(WORKING_JS, timeout=10_000)
     answer = wait_answer(page, 1)
     assert questions(page) == ["Who won the mayoral election?"] and answer
 
