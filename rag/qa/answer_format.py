@@ -27,11 +27,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "NOT_FOUND",
     "AnswerStream",
     "EvidenceReply",
+    "PlainAnswerStream",
+    "first_token_probability",
     "no_evidence_probability",
     "parse_reply",
     "reply_schema",
+    "says_not_found",
 ]
 
 MAX_EVIDENCE = 4
@@ -212,3 +216,80 @@ def no_evidence_probability(logprobs: Any) -> float | None:
             if str(alt.get("token", "")).strip().startswith("[]")
         )
     return None
+
+
+def first_token_probability(logprobs: Any, word: str) -> float | None:
+    """The model's probability of starting its reply with ``word``, from OpenAI-style
+    ``logprobs``: the share of the first token's top alternatives that begin ``word``
+    (or are ``word`` with punctuation after it).
+
+    Example:
+        >>> lp = {"content": [{"token": "Two", "top_logprobs": [
+        ...     {"token": "Two", "logprob": -0.2}, {"token": "Unknown", "logprob": -1.9}]}]}
+        >>> round(first_token_probability(lp, "Unknown"), 2)
+        0.15
+        >>> first_token_probability({"content": []}, "Unknown") is None
+        True
+    """
+    content = (logprobs or {}).get("content") if isinstance(logprobs, dict) else None
+    if not content:
+        return None
+    alternatives = content[0].get("top_logprobs") or []
+    if not alternatives:
+        return None
+    return sum(
+        math.exp(float(alt["logprob"]))
+        for alt in alternatives
+        if _begins(str(alt.get("token", "")).strip(), word)
+    )
+
+
+def _begins(token: str, word: str) -> bool:
+    """True when ``token`` is the start of ``word`` (3+ letters) or ``word`` itself."""
+    bare = token.rstrip(".:,!")
+    return len(bare) >= 3 and (word.startswith(bare) or bare == word)
+
+
+NOT_FOUND = "Unknown."
+"""What the model replies when the excerpts do not hold the answer. One distinctive first
+word, so its probability can be read from the first token (``first_token_probability``);
+users see the product's own refusal text instead."""
+
+
+def says_not_found(text: str) -> bool:
+    """True when a plain reply is the not-found word.
+
+    Example:
+        >>> says_not_found(" Unknown."), says_not_found("Unknown numbers of people fled.")
+        (True, False)
+    """
+    return text.strip().rstrip(".!").strip().lower() == NOT_FOUND.rstrip(".").lower()
+
+
+class PlainAnswerStream:
+    """Passes a plain reply through as it streams, except while it may still be the
+    not-found word (which is never shown).
+
+    Example:
+        >>> stream = PlainAnswerStream()
+        >>> [stream.feed(p) for p in ["Unk", "nown", "."]]
+        ['', '', '']
+        >>> stream = PlainAnswerStream()
+        >>> [stream.feed(p) for p in ["Un", "til 2027", " it"]]
+        ['', 'Until 2027', ' it']
+    """
+
+    def __init__(self) -> None:
+        self._held = ""
+        self._open = False
+
+    def feed(self, raw: str) -> str:
+        """Add one streamed piece; return the text that can be shown now."""
+        if self._open:
+            return raw
+        self._held += raw
+        bare = self._held.strip()
+        if NOT_FOUND.startswith(bare) or says_not_found(bare):
+            return ""
+        self._open = True
+        return self._held

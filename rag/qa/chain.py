@@ -40,10 +40,14 @@ from rag.ingest.chunking import chunk_id, sentence_spans
 from rag.models.llm import translate_llm_errors
 from rag.prompts import Prompt, load_prompt
 from rag.qa.answer_format import (
+    NOT_FOUND,
     AnswerStream,
+    PlainAnswerStream,
+    first_token_probability,
     no_evidence_probability,
     parse_reply,
     reply_schema,
+    says_not_found,
 )
 from rag.qa.citations import (
     Flag,
@@ -237,9 +241,15 @@ class _Turn:
     signals: dict[str, float] = field(default_factory=dict)
 
     def add_logprobs(self, message: BaseMessage | None) -> None:
-        """Keep the model's own chance of naming no evidence (when the endpoint reports it)."""
+        """Keep the model's own chance of finding nothing that answers (when the endpoint
+        reports logprobs): an empty evidence list, or a plain reply of the not-found word."""
         metadata = getattr(message, "response_metadata", None) or {}
-        if (p := no_evidence_probability(metadata.get("logprobs"))) is not None:
+        logprobs = metadata.get("logprobs")
+        if self.numbered:
+            p = no_evidence_probability(logprobs)
+        else:
+            p = first_token_probability(logprobs, NOT_FOUND.rstrip("."))
+        if p is not None:
             self.signals["p_no_evidence"] = round(p, 6)
 
     def add_usage(self, message: BaseMessage | None) -> None:
@@ -405,8 +415,13 @@ class _StreamCollector:
         self.pieces: list[str] = []
         self.final: BaseMessageChunk | None = None
         self.start = time.perf_counter()
-        # evidence replies are JSON: only the answer string is shown as it streams
-        self.answer = AnswerStream() if turn.numbered else None
+        # evidence replies are JSON: only the answer string is shown as it streams;
+        # plain replies are shown unless they are the not-found word
+        self.answer: AnswerStream | PlainAnswerStream | None = None
+        if turn.numbered:
+            self.answer = AnswerStream()
+        elif turn.evidence is not None:
+            self.answer = PlainAnswerStream()
 
     def take(self, chunk: BaseMessageChunk) -> str:
         """Record one chunk; return the answer text it adds ('' when it adds none)."""
@@ -804,7 +819,7 @@ class QAService:
             return self._excerpts_prompt.messages(
                 excerpts=turn.evidence.render_excerpts(),
                 question=turn.standalone,
-                abstain=ABSTAIN_MESSAGE,
+                not_found=NOT_FOUND,
             )
         return self._answer_messages(turn.standalone, _source_blocks(turn.shown))
 
@@ -819,7 +834,7 @@ class QAService:
         if self.settings.qa_mode == "evidence":
             messages = self._evidence_prompt.messages(evidence="", question="")
         elif self.settings.qa_mode == "excerpts":
-            empty = {"excerpts": "", "question": "", "abstain": ABSTAIN_MESSAGE}
+            empty = {"excerpts": "", "question": "", "not_found": NOT_FOUND}
             messages = self._excerpts_prompt.messages(**empty)
         else:
             messages = self._answer_messages("", "")
@@ -827,6 +842,11 @@ class QAService:
 
     def _answer_llm(self, turn: _Turn) -> Runnable:
         """The chat model, constrained to the evidence reply schema when configured."""
+        if turn.evidence is not None and not turn.numbered:
+            if self.settings.qa_abstain_probability >= 1:
+                return self.llm
+            # the first token's alternatives tell how likely the model was to say "Unknown"
+            return self.llm.bind(logprobs=True, top_logprobs=5)
         if not turn.numbered or not self.settings.qa_constrained_output:
             return self.llm
         schema = reply_schema(turn.evidence.numbers)
@@ -904,7 +924,7 @@ class QAService:
         evidence = turn.evidence
         assert evidence is not None
         answer = strip_citations(text).strip()
-        if not answer or is_abstention(answer, ABSTAIN_MESSAGE):
+        if not answer or says_not_found(answer) or is_abstention(answer, ABSTAIN_MESSAGE):
             turn.abstain_reason = "model"
             return ABSTAIN_MESSAGE, [], []
         chosen = _covering_sentences(evidence.sentences, answer, turn.standalone)

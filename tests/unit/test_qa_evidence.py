@@ -332,3 +332,41 @@ def test_excerpts_stream_plain_words_then_the_cited_answer(docs):
     assert tokens.startswith("He said no American troops")
     done = events[-1]
     assert isinstance(done, Done) and done.answer.citations[0].quote == TROOPS
+
+
+class FirstTokenModel(ScriptedChatModel):
+    """Reports the chance that a plain reply starts with the not-found word."""
+
+    p_unknown: float = 0.5
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
+        import math
+
+        text = self._next(messages)
+        first = text.split(" ", 1)[0]
+        alternatives = [
+            {"token": first, "logprob": math.log(1 - self.p_unknown)},
+            {"token": "Unknown", "logprob": math.log(self.p_unknown)},
+        ]
+        logprobs = {"content": [{"token": first, "top_logprobs": alternatives}]}
+        message = AIMessage(content=text, response_metadata={"logprobs": logprobs})
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+@pytest.mark.parametrize(("p_unknown", "abstains"), [(0.4, True), (0.02, False)])
+def test_excerpts_abstain_when_the_model_nearly_said_unknown(docs, p_unknown, abstains):
+    llm = FirstTokenModel(responses=["He said no American troops."], p_unknown=p_unknown)
+    settings = load_settings(
+        qa_mode="excerpts", qa_abstain_probability=0.2, abstain_on_missing_names=False
+    )
+    answer = QAService(FakeRetriever(docs=docs), llm, settings).ask("What about troops?")
+    assert answer.abstained is abstains
+    assert answer.signals["p_no_evidence"] == pytest.approx(p_unknown)
+
+
+def test_excerpts_unknown_reply_is_never_streamed_and_reads_as_a_refusal(docs):
+    qa = excerpts_service(docs, "Unknown.")
+    events = list(qa.stream_events("Who won the World Cup?"))
+    assert [e for e in events if isinstance(e, Token)] == []
+    done = events[-1]
+    assert done.answer.abstained and done.answer.answer == ABSTAIN_MESSAGE
