@@ -219,7 +219,7 @@ class Settings(BaseSettings):
     )
 
     qa_mode: Literal["excerpts", "evidence", "passages"] = Field(
-        "evidence",
+        "excerpts",
         description="`excerpts`: the model reads the best sentences of the retrieved passages "
         "as short excerpts under each article's title and date and answers in plain words; "
         "citations go to the sentences that hold the answer's words. `evidence`: the same "
@@ -240,20 +240,20 @@ class Settings(BaseSettings):
         "for a large remote model).",
     )
     qa_abstain_probability: float = Field(
-        0.05,
+        0.15,
         ge=0.0,
         le=1.0,
         description="Answer that the articles do not say when the model's own probability of "
-        "naming no evidence reaches this (needs an endpoint that reports logprobs; 1 = off). "
-        "Fitted on held-out SQuAD 2.0 articles (see evals/README.md).",
+        "finding nothing reaches this: of replying `Unknown.` (`excerpts`) or of naming no "
+        "evidence (`evidence`, fitted value 0.05). Needs an endpoint that reports logprobs; "
+        "1 = off. Fitted on held-out SQuAD 2.0 articles (see evals/README.md).",
     )
     qa_min_answer_support: float = Field(
         0.2,
         ge=0.0,
         le=1.0,
         description="Answer that the articles do not say when less than this share of the "
-        "answer's words appear in the sentences the model named (or the question); 0 = off. "
-        "Fitted with `RAG_QA_ABSTAIN_PROBABILITY`.",
+        "answer's words appear in the sentences it is cited to (or the question); 0 = off.",
     )
     qa_constrained_output: bool = Field(
         True,

@@ -187,7 +187,9 @@ class LogprobModel(ScriptedChatModel):
 @pytest.mark.parametrize(("p_empty", "abstains"), [(0.5, True), (0.1, False)])
 def test_the_models_own_doubt_decides_abstention_at_the_threshold(docs, p_empty, abstains):
     llm = LogprobModel(responses=[reply([1], "NATO membership.")], p_empty=p_empty)
-    settings = load_settings(qa_abstain_probability=0.3, abstain_on_missing_names=False)
+    settings = load_settings(
+        qa_mode="evidence", qa_abstain_probability=0.3, abstain_on_missing_names=False
+    )
     answer = QAService(FakeRetriever(docs=docs), llm, settings).ask("What did Hegseth rule out?")
     assert answer.abstained is abstains
     assert answer.signals["p_no_evidence"] == pytest.approx(p_empty)
@@ -278,7 +280,9 @@ def test_a_chunk_starting_mid_sentence_gets_its_lead_in_from_the_store():
     store = ChunkStore({"halo:1:0": lead})
     retriever = StoreRetriever(docs=[rest], store=store)
     llm = ScriptedChatModel(responses=[reply([1], "399 dollars.")])
-    qa = QAService(retriever, llm, load_settings(abstain_on_missing_names=False))
+    qa = QAService(
+        retriever, llm, load_settings(qa_mode="evidence", abstain_on_missing_names=False)
+    )
     answer = qa.ask("How much do Halo glasses cost?")
     assert store.asked == [["halo:1:0"]]
     assert f"[1] {text}" in str(llm.calls[0][-1].content)
