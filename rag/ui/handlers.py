@@ -43,7 +43,7 @@ from rag.ui.format import (
     summary_header,
     summary_markdown,
 )
-from rag.ui.runs import Runs, Tick
+from rag.ui.runs import Run, Runs, Tick
 
 if TYPE_CHECKING:
     from rag.service import NewsRAG
@@ -427,22 +427,11 @@ class Handlers:
             article = self.service.get_article(article_id)
             header = summary_header(article, label)
             yield f"{header}\n\n*Summarizing… 0 s*", None
-            partial = ""
 
             def pieces() -> Iterator[Any]:
                 return self.service.stream_summary(article_id, style=style)
 
-            summary = None
-            with contextlib.closing(run.items(pieces)) as items:
-                for piece in items:
-                    if isinstance(piece, str):
-                        timing.mark("first token")
-                        partial += piece
-                    elif not isinstance(piece, Tick):
-                        summary = piece
-                    if summary is None:
-                        status = f"Summarizing… {int(run.elapsed)} s"
-                        yield _working(header, partial, status), None
+            summary, partial = yield from _stream_work(run, pieces, header, timing, "Summarizing")
             if summary is None:
                 outcome = f"stopped ({run.reason})"
                 yield _stopped(header, partial), None
@@ -489,7 +478,6 @@ class Handlers:
             return
         outcome = "closed"  # unless set below: Gradio closed this handler
         step = "Choosing the articles"
-        partial = ""
         try:
             yield f"{header}\n\n*{step}… 0 s*", None
 
@@ -506,19 +494,7 @@ class Handlers:
                     progress=progress,
                 )
 
-            digest = None
-            with contextlib.closing(run.items(pieces)) as items:
-                for piece in items:
-                    if isinstance(piece, _Progress):
-                        step = piece.describe()
-                    elif isinstance(piece, str):
-                        timing.mark("first token")
-                        partial += piece
-                    elif not isinstance(piece, Tick):
-                        digest = piece
-                    if digest is None:
-                        status = f"{step}… {int(run.elapsed)} s"
-                        yield _working(header, partial, status), None
+            digest, partial = yield from _stream_work(run, pieces, header, timing, step)
             if digest is None:
                 outcome = f"stopped ({run.reason})"
                 yield _stopped(header, partial), None
@@ -745,6 +721,27 @@ def reading_stage(sources: Sequence[Any]) -> str:
         f"Reading {passages} passage{'s' if passages != 1 else ''} from {articles} "
         f"article{'s' if articles != 1 else ''}"
     )
+
+
+def _stream_work(
+    run: Run, pieces: Callable[[], Iterator[Any]], header: str, timing: Timing, step: str
+) -> Iterator[tuple[str, None]]:
+    """Run ``pieces`` in ``run``, yielding the working view (text so far, the step and its
+    seconds) until the result arrives; returns (the result or None if stopped, the text)."""
+    partial = ""
+    result = None
+    with contextlib.closing(run.items(pieces)) as items:
+        for piece in items:
+            if isinstance(piece, _Progress):
+                step = piece.describe()
+            elif isinstance(piece, str):
+                timing.mark("first token")
+                partial += piece
+            elif not isinstance(piece, Tick):
+                result = piece
+            if result is None:
+                yield _working(header, partial, f"{step}… {int(run.elapsed)} s"), None
+    return result, partial
 
 
 def _working(header: str, partial: str, status: str) -> str:
