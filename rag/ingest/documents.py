@@ -1360,19 +1360,3 @@ def load_source(source: str | Path, settings: Settings | None = None) -> Iterato
         yield LoadFailure(text, "not a regular file or folder")
     else:
         yield LoadFailure(text, "no such file or folder")
-
-
-def load_articles(
-    sources: Iterable[str | Path], settings: Settings | None = None
-) -> tuple[list[Article], list[LoadFailure]]:
-    """Load every source into memory: ``(articles, failures)``. For small batches.
-
-    Example:
-        >>> articles, failures = load_articles(["samples/"])  # doctest: +SKIP
-    """
-    articles: list[Article] = []
-    failures: list[LoadFailure] = []
-    for source in sources:
-        for item in load_source(source, settings):
-            (articles if isinstance(item, Article) else failures).append(item)  # type: ignore[arg-type]
-    return articles, failures

@@ -599,12 +599,6 @@ class StreamGate:
         self.done = False
         self._emitted = 0
 
-    @classmethod
-    def for_style(cls, style: str) -> StreamGate:
-        """A gate with the limits of ``style``."""
-        spec = get_style(style)
-        return cls(spec.unit, spec.max_items)
-
     def feed(self, token: str) -> str:
         """Add ``token``; return the newly showable text ("" when nothing is)."""
         if self.done:
