@@ -903,17 +903,8 @@ class QAService:
         if reply.empty or is_abstention(reply.answer, ABSTAIN_MESSAGE):
             turn.abstain_reason = "model"
             return ABSTAIN_MESSAGE, [], []
-        if self._unsure(turn.signals):
-            turn.abstain_reason = "unsure"
-            return ABSTAIN_MESSAGE, [], []
-        turn.sources = _passage_citations(evidence, chosen)
-        cited = [c for c in turn.sources if c.quote]
-        answer, flags = drop_unsourced_links(
-            reply.answer, {c.number: c.quote for c in cited}, [c.url for c in turn.sources]
-        )
-        text = _with_markers(answer, chosen, evidence)
-        flags += _unverified_quotes(answer, [s.text for s in chosen])
-        if reply.invalid_numbers:
+        text, cited, flags = self._cite(turn, evidence, chosen, reply.answer)
+        if reply.invalid_numbers and turn.abstain_reason is None:
             flags.append(
                 Flag(kind="invalid_citation", message="the reply named sentences it was not shown")
             )
@@ -929,6 +920,13 @@ class QAService:
             return ABSTAIN_MESSAGE, [], []
         chosen = _covering_sentences(evidence.sentences, answer, turn.standalone)
         turn.signals.update(_evidence_signals(evidence, chosen, answer, turn.standalone))
+        return self._cite(turn, evidence, chosen, answer)
+
+    def _cite(
+        self, turn: _Turn, evidence: Evidence, chosen: Sequence[EvidenceSentence], answer: str
+    ) -> tuple[str, list[Citation], list[Flag]]:
+        """The answer with ``[n]`` markers for the articles of ``chosen``, numbered by first
+        use; the refusal instead when the calibrated signals doubt it."""
         if self._unsure(turn.signals):
             turn.abstain_reason = "unsure"
             return ABSTAIN_MESSAGE, [], []
@@ -1156,22 +1154,28 @@ def _covering_sentences(
         >>> [s.text for s in _covering_sentences(ev.sentences, "Ana won.", "Who won?")]
         ['Ana won.']
     """
-    picked: list[EvidenceSentence] = []
-    best = _answer_support(picked, answer, question)
+    answer_words = bm25_tokenize(answer)
+    if not answer_words:
+        return []
+    bags = [set(bm25_tokenize(sentence.text)) for sentence in sentences]
+
+    def support(words: set[str]) -> float:
+        return sum(1 for w in answer_words if w in words) / len(answer_words)
+
+    covered = set(bm25_tokenize(question))
+    best = support(covered)
+    picked: list[int] = []
     while len(picked) < MAX_REATTRIBUTED:
-        scored = [
-            (_answer_support([*picked, s], answer, question), s)
-            for s in sentences
-            if s not in picked
-        ]
-        if not scored:
+        gains = [(support(covered | bag), i) for i, bag in enumerate(bags) if i not in picked]
+        if not gains:
             break
-        support, sentence = max(scored, key=lambda pair: pair[0])
-        if support <= best:
+        gain, index = max(gains, key=lambda pair: pair[0])
+        if gain <= best:
             break
-        picked.append(sentence)
-        best = support
-    return sorted(picked, key=lambda s: s.number)
+        picked.append(index)
+        covered |= bags[index]
+        best = gain
+    return sorted((sentences[i] for i in picked), key=lambda s: s.number)
 
 
 def _evidence_signals(
