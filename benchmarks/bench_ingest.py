@@ -312,6 +312,7 @@ def main() -> None:
         print(json.dumps(result), flush=True)
         return
 
+    previous = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
     results: dict = {
         "machine": {
             "python": platform.python_version(),
@@ -332,6 +333,9 @@ def main() -> None:
                 workdir, args.memory_articles, args.memory_embedder
             )
             print(json.dumps(results["memory"], indent=2), flush=True)
+    for part in ("throughput", "memory"):  # a part not run this time keeps its last result
+        if part not in results and part in previous:
+            results[part] = previous[part]
     results["machine"]["load_average_at_end"] = os.getloadavg()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -20,7 +20,8 @@ Usage:
     .venv/bin/python benchmarks/bench_ttft.py                    # both parts, all questions
     .venv/bin/python benchmarks/bench_ttft.py --only suite --limit 3
 
-Writes benchmarks/results/bench_ttft.json (parts not run are kept from the last run).
+Writes benchmarks/results/bench_ttft.json, or ``--out FILE`` (parts not run are kept from
+the last run).
 Run it alone on an idle machine: two cores shared with anything else halve the speed.
 """
 
@@ -233,6 +234,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="First N suite questions.")
     parser.add_argument("--model-dir", type=Path, default=None, help="Folder of the GGUF file.")
     parser.add_argument("--work-dir", type=Path, default=None, help="Reuse the store here.")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="Results file.")
     args = parser.parse_args()
     import logging
 
@@ -241,8 +243,8 @@ def main() -> None:
     env_model_dir = os.environ.get("NEWS_RAG_TEST_MODEL_DIR")
     model_dir = args.model_dir or (Path(env_model_dir) if env_model_dir else None)
     results: dict[str, Any] = {}
-    if RESULTS.exists():
-        results = json.loads(RESULTS.read_text(encoding="utf-8"))
+    if args.out.exists():
+        results = json.loads(args.out.read_text(encoding="utf-8"))
     results["machine"] = _machine()
     results["when"] = time.strftime("%Y-%m-%d %H:%M:%S")
     with tempfile.TemporaryDirectory(prefix="bench-ttft-") as tmp:
@@ -252,7 +254,7 @@ def main() -> None:
         if "suite" in parts:
             results["suite"] = run_suite(work, model_dir, args.limit)
             results["suite"]["limit"] = args.limit
-    write_results(RESULTS, results)
+    write_results(args.out, results)
 
 
 if __name__ == "__main__":

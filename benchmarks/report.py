@@ -2,7 +2,8 @@
 
 Reads ``benchmarks/results/*.json`` (written by the ``bench_*.py`` scripts) and writes
 ``benchmarks/results/README.md``: one section per benchmark, one row per measured number
-(nested keys joined with dots; lists of runs shown inline). ``make bench`` runs it last.
+(nested keys joined with dots; lists of runs shown inline; per-question ``rows`` are
+left to the JSON files). ``make bench`` runs it last.
 
 Usage:
     python benchmarks/report.py                 # writes benchmarks/results/README.md
@@ -19,6 +20,7 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MAX_INLINE = 6
+DETAIL_KEYS = {"rows"}  # per-item detail stays in the JSON file
 
 
 def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -30,6 +32,8 @@ def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     """
     if isinstance(value, dict):
         for key, item in value.items():
+            if key in DETAIL_KEYS:
+                continue
             yield from flatten(item, f"{prefix}.{key}" if prefix else str(key))
     elif isinstance(value, list) and not (
         len(value) <= MAX_INLINE and all(not isinstance(v, dict | list) for v in value)
