@@ -78,7 +78,9 @@ def models(
     elif prepare and not as_json:
         click.echo(f"Nothing to prepare: the LLM is remote ({settings.llm_base_url}).")
     info = {
-        "llm": _with_runtime_status(describe_llm(settings, verify=verify)),
+        "llm": _with_runtime_status(
+            describe_llm(settings, verify=verify), settings.data_dir / "runtime"
+        ),
         "embeddings": describe_embeddings(settings),
     }
     if as_json:
@@ -87,11 +89,15 @@ def models(
     _print(info)
 
 
-def _with_runtime_status(llm: dict[str, Any]) -> dict[str, Any]:
+def _with_runtime_status(llm: dict[str, Any], cache_dir: Path) -> dict[str, Any]:
     if llm["mode"] == "embedded" and llm["runtime"]:
-        from rag.models.runtime_build import runtime_status
+        from rag.models.runtime_build import RuntimeBuild, runtime_status
 
-        llm["runtime"] = runtime_status().describe()
+        status = runtime_status()
+        llm["runtime"] = status.describe()
+        failed = status.needs_build and RuntimeBuild(cache_dir, str(status.version)).failed_before()
+        if failed:
+            llm["runtime"] += f"; the last build failed: {failed}"
     return llm
 
 

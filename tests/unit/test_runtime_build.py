@@ -164,3 +164,43 @@ def test_runtime_status_of_an_interpreter_without_the_runtime(tmp_path: Path) ->
     status = rb.runtime_status(str(fake_python))
     assert status.version is None and not status.needs_build
     assert "not installed" in status.describe()
+
+
+def _cli(args: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> str:
+    from click.testing import CliRunner
+
+    from rag.cli import main
+
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_cli_builds_nothing_for_a_remote_llm(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    output = _cli(
+        ["models", "--build-runtime"], monkeypatch, tmp_path, RAG_LLM_BASE_URL="http://x/v1"
+    )
+    assert "Nothing to build: the LLM is remote" in output
+
+
+def test_cli_background_build_is_not_retried_after_a_failure(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    status = rb.RuntimeStatus("1.0", frozenset({"AVX2"}), frozenset({"AVX512"}))
+    monkeypatch.setattr(rb, "runtime_status", lambda python=None: status)
+    started: list[Path] = []
+    monkeypatch.setattr(rb, "start_background_build", lambda cache: started.append(cache))
+    build = rb.RuntimeBuild(tmp_path / "runtime", "1.0")
+    build.wheel_dir.mkdir(parents=True)
+    build._remember_failure("cmake not found")
+    output = _cli(["models", "--build-runtime", "--background"], monkeypatch, tmp_path)
+    assert "the last attempt failed (cmake not found)" in output and not started
+
+    (build.wheel_dir / rb.FAILED_MARK).unlink()
+    output = _cli(["models", "--build-runtime", "--background"], monkeypatch, tmp_path)
+    assert started == [tmp_path / "runtime"] and "in the background" in output
