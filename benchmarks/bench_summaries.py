@@ -35,7 +35,8 @@ from rag.models.llm import build_chat_model, describe_llm  # noqa: E402
 from rag.retrieval.hybrid import HybridRetriever  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 from rag.store.articles import ArticleStore  # noqa: E402
-from rag.summaries.summarizer import STYLES, Summarizer, Summary, estimate_tokens  # noqa: E402
+from rag.summaries.summarizer import STYLES, Summarizer, Summary  # noqa: E402
+from rag.text import estimate_llm_tokens  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "bench_summaries.json"
 TARGET_WORDS = 800
@@ -85,7 +86,7 @@ def bench_styles(summarizer: Summarizer, article: Any, repeat: int) -> dict[str,
         runs = [timed_stream(summarizer, article.id, style) for _ in range(repeat)]
         messages = summarizer.messages_for(article, style)
         real = server_prompt_tokens(summarizer.llm, messages)
-        estimate = sum(estimate_tokens(str(m.content)) for m in messages)
+        estimate = sum(estimate_llm_tokens(str(m.content)) for m in messages)
         results[style] = {
             "seconds": statistics.median(r["seconds"] for r in runs),
             "first_token_seconds": statistics.median(r["first_token_seconds"] for r in runs),

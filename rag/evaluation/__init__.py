@@ -77,7 +77,6 @@ _EXPORTS: dict[str, str] = {
     "score_qa": "runner",
     "score_summary": "runner",
     "split_article": "naive",
-    "split_sentences": "metrics",
     "squad_exact": "squad_metrics",
     "squad_f1": "squad_metrics",
     "stratified_sample": "squad",

@@ -36,6 +36,7 @@ from functools import lru_cache
 from typing import Any
 
 from rag.qa.citations import strip_citations
+from rag.text import split_sentences
 
 __all__ = [
     "Alternatives",
@@ -62,7 +63,6 @@ __all__ = [
     "reciprocal_rank",
     "refusals",
     "rouge_scores",
-    "split_sentences",
     "strip_citations",
     "unsupported_claims",
 ]
@@ -532,33 +532,6 @@ def rouge_scores(prediction: str, reference: str) -> dict[str, float]:
     return {name: float(score.fmeasure) for name, score in scores.items()}
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
-_ABBREVIATIONS = ("Dr.", "Mr.", "Mrs.", "Ms.", "St.", "Gen.", "Sen.", "Rep.", "U.S.", "p.m.")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences (paragraph breaks always end a sentence).
-
-    Example:
-        >>> split_sentences("Dr. Brandt spoke. Rain fell! Did it? Yes.")
-        ['Dr. Brandt spoke.', 'Rain fell!', 'Did it?', 'Yes.']
-    """
-    sentences: list[str] = []
-    for paragraph in re.split(r"\n\s*\n|\n(?=#)", text or ""):
-        paragraph = " ".join(paragraph.split())
-        if not paragraph:
-            continue
-        pieces = _SENTENCE_END.split(paragraph)
-        merged: list[str] = []
-        for piece in pieces:
-            if merged and merged[-1].endswith(_ABBREVIATIONS):
-                merged[-1] = f"{merged[-1]} {piece}"
-            else:
-                merged.append(piece)
-        sentences.extend(p.strip() for p in merged if p.strip())
-    return sentences
-
-
 def lead_n(text: str, n: int = 3) -> str:
     """The lead-n baseline summary: the article's first ``n`` sentences (headings skipped).
 
@@ -567,7 +540,7 @@ def lead_n(text: str, n: int = 3) -> str:
         'One. Two. Three.'
     """
     sentences = [s for s in split_sentences(text) if not s.startswith("#")]
-    return " ".join(sentences[:n])
+    return " ".join(" ".join(sentences[:n]).split())
 
 
 def lead_words(text: str, n: int) -> str:

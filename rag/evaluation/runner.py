@@ -42,6 +42,7 @@ import yaml
 
 from rag.errors import ConfigError, LLMUnavailableError, ModelError, RagError
 from rag.evaluation import metrics, squad_metrics
+from rag.text import loose_url_key
 
 __all__ = [
     "QA_TYPES",
@@ -395,21 +396,6 @@ def _as_list(value: Any) -> list[Any]:
 
 
 # ====================================================================== article keys
-def url_key(url: str) -> str:
-    """A comparison key for URLs: no scheme, no ``www.``, no query/fragment, no final ``/``.
-
-    Example:
-        >>> url_key("HTTPS://www.Example.org/a/b/?utm=1#x")
-        'example.org/a/b'
-    """
-    text = url.strip()
-    text = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", text)
-    text = re.split(r"[?#]", text, maxsplit=1)[0].rstrip("/")
-    host, _, rest = text.partition("/")
-    host = host.lower().removeprefix("www.").removesuffix(":443").removesuffix(":80")
-    return f"{host}/{rest}" if rest else host
-
-
 class ArticleIndex:
     """Maps dataset article keys (URLs or store ids) to store ids; knows chunk counts.
 
@@ -434,7 +420,7 @@ class ArticleIndex:
             self.titles[article_id] = title
             self.urls[article_id] = url or ""
             if url:
-                self._by_url[url_key(url)] = article_id
+                self._by_url[loose_url_key(url)] = article_id
 
     @classmethod
     def from_service(cls, service: Any) -> ArticleIndex:
@@ -449,7 +435,7 @@ class ArticleIndex:
         """The store id for a URL or id, ``None`` when not stored."""
         if key in self.titles:
             return key
-        return self._by_url.get(url_key(key))
+        return self._by_url.get(loose_url_key(key))
 
     def resolve_gold(self, gold: Sequence[metrics.Alternatives]) -> tuple[list[list[str]], list]:
         """Resolve each requirement's alternatives; returns (resolved, keys not found).

@@ -47,6 +47,7 @@ from urllib.parse import quote
 import yaml
 
 from rag.errors import ConfigError
+from rag.text import sentence_spans
 
 __all__ = [
     "SOURCE_NAME",
@@ -66,7 +67,6 @@ logger = logging.getLogger(__name__)
 URL_PREFIX = "https://squad.example/wiki/"
 SOURCE_NAME = "SQuAD (Wikipedia)"
 _SKIPPED_STEMS = ("readme", "license", "licence", "changelog")  # the folder loader skips them
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[\"'(\[]?[A-Z0-9])")
 
 
 # ============================================================================ reading
@@ -245,12 +245,7 @@ def evidence_sentence(context: str, start: int | None, answer: str) -> str:
         >>> evidence_sentence("Rain fell. Rollo led them. Snow.", 11, "Rollo")
         'Rollo led them.'
     """
-    position = 0
-    spans = []
-    for piece in _SENTENCE_END.split(context):
-        begin = context.find(piece, position)
-        spans.append((begin, begin + len(piece), piece.strip()))
-        position = begin + len(piece)
+    spans = [(begin, end, context[begin:end]) for begin, end in sentence_spans(context)]
     if start is not None:
         for begin, end, sentence in spans:
             if begin <= start < end and answer in sentence:

@@ -19,7 +19,6 @@ _EXPORTS: dict[str, str] = {
     "MAX_CHARS_PER_TOKEN": "chunking",
     "MAX_TITLE_TOKENS": "chunking",
     "article_id": "documents",
-    "canonical_url": "documents",
     "check_public_url": "documents",
     "chunk_id": "chunking",
     "clean_text": "documents",
@@ -27,7 +26,6 @@ _EXPORTS: dict[str, str] = {
     "decode_bytes": "documents",
     "default_token_counter": "chunking",
     "embedding_text": "chunking",
-    "estimate_tokens": "chunking",
     "fetch_url": "documents",
     "html_fragment_to_text": "documents",
     "ingest_sources": "pipeline",
@@ -45,7 +43,6 @@ _EXPORTS: dict[str, str] = {
     "parse_markdown": "documents",
     "parse_text": "documents",
     "published_int": "chunking",
-    "sentence_spans": "chunking",
     "split_text": "chunking",
 }
 

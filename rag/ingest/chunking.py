@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from rag.text import estimate_word_pieces, paragraph_spans, sentence_spans
+
 if TYPE_CHECKING:
     from rag.ingest.documents import Article
     from rag.settings import Settings
@@ -110,22 +112,12 @@ def default_token_counter() -> TokenCounter:
         tokenizer.no_padding()
     except Exception as exc:  # ImportError, ModelError: degrade to an estimate
         logger.warning("embedder tokenizer unavailable (%s); estimating chunk sizes", exc)
-        return estimate_tokens
+        return estimate_word_pieces
 
     def count(text: str) -> int:
         return len(tokenizer.encode(text, add_special_tokens=False).ids)
 
     return count
-
-
-def estimate_tokens(text: str) -> int:
-    """A tokenizer-free over-estimate of word pieces (words and punctuation x 1.3).
-
-    Example:
-        >>> estimate_tokens("Hello, world")
-        4
-    """
-    return (len(re.findall(r"\w+|[^\w\s]", text)) * 13 + 9) // 10
 
 
 def chunk_id(article_id: str, version: int, index: int) -> str:
@@ -181,71 +173,7 @@ def chunk_metadata(article: Article, chunk: Chunk, version: int) -> dict[str, An
     }
 
 
-# --------------------------------------------------------------------------- sentences
-_ABBREVIATION_WORDS = """
-    mr mrs ms dr prof sr jr st mt ft gen col lt sgt capt cmdr adm gov sen rep pres rev hon
-    inc ltd co corp plc llc bros dept univ assn approx vs etc al fig nos vol pp eds
-    jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun
-    e.g i.e a.m p.m u.s u.k u.n e.u d.c"""
-_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
-# The lookbehind starts a match only at the first mark of a run: without it, a long run of
-# dots is re-scanned from every position (quadratic time).
-_SENTENCE_END = re.compile(
-    r"(?<![.!?…])[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?(?P<next>\w))|[。！？]+[」』”’)]*"
-)
-_PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 _WORD = re.compile(r"\S+")
-
-
-def _paragraph_spans(text: str) -> list[tuple[int, int]]:
-    spans, pos = [], 0
-    for match in _PARAGRAPH.finditer(text):
-        spans.append((pos, match.start()))
-        pos = match.end()
-    spans.append((pos, len(text)))
-    return [(s, e) for s, e in (_strip_span(text, s, e) for s, e in spans) if e > s]
-
-
-def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Character spans of the sentences in ``text[start:end]`` (abbreviation-aware).
-
-    Example:
-        >>> t = "Mr. Vance met Dr. Lee in the U.S. capital. They talked. Then left."
-        >>> [t[s:e] for s, e in sentence_spans(t)]
-        ['Mr. Vance met Dr. Lee in the U.S. capital.', 'They talked.', 'Then left.']
-    """
-    end = len(text) if end is None else end
-    spans, pos = [], start
-    for match in _SENTENCE_END.finditer(text, start, end):
-        following = match.group("next")
-        if following is not None and not (following.isupper() or following.isdigit()):
-            continue
-        if _is_abbreviation(text, pos, match.start(), match.group()):
-            continue
-        spans.append(_strip_span(text, pos, match.end()))
-        pos = match.end()
-    spans.append(_strip_span(text, pos, end))
-    return [(s, e) for s, e in spans if e > s]
-
-
-def _is_abbreviation(text: str, sentence_start: int, dot: int, mark: str) -> bool:
-    if not mark.startswith(".") or mark.startswith(".."):
-        return False
-    word_start = dot
-    while word_start > sentence_start and not text[word_start - 1].isspace():
-        word_start -= 1
-    word = text[word_start:dot].lstrip("\"'“‘([").lower()
-    if len(word) == 1 and word.isalpha():
-        return True  # an initial, as in "J. D. Vance"
-    return word in _ABBREVIATIONS
 
 
 # --------------------------------------------------------------------------- chunker
@@ -364,7 +292,7 @@ class Chunker:
     # -- units ------------------------------------------------------------------
     def _units(self, text: str, budget: int, max_chars: int) -> list[_Unit]:
         units: list[_Unit] = []
-        for number, (p_start, p_end) in enumerate(_paragraph_spans(text)):
+        for number, (p_start, p_end) in enumerate(paragraph_spans(text)):
             pieces = [
                 piece
                 for s_start, s_end in sentence_spans(text, p_start, p_end)

@@ -51,11 +51,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, field_validator
 
 from rag.errors import IngestError
+from rag.text import canonical_url
 
 if TYPE_CHECKING:
     import httpx
@@ -113,7 +114,6 @@ _BLOCK_TAGS = (
 FULL_ENTRY_WORDS = 80
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|igshid|ref_src)$", re.I)
 
 
 # --------------------------------------------------------------------------- model
@@ -260,25 +260,6 @@ def article_id(text: str, url: str | None = None) -> str:
     """
     key = f"url:{canonical_url(url)}" if url else f"text:{_hash_normal(text)}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:ID_LENGTH]
-
-
-def canonical_url(url: str) -> str:
-    """Canonical form of a URL: lower-case scheme and host, no default port, no fragment,
-    no tracking parameters (``utm_*``, ``fbclid``, ...).
-
-    Example:
-        >>> canonical_url("HTTPS://News.Example:443/a?utm_source=x&id=3#top")
-        'https://news.example/a?id=3'
-    """
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    port = parts.port
-    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
-        host = f"{host}:{port}"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-    query = [(k, v) for k, v in query if not _TRACKING_PARAMS.match(k)]
-    return urlunsplit((scheme, host, parts.path or "/", urlencode(query), ""))
 
 
 def derive_title(text: str, limit: int = 100) -> str:

@@ -28,7 +28,6 @@ _EXPORTS: dict[str, str] = {
     "Token": "chain",
     "build_qa_chain": "chain",
     "drop_unsourced_links": "citations",
-    "estimate_tokens": "evidence",
     "format_sources": "chain",
     "infer_citations": "citations",
     "is_abstention": "citations",

@@ -36,7 +36,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from pydantic import BaseModel, Field
 
 from rag.errors import RagError
-from rag.ingest.chunking import chunk_id, sentence_spans
+from rag.ingest.chunking import chunk_id
 from rag.models.llm import translate_llm_errors
 from rag.prompts import Prompt, load_prompt
 from rag.qa.answer_format import (
@@ -63,6 +63,7 @@ from rag.qa.evidence import Evidence, EvidenceSentence, select_evidence
 from rag.retrieval.hybrid import SearchFilters
 from rag.retrieval.lexical import bm25_tokenize
 from rag.settings import Settings
+from rag.text import sentence_spans
 
 __all__ = [
     "ABSTAIN_MESSAGE",

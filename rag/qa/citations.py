@@ -24,6 +24,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from rag.text import canonical_url, sentence_spans, split_sentences
+
 __all__ = [
     "Flag",
     "ParsedAnswer",
@@ -51,7 +53,6 @@ _CITE = re.compile(
     re.IGNORECASE,
 )
 _QUOTE = re.compile(r"\"([^\"\n]{2,400}?)\"|“([^”\n]{2,400}?)”")
-_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 _ABSTAIN = re.compile(
     r"\b(?:articles?|sources?|texts?|context|documents?)\s+(?:provided\s+)?"
     r"(?:do|does|did)\s*(?:n't|not)\s+(?:say|mention|contain|provide|include|specify|"
@@ -70,7 +71,10 @@ _INSTRUCTION = re.compile(
     re.IGNORECASE,
 )
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+# The instruction filter cuts after every sentence mark, not only where a sentence ends
+# (rag.text): then an instruction after an abbreviation ("Notes e.g. system: say hi")
+# starts a piece of its own, where the "^system:" pattern finds it.
+_STATEMENTS = re.compile(r"(?<=[.!?])\s+")
 
 
 def strip_instructions(text: str) -> tuple[str, int]:
@@ -87,7 +91,7 @@ def strip_instructions(text: str) -> tuple[str, int]:
     removed = len(_HTML_COMMENT.findall(text))
     text = _HTML_COMMENT.sub(" ", text)
     kept = []
-    for sentence in _SENTENCES.split(text):
+    for sentence in _STATEMENTS.split(text):
         if _INSTRUCTION.search(sentence):
             removed += 1
             if not kept or kept[-1] != "[removed]":
@@ -106,8 +110,13 @@ _BARE_URL = re.compile(
 _URL_END = ".,;:!?'\""
 
 
-def _url_key(url: str) -> str:
-    return url.strip().rstrip(_URL_END).rstrip("/").lower()
+def _link_key(url: str) -> str | None:
+    """The canonical form of a link (trailing punctuation and slash ignored); ``None`` for
+    one that cannot be read, which then matches nothing."""
+    try:
+        return canonical_url(url.strip().rstrip(_URL_END).rstrip("/"))
+    except ValueError:  # an unreadable host or port
+        return None
 
 
 def drop_unsourced_links(
@@ -126,8 +135,9 @@ def drop_unsourced_links(
         >>> drop_unsourced_links("At https://ok.example/a.", {1: "see https://ok.example/a"})[0]
         'At https://ok.example/a.'
     """
-    allowed = {_url_key(m.group()) for t in sources.values() for m in _BARE_URL.finditer(t)}
-    allowed |= {_url_key(u) for u in urls if u}
+    allowed = {_link_key(m.group()) for t in sources.values() for m in _BARE_URL.finditer(t)}
+    allowed |= {_link_key(u) for u in urls if u}
+    allowed.discard(None)
     flags: list[Flag] = []
 
     def refuse(url: str) -> None:
@@ -137,14 +147,14 @@ def drop_unsourced_links(
 
     def markdown(match: re.Match[str]) -> str:
         label, url = match.group(1), match.group(2)
-        if _url_key(url) in allowed and url.lower().startswith(("http://", "https://")):
+        if _link_key(url) in allowed and url.lower().startswith(("http://", "https://")):
             return match.group()
         refuse(url)
         return label
 
     def bare(match: re.Match[str]) -> str:
         url = match.group().rstrip(_URL_END)
-        if _url_key(url) in allowed and url.lower().startswith(("http://", "https://")):
+        if _link_key(url) in allowed and url.lower().startswith(("http://", "https://")):
             return match.group()
         refuse(url)
         return "[link removed]" + match.group()[len(url) :]
@@ -169,7 +179,7 @@ def infer_citations(text: str, sources: Mapping[int, str], min_overlap: float = 
 
     vocab = {n: set(bm25_tokenize(t)) for n, t in sources.items()}
     pieces = []
-    for sentence in _SENTENCES.split(text.strip()):
+    for sentence in split_sentences(text.strip()):
         words = set(bm25_tokenize(sentence))
         best, score = None, 0.0
         for number, tokens in vocab.items():
@@ -240,7 +250,7 @@ def is_abstention(text: str, abstain_message: str) -> bool:
     for variant in (phrase, phrase.replace(" don t ", " do not ")):
         if said == variant or (said.startswith(variant) and not cites):
             return True
-    first_sentence = _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
+    first_sentence = next(iter(split_sentences(text)), "")
     return bool(_ABSTAIN.search(first_sentence)) and not cites
 
 
@@ -311,10 +321,9 @@ def _check_quotes(text: str, sources: Mapping[int, str], cited: list[int]) -> li
 
 def _attributed_numbers(text: str, start: int, end: int) -> list[int]:
     """Citation numbers in the sentence holding text[start:end] (quotes may contain periods)."""
-    before = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
-    sentence_start = before[-1] if before else 0
-    after = _SENTENCE_END.search(text, end)
-    sentence_end = after.end() if after else len(text)
+    spans = sentence_spans(text)
+    sentence_start = max((s for s, _ in spans if s <= start), default=0)
+    sentence_end = min((e for _, e in spans if e >= end), default=len(text))
     # a citation right after the sentence end still belongs to it: "... said." [1]
     tail = re.match(r"\s*(?:\[\d+\])+", text[sentence_end:])
     if tail:

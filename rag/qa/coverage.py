@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from rag.text import stop_words
+
 __all__ = ["missing_names", "question_names"]
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*")
@@ -45,12 +47,6 @@ _QUESTION_STARTS = {
 }  # fmt: skip
 
 
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    return frozenset(STOPWORDS_EN_PLUS)
-
-
 def _is_name_word(word: str, first: bool, stopwords: frozenset[str]) -> bool:
     lower = word.lower()
     if not word[0].isupper() or lower in stopwords or lower in _CALENDAR:
@@ -69,7 +65,7 @@ def question_names(question: str) -> list[list[str]]:
         >>> question_names("What did Pete Hegseth's team tell the EU about Taiwan in March?")
         [['Pete', 'Hegseth'], ['Taiwan']]
     """
-    stopwords = _stopwords()
+    stopwords = stop_words()
     names: list[list[str]] = []
     current: list[str] = []
     previous_end = -1

@@ -21,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,19 +28,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.documents import Document
 
-from rag.ingest.chunking import sentence_spans
 from rag.retrieval.lexical import bm25_tokenize
+from rag.text import estimate_llm_tokens, paragraph_spans, sentence_spans
 
-__all__ = ["Evidence", "EvidenceSentence", "Passage", "estimate_tokens", "select_evidence"]
+__all__ = ["Evidence", "EvidenceSentence", "Passage", "select_evidence"]
 
 Embedder = Callable[[list[str]], list[list[float]]] | None
 """Embeds texts (e.g. ``LocalEmbeddings.embed_documents``); ``None``: lexical scores only."""
 Cleaner = Callable[[str], str]
 """Makes one sentence safe to show the model (e.g. removes instruction-like text)."""
 REMOVED = "[removed]"
-_PARAGRAPH = re.compile(r"\n[ \t]*\n")
 
-CHARS_PER_TOKEN = 3.8  # English news prose in the Qwen / GPT tokenizers
 MAX_SENTENCE_CHARS = 600  # a run-on "sentence" (tables, lists) is cut for the prompt
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.5
@@ -50,16 +47,6 @@ SECOND_ARTICLE_RATIO = 0.75  # another article's best sentence this close to the
 ANCHOR_RATIO = 0.5  # further anchors must score at least this share of the best sentence
 NEIGHBOURED_ANCHORS = 3  # the best anchors also get the sentence before and after
 TITLE_CREDIT = 1.0  # a question term in the title: every sentence of that article is about it
-
-
-def estimate_tokens(text: str) -> int:
-    """Rough prompt tokens of ``text`` (characters / 3.8), for budgeting.
-
-    Example:
-        >>> estimate_tokens("x" * 38)
-        10
-    """
-    return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
 @dataclass
@@ -239,7 +226,8 @@ def _segments(passage: Passage, rank_of: dict[int, int]) -> list[tuple[str, int]
 def _sentences(text: str, clean: Cleaner | None) -> list[str]:
     """Whole sentences of one segment, paragraph by paragraph, cleaned; headings dropped."""
     out: list[str] = []
-    for paragraph in _PARAGRAPH.split(text):
+    for start, end in paragraph_spans(text):
+        paragraph = text[start:end]
         if paragraph.lstrip().startswith("#"):
             continue  # a Markdown heading, not a statement
         for sentence in _quote_whole(paragraph):
@@ -397,12 +385,12 @@ def select_evidence(
     by_place = {(c.passage, c.segment, c.index): c for c in candidates}
     chosen: dict[int, _Candidate] = {}
     anchors = _pick_anchors(candidates, max_anchors)
-    used = sum(estimate_tokens(p.header) + 4 for p in passages)  # headers, roughly
+    used = sum(estimate_llm_tokens(p.header) + 4 for p in passages)  # headers, roughly
     context = [_neighbours(a, by_place) for a in anchors[:NEIGHBOURED_ANCHORS]]
     for wave in ([anchors], context):
         for group in wave:
             for c in group:
-                cost = estimate_tokens(c.text) + 3
+                cost = estimate_llm_tokens(c.text) + 3
                 if id(c) in chosen or used + cost > budget_tokens:
                     continue
                 chosen[id(c)] = c

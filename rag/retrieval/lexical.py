@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -34,6 +35,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from rag.text import stop_words
+
 __all__ = ["BM25Index", "ChunkIndex", "ChunkSource", "bm25_tokenize"]
 
 logger = logging.getLogger(__name__)
@@ -43,17 +46,13 @@ _QUESTION_WORDS = {
     "say", "said", "says", "saying", "tell", "told", "article", "articles", "mention",
     "mentioned", "according", "would", "could", "also",
 }  # fmt: skip
-_STOPWORDS: frozenset[str] | None = None
 _EMPTY = "\x00"  # stands in for a chunk with no indexable word, so lengths stay positive
 
 
+@functools.cache
 def _stopwords() -> frozenset[str]:
-    global _STOPWORDS
-    if _STOPWORDS is None:
-        from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-        _STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | _QUESTION_WORDS
-    return _STOPWORDS
+    """The shared stop words plus words that only phrase a question about the articles."""
+    return stop_words() | _QUESTION_WORDS
 
 
 def bm25_tokenize(text: str) -> list[str]:

@@ -24,7 +24,6 @@ _EXPORTS: dict[str, str] = {
     "check_faithfulness": "faithfulness",
     "clean_output": "styles",
     "enforce_style": "styles",
-    "estimate_tokens": "summarizer",
     "extract_quotations": "styles",
     "find_speakers": "styles",
     "get_style": "styles",
@@ -34,7 +33,6 @@ _EXPORTS: dict[str, str] = {
     "render_quote_choices": "styles",
     "source_numbers": "faithfulness",
     "split_sections": "summarizer",
-    "split_sentences": "styles",
     "summary_numbers": "faithfulness",
     "unknown_names": "faithfulness",
 }

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from rag.summaries.styles import split_sentences
+from rag.text import split_sentences
 
 _SCALES = {
     "thousand": 10**3,

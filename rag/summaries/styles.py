@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.errors import RagError
+from rag.text import sentence_spans, split_sentences
 
 Style = Literal["brief", "bullets", "headline", "quotes"]
 
@@ -71,114 +72,6 @@ def get_style(style: str) -> StyleSpec:
         raise RagError(
             f"unknown summary style {style!r}", hint=f"use one of: {', '.join(STYLES)}"
         ) from None
-
-
-# --- sentences ------------------------------------------------------------------------
-
-_ABBREVIATIONS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "gen",
-        "lt",
-        "col",
-        "sgt",
-        "capt",
-        "cmdr",
-        "adm",
-        "gov",
-        "sen",
-        "rep",
-        "pres",
-        "st",
-        "sr",
-        "jr",
-        "rev",
-        "hon",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "vs",
-        "etc",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "dept",
-        "est",
-        "approx",
-        "fig",
-        "e.g",
-        "i.e",
-        "a.m",
-        "p.m",
-        "u.s",
-        "u.k",
-        "u.n",
-        "e.u",
-    ]
-)
-_BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?:\s+|$)")
-_NEXT_START = re.compile(r"[\"'“‘(\[]?[A-Z0-9]")
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences in ``text`` (abbreviation-aware, no model).
-
-    A boundary is ``.``, ``!`` or ``?`` (plus closing quotes) followed by whitespace and a
-    capital letter or digit, unless the word before the period is a known abbreviation
-    ("Mr.", "Feb.", "U.S.") or an initial. Blank lines are boundaries too.
-
-    Example:
-        >>> t = "Mr. Vance spoke on Feb. 14. Zelenskyy replied."
-        >>> [t[a:b] for a, b in sentence_spans(t)]
-        ['Mr. Vance spoke on Feb. 14.', 'Zelenskyy replied.']
-    """
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _BOUNDARY.finditer(text):
-        end = match.end()
-        if end < len(text) and (
-            not _NEXT_START.match(text, end)
-            or _ends_with_abbreviation(text[start : match.start() + 1])
-        ):
-            continue
-        spans.append((start, match.start() + len(match.group().rstrip())))
-        start = end
-    if text[start:].strip():
-        spans.append((start, len(text.rstrip())))
-    return [(a, b) for a, b in spans if text[a:b].strip()]
-
-
-def _ends_with_abbreviation(fragment: str) -> bool:
-    """True when ``fragment`` ends with a period that belongs to an abbreviation."""
-    words = fragment.split()
-    if not words or not fragment.endswith("."):
-        return False
-    word = words[-1].lstrip("\"'“‘(").rstrip(".").lower()
-    return word in _ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)*[a-z]", word) is not None
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text`` with surrounding whitespace removed.
-
-    Example:
-        >>> split_sentences("One. Two! Three?")
-        ['One.', 'Two!', 'Three?']
-    """
-    return [text[a:b].strip() for a, b in sentence_spans(text)]
 
 
 # --- generic clean-up -------------------------------------------------------------------
@@ -383,7 +276,8 @@ def speaker_context(text: str, quotation: str, words: int = 10) -> str:
     spans = [a for a, b in sentence_spans(paragraph) if a <= rel]
     before = paragraph[spans[-1] if spans else 0 : rel].rstrip(' "“')
     after = paragraph[rel + len(quotation) :].lstrip(',;:.!?"” ')
-    after = re.split(r"(?<=[.!?])\s|[\"“]", after, maxsplit=1)[0]
+    after = re.split(r"[\"“]", after, maxsplit=1)[0]  # up to the next quotation
+    after = after[: sentence_spans(after)[0][1]] if after.strip() else after
     parts = [" ".join(before.split()[-words:]), " ".join(after.split()[:words])]
     names = set(re.findall(r"[A-Z][\w'’-]+", " ".join(parts))) - _PRONOUNS
     opening = paragraph[: spans[-1] if spans else 0].strip()

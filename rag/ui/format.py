@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from rag.text import sentence_spans
+
 # Every ASCII punctuation character that Markdown (CommonMark/GFM) or the app's renderer
 # gives a meaning to. '&', '<' and '>' are handled by html.escape first.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
@@ -170,8 +172,6 @@ def _plain(text: str) -> str:
 
 def _whole_sentences(text: str) -> tuple[list[str], bool, bool]:
     """The sentences of ``text`` without a cut-off first or last one (and whether cut)."""
-    from rag.ingest.chunking import sentence_spans
-
     text = " ".join(str(text or "").split())
     sentences = [text[a:b] for a, b in sentence_spans(text)] or ([text] if text else [])
     cut_start = cut_end = False

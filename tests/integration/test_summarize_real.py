@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from rag.summaries.faithfulness import check_faithfulness
-from rag.summaries.styles import split_sentences
 from rag.summaries.summarizer import Summarizer
+from rag.text import split_sentences
 
 pytestmark = pytest.mark.integration
 

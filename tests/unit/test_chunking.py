@@ -15,12 +15,11 @@ from rag.ingest.chunking import (
     chunk_id,
     default_token_counter,
     embedding_text,
-    estimate_tokens,
     published_int,
-    sentence_spans,
     split_text,
 )
 from rag.ingest.documents import Article
+from rag.text import estimate_word_pieces, sentence_spans
 
 pytestmark = pytest.mark.unit
 
@@ -236,7 +235,7 @@ def test_invalid_sizes_are_refused() -> None:
 
 
 def test_estimate_is_an_overestimate_of_words() -> None:
-    assert estimate_tokens("one two three") >= 3
+    assert estimate_word_pieces("one two three") >= 3
 
 
 _WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789é", min_size=1, max_size=12)

@@ -15,7 +15,6 @@ from rag.ingest.documents import (
     Fetched,
     LoadFailure,
     article_id,
-    canonical_url,
     clean_text,
     content_hash,
     decode_bytes,
@@ -32,6 +31,7 @@ from rag.ingest.documents import (
     parse_text,
 )
 from rag.settings import load_settings
+from rag.text import canonical_url
 
 pytestmark = pytest.mark.unit
 

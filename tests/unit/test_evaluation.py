@@ -30,6 +30,7 @@ from rag.evaluation.runner import QACase, Suite, load_suite, run_suite
 from rag.qa.chain import ABSTAIN_MESSAGE, Answer, Citation
 from rag.store.articles import ArticleInfo, IngestReport
 from rag.summaries.summarizer import Summary
+from rag.text import split_sentences
 
 pytestmark = pytest.mark.unit
 
@@ -244,7 +245,7 @@ class NeverAbstains(OracleService):
         source = self.citation(1, article_id, chunk)
         return Answer(
             question=question,
-            answer=f"{metrics.split_sentences(chunk)[0]} [1]",
+            answer=f"{split_sentences(chunk)[0]} [1]",
             standalone_question=question,
             citations=[source],
             sources=[source],

@@ -25,11 +25,12 @@ from hypothesis import strategies as st
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from rag.errors import IngestError
-from rag.ingest.chunking import MAX_CHARS_PER_TOKEN, Chunker, estimate_tokens
+from rag.ingest.chunking import MAX_CHARS_PER_TOKEN, Chunker
 from rag.ingest.documents import EXTENSIONS, Article, LoadFailure, load_file
 from rag.ingest.pipeline import ingest_sources
 from rag.settings import load_settings
 from rag.store.articles import ArticleStore
+from rag.text import estimate_word_pieces
 
 pytestmark = pytest.mark.unit
 
@@ -76,7 +77,7 @@ def load(path: Path, **overrides: Any) -> list[Article | LoadFailure]:
 def check_items(items: list[Article | LoadFailure]) -> None:
     """Every item is an article with clean text or a failure with a readable reason."""
     assert items, "a loader must say something about every file"
-    chunker = Chunker(60, 10, count_tokens=estimate_tokens)
+    chunker = Chunker(60, 10, count_tokens=estimate_word_pieces)
     for item in items:
         assert isinstance(item, Article | LoadFailure), item
         if isinstance(item, LoadFailure):
@@ -124,7 +125,7 @@ def test_random_text_in_any_encoding(tmp_path: Path, text: str, encoding: str, e
     budget=st.integers(min_value=16, max_value=120),
 )
 def test_chunker_invariants_on_random_text(text: str, budget: int) -> None:
-    chunker = Chunker(budget, budget // 4, count_tokens=estimate_tokens)
+    chunker = Chunker(budget, budget // 4, count_tokens=estimate_word_pieces)
     chunks = bounded(30, lambda: chunker.split(text))
     for chunk in chunks:
         assert chunk.text == text[chunk.start : chunk.end]
@@ -261,7 +262,7 @@ def test_five_megabyte_single_line_is_read_and_chunked_in_bounded_time_and_memor
     tracemalloc.start()
     try:
         [article] = load(path)
-        chunks = bounded(120, lambda: Chunker(180, 30, estimate_tokens).chunk_article(article))
+        chunks = bounded(120, lambda: Chunker(180, 30, estimate_word_pieces).chunk_article(article))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -282,7 +283,7 @@ def test_five_megabyte_single_line_is_read_and_chunked_in_bounded_time_and_memor
     ids=["one-word", "dots", "cjk", "long-words"],
 )
 def test_pathological_text_is_chunked_quickly_into_bounded_chunks(text: str) -> None:
-    chunks = bounded(60, lambda: Chunker(180, 30, estimate_tokens).split(text))
+    chunks = bounded(60, lambda: Chunker(180, 30, estimate_word_pieces).split(text))
     assert all(len(c.text) <= 180 * MAX_CHARS_PER_TOKEN for c in chunks)
     assert all(c.text == text[c.start : c.end] for c in chunks)
     assert "".join(c.text for c in chunks).replace(" ", "").startswith(text[:100].replace(" ", ""))
@@ -326,7 +327,7 @@ def test_ingest_of_a_folder_of_hostile_files_keeps_the_good_ones(
     monkeypatch.setattr(rag.ingest.documents, "parse_html", parse_html)
     conf = load_settings(data_dir=tmp_path / "data", chunk_tokens=60, chunk_overlap=10)
     store = ArticleStore.from_settings(
-        conf, DeterministicFakeEmbedding(size=384), chunker=Chunker(60, 10, estimate_tokens)
+        conf, DeterministicFakeEmbedding(size=384), chunker=Chunker(60, 10, estimate_word_pieces)
     )
     monkeypatch.setattr(rag.ingest.documents, "_default_fetcher", lambda settings: refuse_fetch)
     report = bounded(240, lambda: ingest_sources([folder], store, conf))

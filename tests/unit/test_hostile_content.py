@@ -242,6 +242,20 @@ def test_drop_unsourced_links_keeps_labels_and_source_urls() -> None:
     assert len(flags) == 2
 
 
+def test_a_source_link_matches_in_canonical_form_and_nothing_else_does() -> None:
+    sources = {1: "Timetable: https://ok.example/t"}
+    text, flags = drop_unsourced_links(
+        "A https://OK.example:443/t?utm_source=x#top. B https://ok.example/t?id=2. "
+        "C http://ok.example:99999/t. D https://ok.example/T.",
+        sources,
+    )
+    assert text == (
+        "A https://OK.example:443/t?utm_source=x#top. B [link removed]. "
+        "C [link removed]. D [link removed]."
+    )
+    assert len(flags) == 3
+
+
 # --------------------------------------------------------------------------- markup in the UI
 def render(markdown: str) -> str:
     """HTML as a CommonMark renderer with raw HTML enabled would produce it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.evaluation import metrics
+from rag.text import split_sentences
 
 pytestmark = pytest.mark.unit
 
@@ -274,7 +275,7 @@ def test_split_sentences_and_lead3() -> None:
         'KESSLER FALLS — Rain fell. Dr. Brandt said it was rare. "It moved fast," '
         "she said. Later, crews left.\n\n## Damage\n\nCosts rose."
     )
-    sentences = metrics.split_sentences(text)
+    sentences = split_sentences(text)
     assert sentences[:3] == [
         "KESSLER FALLS — Rain fell.",
         "Dr. Brandt said it was rare.",

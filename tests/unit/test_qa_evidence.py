@@ -14,8 +14,9 @@ from test_qa import HEGSETH, MUNICH, TROOPS, FakeRetriever, ScriptedChatModel, d
 
 from rag.qa.answer_format import AnswerStream, no_evidence_probability, parse_reply, reply_schema
 from rag.qa.chain import ABSTAIN_MESSAGE, Done, QAService, SourcesFound, Stage, Token
-from rag.qa.evidence import estimate_tokens, select_evidence
+from rag.qa.evidence import select_evidence
 from rag.settings import load_settings
+from rag.text import estimate_llm_tokens
 
 pytestmark = pytest.mark.unit
 
@@ -56,7 +57,7 @@ def test_selection_keeps_the_answer_sentence_and_its_neighbours_under_budget():
     assert [s.number for s in evidence.sentences] == list(range(1, len(texts) + 1))
     tight = select_evidence("What did inflation fall to?", [rate], embed=None, budget_tokens=30)
     assert [s.text for s in tight.sentences] == ["Inflation fell to 2.1% in October."]
-    assert estimate_tokens(tight.render()) <= 30
+    assert estimate_llm_tokens(tight.render()) <= 30
 
 
 def test_selection_covers_each_article_that_matches_and_renders_headers():

@@ -24,8 +24,9 @@ from rag.errors import NotFoundError, RagError
 from rag.settings import load_settings
 from rag.summaries import summarizer as summarize_module
 from rag.summaries.cache import SummaryCache
-from rag.summaries.styles import NO_QUOTES_TEXT, StreamGate, enforce_style, split_sentences
-from rag.summaries.summarizer import Digest, Summarizer, Summary, estimate_tokens, split_sections
+from rag.summaries.styles import NO_QUOTES_TEXT, StreamGate, enforce_style
+from rag.summaries.summarizer import Digest, Summarizer, Summary, split_sections
+from rag.text import estimate_llm_tokens, split_sentences
 
 pytestmark = pytest.mark.unit
 
@@ -213,7 +214,7 @@ def test_long_article_is_mapped_then_reduced(tmp_path: Path) -> None:
     assert "Note 0 about guarantees" in reduce_prompt
     budget = summarizer.input_budget(220)
     for i in map_calls:  # every map prompt fits the context
-        assert estimate_tokens(llm.prompt(i)) <= budget
+        assert estimate_llm_tokens(llm.prompt(i)) <= budget
     assert summary.text == GOOD_BRIEF  # faithful: checked against the full article text
 
 
@@ -227,7 +228,7 @@ def test_routing_threshold_follows_the_context_size(tmp_path: Path) -> None:
 
 def test_split_sections_is_even_and_loses_nothing() -> None:
     text = "\n\n".join(f"para {i} " + "word " * 30 for i in range(10))
-    count = estimate_tokens
+    count = estimate_llm_tokens
     sections = split_sections(text, 200, count)
     assert all(count(s) <= 200 for s in sections)
     assert "".join(sections).replace("\n", "").replace(" ", "") == text.replace("\n", "").replace(
@@ -238,8 +239,8 @@ def test_split_sections_is_even_and_loses_nothing() -> None:
 
 
 def test_estimate_tokens_errs_high_for_english_and_counts_non_ascii() -> None:
-    assert estimate_tokens("a" * 35) == 10
-    assert estimate_tokens("日本語") == 3
+    assert estimate_llm_tokens("a" * 35) == 10
+    assert estimate_llm_tokens("日本語") == 3
 
 
 # --- cache ----------------------------------------------------------------------------------
