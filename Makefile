@@ -14,7 +14,7 @@ export ANONYMIZED_TELEMETRY := False
 # The assembled 1 GB model file is shared by all test runs on this machine.
 export NEWS_RAG_TEST_MODEL_DIR ?= $(CURDIR)/data/test-models
 
-.PHONY: app test setup browser lint bench eval-smoke native-llm clean
+.PHONY: app test setup browser lint bench eval-smoke native-llm llama-bench clean
 
 app: setup
 	$(BIN)/news-rag models --prepare
@@ -51,6 +51,22 @@ lint: setup
 # g++ and cmake, ~15 minutes on 2 cores. `make app` starts it in the background.
 native-llm: setup
 	$(BIN)/news-rag models --build-runtime
+
+# llama.cpp's own llama-bench, built for this CPU from the llama.cpp that the runtime
+# vendors (same version): the limit bench_runtime.py / bench_speed.py compare against.
+LLAMA_SRC := build/llama-bench/src
+llama-bench: setup
+	mkdir -p build/llama-bench
+	test -d $(LLAMA_SRC) || { \
+	  $(BIN)/pip download --quiet --no-deps --no-binary :all: -d build/llama-bench \
+	    "$$(grep -o 'xllamacpp==[0-9.]*' pyproject.toml)" && \
+	  mkdir -p $(LLAMA_SRC) && tar -xzf build/llama-bench/xllamacpp-*.tar.gz \
+	    -C $(LLAMA_SRC) --strip-components=1; }
+	cmake -S $(LLAMA_SRC)/thirdparty/llama.cpp -B build/llama-bench/build \
+	  -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_LLGUIDANCE=OFF \
+	  -DLLAMA_BUILD_BORINGSSL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_SERVER=OFF
+	cmake --build build/llama-bench/build --target llama-bench -j$$(nproc)
+	@echo "llama-bench: build/llama-bench/build/bin/llama-bench"
 
 bench: setup
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done

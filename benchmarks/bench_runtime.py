@@ -7,7 +7,8 @@ threads, batch 512, no prompt cache):
 * each ``--python PATH``: the xllamacpp of another interpreter, e.g. a venv holding a
   build for this CPU (``make native-llm`` run in a copy of the venv);
 * ``--llama-bench PATH``: llama.cpp's own ``llama-bench`` (``-p N -n 64 -t 2``), the
-  reference for what this CPU can do with the model.
+  reference for what this CPU can do with the model (``make llama-bench`` builds it for
+  this CPU from the llama.cpp the runtime vendors).
 
 Each runtime's best of ``--repeats`` runs is reported with its ratio to the fastest one
 measured in this run (the goal: the default install >= 0.95x of the best).
@@ -15,7 +16,7 @@ measured in this run (the goal: the default install >= 0.95x of the best).
 Usage:
     .venv/bin/python benchmarks/bench_runtime.py
     .venv/bin/python benchmarks/bench_runtime.py --python /opt/native-venv/bin/python \\
-        --llama-bench /opt/llama.cpp/build/bin/llama-bench
+        --llama-bench build/llama-bench/build/bin/llama-bench
 
 Writes benchmarks/results/bench_runtime.json. Run it alone on an idle machine.
 """
