@@ -162,9 +162,10 @@ def peak_rss_mb() -> float:
 
 
 def bench_throughput(workdir: Path, articles: int) -> dict:
+    from rag.ingest.article import Article
     from rag.ingest.chunking import Chunker
-    from rag.ingest.documents import Article, load_source
     from rag.ingest.pipeline import ingest_sources
+    from rag.ingest.sources import load_source
     from rag.models.embeddings import shared_local_embeddings
     from rag.settings import load_settings
     from rag.store.articles import ArticleStore

@@ -171,7 +171,7 @@ def time_modes(store: Any, data_dir: Path, repeats: int) -> dict[str, Any]:
 
 def time_bm25_sync(store: Any) -> dict[str, float]:
     """First BM25 build from the store, then the sync after one real ingest and one delete."""
-    from rag.ingest.documents import Article
+    from rag.ingest.article import Article
     from rag.retrieval.lexical import ChunkIndex
 
     index = ChunkIndex(store)

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
     from langchain_core.runnables import Runnable
 
-    from rag.ingest.documents import Article
+    from rag.ingest.article import Article
     from rag.ingest.pipeline import IngestReport
     from rag.models.warmup import Step, Warmup
     from rag.qa.answer_cache import AnswerCache

@@ -22,15 +22,10 @@ from typing import TYPE_CHECKING
 
 from rag.errors import IngestError
 from rag.files import sha256_file
-from rag.ingest.documents import (
-    Article,
-    LoadFailure,
-    is_url,
-    iter_folder,
-    load_file,
-    load_url,
-    parse_date,
-)
+from rag.ingest.article import Article, LoadFailure
+from rag.ingest.dates import parse_date
+from rag.ingest.fetch import is_url
+from rag.ingest.sources import iter_folder, load_file, load_url
 from rag.store.articles import ArticleStore, IngestProgress, IngestReport, ProgressCallback
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ use a Chroma server (``RAG_CHROMA_URL``).
 
 Example:
     >>> from langchain_core.embeddings import DeterministicFakeEmbedding
-    >>> from rag.ingest.documents import Article
+    >>> from rag.ingest.article import Article
     >>> from rag.settings import load_settings
     >>> store = ArticleStore.from_settings(load_settings(data_dir="/tmp/x"),
     ...                                    DeterministicFakeEmbedding(size=384))
@@ -60,8 +60,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field
 
 from rag.errors import ModelError, RagError, StoreError
+from rag.ingest.article import Article
 from rag.ingest.chunking import ArticleChunk, Chunker, chunk_id, published_int
-from rag.ingest.documents import Article
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI

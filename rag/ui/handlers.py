@@ -159,7 +159,7 @@ def checked_sources(
         >>> sources, [origin for origin, _ in refused]
         (['https://news.example/a'], ['/etc/passwd'])
     """
-    from rag.ingest.documents import is_url
+    from rag.ingest.fetch import is_url
 
     files = [str(f) for f in (files or []) if str(f).strip()]
     lines = [line.strip() for line in (urls or "").splitlines() if line.strip()]

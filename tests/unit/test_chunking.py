@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rag.ingest.article import Article
 from rag.ingest.chunking import (
     MAX_TITLE_TOKENS,
     Chunker,
@@ -20,7 +21,6 @@ from rag.ingest.chunking import (
     sentence_spans,
     split_text,
 )
-from rag.ingest.documents import Article
 
 pytestmark = pytest.mark.unit
 

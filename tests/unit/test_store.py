@@ -12,8 +12,8 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from rag.errors import ModelError, StoreError
+from rag.ingest.article import Article
 from rag.ingest.chunking import Chunker, chunk_id
-from rag.ingest.documents import Article
 from rag.settings import load_settings
 from rag.store.articles import (
     GENERATION_ID,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from rag.errors import IngestError, LLMUnavailableError, NotFoundError
-from rag.ingest.documents import Article
+from rag.ingest.article import Article
 from rag.qa.chain import ABSTAIN_MESSAGE, Answer, Citation, Done, Flag, SourcesFound, Stage, Token
 from rag.settings import load_settings
 from rag.store.articles import ArticleInfo, IngestProgress, IngestReport, StoreStats
