@@ -237,7 +237,8 @@ def bench_memory(workdir: Path, articles: int, embedder: str) -> dict:
     from rag.ingest.pipeline import ingest_sources
     from rag.models.embeddings import shared_local_embeddings
     from rag.settings import load_settings
-    from rag.store.articles import ArticleStore, IngestProgress
+    from rag.store.articles import ArticleStore
+    from rag.store.reports import IngestProgress
 
     corpus = workdir / "memory-corpus"
     write_corpus(corpus, articles, seed=11)

@@ -71,7 +71,7 @@ def fill(store: Any, size: int, batch: int = 2000) -> None:
     """Write ``size`` generated chunks and their articles' registry records."""
     import numpy as np
 
-    from rag.store.articles import _PLACEHOLDER_VECTOR
+    from rag.store.records import PLACEHOLDER_VECTOR
 
     sentences = sample_sentences()
     rng = random.Random(7)
@@ -106,9 +106,9 @@ def fill(store: Any, size: int, batch: int = 2000) -> None:
             metadatas=[
                 m | {"chunks": CHUNKS_PER_ARTICLE if counts[a] else 0} for a, m in articles.items()
             ],
-            embeddings=[_PLACEHOLDER_VECTOR for _ in articles],
+            embeddings=[PLACEHOLDER_VECTOR for _ in articles],
         )
-    store._bump_generation()
+    store._journal.bump_generation()
 
 
 @contextmanager

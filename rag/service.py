@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     from rag.qa.answer_cache import AnswerCache
     from rag.qa.chain import Answer, QAEvent, QAService
     from rag.retrieval.hybrid import HybridRetriever, SearchFilters
-    from rag.store.articles import ArticleInfo, ArticleStore, StoreStats
+    from rag.store.articles import ArticleStore
+    from rag.store.reports import ArticleInfo, StoreStats
     from rag.summaries.summarizer import Digest, Summarizer, Summary
 
 logger = logging.getLogger(__name__)

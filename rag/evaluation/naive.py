@@ -185,7 +185,7 @@ class NaiveIndex:
     """
 
     def __init__(self, client: ClientAPI, name: str, embeddings: Embeddings) -> None:
-        from rag.store.articles import embedder_name
+        from rag.store.embedder import embedder_name
 
         self.client = client
         self.name = name

@@ -27,7 +27,8 @@ from rag.ingest.article import Article, LoadFailure, LoadItem
 from rag.ingest.dates import parse_date
 from rag.ingest.fetch import is_url
 from rag.ingest.sources import load_file, load_source, load_url
-from rag.store.articles import ArticleStore, IngestProgress, IngestReport, ProgressCallback
+from rag.store.articles import ArticleStore
+from rag.store.reports import IngestProgress, IngestReport, ProgressCallback
 
 if TYPE_CHECKING:
     from rag.settings import Settings

@@ -551,7 +551,7 @@ class Handlers:
 
     def _ingest(self, sources: list[str], progress: Callable[[Any], None] | None = None) -> Any:
         if not sources:
-            from rag.store.articles import IngestReport
+            from rag.store.reports import IngestReport
 
             return IngestReport()
         return self.service.ingest(sources, progress=progress)
