@@ -457,7 +457,11 @@ class ArticleStore:
         return problems
 
     def close(self) -> None:
-        """Drop references to the client (embedded Chroma persists on every write)."""
+        """Drop references to the client (embedded Chroma persists on every write).
+
+        Example:
+            >>> store.close()  # doctest: +SKIP
+        """
         self._vectorstore = None
 
     # -- batch internals ------------------------------------------------------------

@@ -53,9 +53,14 @@ class CheckedEmbedder:
 
     Example:
         >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> from rag.store.clients import open_collections, persistent_client
+        >>> from rag.store.failures import StoreFailures
+        >>> where = "/tmp/news-rag-doc/chroma"
+        >>> _, registry = open_collections(persistent_client(where), "embedder_doc")
         >>> embedder = CheckedEmbedder(DeterministicFakeEmbedding(size=8), registry,
-        ...                            collection="news", failures=failures)  # doctest: +SKIP
-        >>> len(embedder.embed_query("floods"))  # doctest: +SKIP
+        ...                            collection="embedder_doc",
+        ...                            failures=StoreFailures("embedded", where))
+        >>> len(embedder.embed_query("floods"))
         8
     """
 
@@ -75,7 +80,12 @@ class CheckedEmbedder:
         self._last_query: tuple[str, list[float]] | None = None
 
     def embed(self, texts: list[str]) -> list[list[float]]:
-        """One vector per text (chunks to store); the first call records the embedder."""
+        """One vector per text (chunks to store); the first call records the embedder.
+
+        Example:
+            >>> [len(v) for v in embedder.embed(["Rain fell.", "Ferries ran."])]  # doctest: +SKIP
+            [384, 384]
+        """
         try:
             vectors = self.embeddings.embed_documents(texts)
         except RagError:
@@ -93,7 +103,12 @@ class CheckedEmbedder:
         return vectors
 
     def embed_query(self, query: str) -> list[float]:
-        """The vector of a question (never recorded: an empty store has nothing to match)."""
+        """The vector of a question (never recorded: an empty store has nothing to match).
+
+        Example:
+            >>> len(embedder.embed_query("Did the ferries run?"))  # doctest: +SKIP
+            384
+        """
         last = self._last_query
         if last is not None and last[0] == query:
             return last[1]

@@ -65,9 +65,14 @@ class WriteJournal:
     opens; ``lock`` is the store's write lock; ``failures`` translates Chroma errors.
 
     Example:
-        >>> journal = WriteJournal(chunks, registry, key="embedded|/data|news",
-        ...                        lock=threading.RLock(), failures=failures)  # doctest: +SKIP
-        >>> journal.recover()  # doctest: +SKIP
+        >>> from rag.store.clients import open_collections, persistent_client
+        >>> from rag.store.failures import StoreFailures
+        >>> where = "/tmp/news-rag-doc/chroma"
+        >>> chunks, registry = open_collections(persistent_client(where), "journal_doc")
+        >>> failures = StoreFailures("embedded", where)
+        >>> journal = WriteJournal(chunks, registry, key=f"embedded|{where}|journal_doc",
+        ...                        lock=threading.RLock(), failures=failures)
+        >>> journal.recover()
         0
     """
 
@@ -89,12 +94,23 @@ class WriteJournal:
 
     # -- writing -----------------------------------------------------------------------
     def owner(self) -> dict[str, Any]:
-        """The metadata naming this process as the writer of a journal record."""
+        """The metadata naming this process as the writer of a journal record.
+
+        Example:
+            >>> journal.owner()["pid"] == os.getpid()  # doctest: +SKIP
+            True
+        """
         return {"kind": "journal", "host": _HOST, "pid": os.getpid(), "created": time.time()}
 
     @contextlib.contextmanager
     def inflight(self, journal_ids: list[str]) -> Iterator[None]:
-        """Within this block, recovery in this process leaves ``journal_ids`` alone."""
+        """Within this block, recovery in this process leaves ``journal_ids`` alone.
+
+        Example:
+            >>> with journal.inflight([journal_id("a1")]):  # doctest: +SKIP
+            ...     journal.recover()  # a1's journal, if any, is not touched
+            0
+        """
         keys = [f"{self._key}|{j}" for j in journal_ids]
         with _inflight_lock:
             _inflight.update(keys)
@@ -105,7 +121,11 @@ class WriteJournal:
                 _inflight.difference_update(keys)
 
     def begin_adds(self, plans: list[PlannedWrite]) -> None:
-        """Write the journal records of ``plans`` (the new versions, in full)."""
+        """Write the journal records of ``plans`` (the new versions, in full).
+
+        Example:
+            >>> journal.begin_adds([PlannedWrite(article, 1, chunks, 0, 0)])  # doctest: +SKIP
+        """
         owner = self.owner()
         self._registry.upsert(
             ids=[journal_id(p.article.id) for p in plans],
@@ -115,7 +135,11 @@ class WriteJournal:
         )
 
     def commit(self, journal_ids: list[str]) -> None:
-        """The writes are complete: drop their journal records, bump the generation."""
+        """The writes are complete: drop their journal records, bump the generation.
+
+        Example:
+            >>> journal.commit([journal_id(article.id)])  # doctest: +SKIP
+        """
         self._registry.delete(ids=journal_ids)
         self.bump_generation()
 
@@ -123,6 +147,9 @@ class WriteJournal:
         """Delete stored articles (their chunks, then records), journaled like an add.
 
         A failure leaves the delete to be finished by the next read or write.
+
+        Example:
+            >>> journal.delete(["8782db0870783fc4"])  # doctest: +SKIP
         """
         journal_ids = [journal_id(i) for i in article_ids]
         metas = [{**self.owner(), "op": "delete", "article_id": i} for i in article_ids]
@@ -141,7 +168,11 @@ class WriteJournal:
             raise
 
     def bump_generation(self) -> None:
-        """Change the store generation, so readers in any process see that chunks changed."""
+        """Change the store generation, so readers in any process see that chunks changed.
+
+        Example:
+            >>> journal.bump_generation()  # doctest: +SKIP
+        """
         value = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}"
         self._registry.upsert(
             ids=[GENERATION_ID],
@@ -152,7 +183,12 @@ class WriteJournal:
 
     # -- recovery ----------------------------------------------------------------------
     def recover(self) -> int:
-        """Resolve interrupted writes of dead processes; returns how many were resolved."""
+        """Resolve interrupted writes of dead processes; returns how many were resolved.
+
+        Example:
+            >>> journal.recover()  # doctest: +SKIP
+            0
+        """
         with self._lock, self._failures.during("recover interrupted writes"):
             got = self._registry.get(where={"kind": "journal"}, include=["metadatas", "documents"])
             resolved = 0
@@ -171,6 +207,9 @@ class WriteJournal:
 
         When the store cannot be reached to undo it (server gone), reads resolve it
         first once the store answers again, so a half-written article is never served.
+
+        Example:
+            >>> journal.rollback([journal_id(article.id)])  # doctest: +SKIP
         """
         self.unresolved = True
         with contextlib.suppress(Exception):
@@ -180,7 +219,11 @@ class WriteJournal:
             self.unresolved = False
 
     def resolve_failed_writes(self) -> None:
-        """Before a read: resolve this process's writes that failed half-way, if any."""
+        """Before a read: resolve this process's writes that failed half-way, if any.
+
+        Example:
+            >>> journal.resolve_failed_writes()  # doctest: +SKIP
+        """
         if self.unresolved:
             with self._lock:
                 if self.unresolved:
