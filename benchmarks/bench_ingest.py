@@ -162,9 +162,10 @@ def peak_rss_mb() -> float:
 
 
 def bench_throughput(workdir: Path, articles: int) -> dict:
+    from rag.ingest.article import Article
     from rag.ingest.chunking import Chunker
-    from rag.ingest.documents import Article, load_source
     from rag.ingest.pipeline import ingest_sources
+    from rag.ingest.sources import load_source
     from rag.models.embeddings import shared_local_embeddings
     from rag.settings import load_settings
     from rag.store.articles import ArticleStore
@@ -236,7 +237,8 @@ def bench_memory(workdir: Path, articles: int, embedder: str) -> dict:
     from rag.ingest.pipeline import ingest_sources
     from rag.models.embeddings import shared_local_embeddings
     from rag.settings import load_settings
-    from rag.store.articles import ArticleStore, IngestProgress
+    from rag.store.articles import ArticleStore
+    from rag.store.reports import IngestProgress
 
     corpus = workdir / "memory-corpus"
     write_corpus(corpus, articles, seed=11)

@@ -71,7 +71,7 @@ def fill(store: Any, size: int, batch: int = 2000) -> None:
     """Write ``size`` generated chunks and their articles' registry records."""
     import numpy as np
 
-    from rag.store.articles import _PLACEHOLDER_VECTOR
+    from rag.store.records import PLACEHOLDER_VECTOR
 
     sentences = sample_sentences()
     rng = random.Random(7)
@@ -106,9 +106,9 @@ def fill(store: Any, size: int, batch: int = 2000) -> None:
             metadatas=[
                 m | {"chunks": CHUNKS_PER_ARTICLE if counts[a] else 0} for a, m in articles.items()
             ],
-            embeddings=[_PLACEHOLDER_VECTOR for _ in articles],
+            embeddings=[PLACEHOLDER_VECTOR for _ in articles],
         )
-    store._bump_generation()
+    store._journal.bump_generation()
 
 
 @contextmanager
@@ -171,7 +171,7 @@ def time_modes(store: Any, data_dir: Path, repeats: int) -> dict[str, Any]:
 
 def time_bm25_sync(store: Any) -> dict[str, float]:
     """First BM25 build from the store, then the sync after one real ingest and one delete."""
-    from rag.ingest.documents import Article
+    from rag.ingest.article import Article
     from rag.retrieval.lexical import ChunkIndex
 
     index = ChunkIndex(store)

@@ -36,13 +36,14 @@ if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
     from langchain_core.runnables import Runnable
 
-    from rag.ingest.documents import Article
+    from rag.ingest.article import Article
     from rag.ingest.pipeline import IngestReport
     from rag.models.warmup import Step, Warmup
     from rag.qa.answer_cache import AnswerCache
     from rag.qa.chain import Answer, QAEvent, QAService
     from rag.retrieval.hybrid import HybridRetriever, SearchFilters
-    from rag.store.articles import ArticleInfo, ArticleStore, StoreStats
+    from rag.store.articles import ArticleStore
+    from rag.store.reports import ArticleInfo, StoreStats
     from rag.summaries.summarizer import Digest, Summarizer, Summary
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from rag.service import NewsRAG
-    from rag.store.articles import ArticleInfo, IngestProgress, IngestReport
+    from rag.store.reports import ArticleInfo, IngestProgress, IngestReport
 
 
 def _service() -> NewsRAG:

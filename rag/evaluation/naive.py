@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from langchain_core.retrievers import BaseRetriever
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from rag.ingest.documents import Article
+    from rag.ingest.article import Article
     from rag.store.articles import ArticleStore
 
 __all__ = [
@@ -135,7 +135,7 @@ def split_article(
     """The article's chunks as documents (with article metadata) and their stable ids.
 
     Example:
-        >>> from rag.ingest.documents import Article
+        >>> from rag.ingest.article import Article
         >>> docs, ids = split_article(Article.create(title="T", text="Rain fell."))
         >>> docs[0].metadata["title"], ids[0].endswith(":0")
         ('T', True)
@@ -185,7 +185,7 @@ class NaiveIndex:
     """
 
     def __init__(self, client: ClientAPI, name: str, embeddings: Embeddings) -> None:
-        from rag.store.articles import embedder_name
+        from rag.store.embedder import embedder_name
 
         self.client = client
         self.name = name

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from rag.text import estimate_word_pieces, paragraph_spans, sentence_spans
 
 if TYPE_CHECKING:
-    from rag.ingest.documents import Article
+    from rag.ingest.article import Article
     from rag.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def chunk_metadata(article: Article, chunk: Chunk, version: int) -> dict[str, An
     """Chroma metadata of a chunk (the keys every consumer relies on).
 
     Example:
-        >>> from rag.ingest.documents import Article
+        >>> from rag.ingest.article import Article
         >>> a = Article.create(title="T", text="Body.", published="2025-02-14")
         >>> chunk_metadata(a, Chunk(0, 0, 5, "Body.", 2), 1)["published_int"]
         20250214
@@ -272,7 +272,7 @@ class Chunker:
         """Chunks of an article with ids, metadata and the title-prefixed text to embed.
 
         Example:
-            >>> from rag.ingest.documents import Article
+            >>> from rag.ingest.article import Article
             >>> a = Article.create(title="Floods", text="Rain fell. Rivers rose.")
             >>> [c.embed_text for c in Chunker(count_tokens=len).chunk_article(a)]
             ['Floods\\nRain fell. Rivers rose.']

@@ -1,6 +1,7 @@
 """Ingest sources into the store: files, folders, URLs and feeds, with per-source failures.
 
-:func:`ingest_sources` streams articles from every source into
+:func:`ingest_sources` reads every source through the one dispatcher,
+:func:`rag.ingest.sources.load_source`, and streams the articles into
 :meth:`rag.store.articles.ArticleStore.add_articles` (batched embedding, memory stays flat).
 A source that fails (missing, empty, binary, too large, unreachable, no article
 body, bad JSONL lines, duplicate of another file in the batch...) is reported with a
@@ -22,16 +23,12 @@ from typing import TYPE_CHECKING
 
 from rag.errors import IngestError
 from rag.files import sha256_file
-from rag.ingest.documents import (
-    Article,
-    LoadFailure,
-    is_url,
-    iter_folder,
-    load_file,
-    load_url,
-    parse_date,
-)
-from rag.store.articles import ArticleStore, IngestProgress, IngestReport, ProgressCallback
+from rag.ingest.article import Article, LoadFailure, LoadItem
+from rag.ingest.dates import parse_date
+from rag.ingest.fetch import is_url
+from rag.ingest.sources import load_file, load_source, load_url
+from rag.store.articles import ArticleStore
+from rag.store.reports import IngestProgress, IngestReport, ProgressCallback
 
 if TYPE_CHECKING:
     from rag.settings import Settings
@@ -42,7 +39,9 @@ logger = logging.getLogger(__name__)
 
 
 class _Batch:
-    """Loads sources one by one, dropping duplicates and collecting failures."""
+    """Loads sources one by one through :func:`rag.ingest.sources.load_source`, dropping
+    duplicates (a URL or file named twice, files with the same bytes, the same article
+    twice) and collecting failures."""
 
     def __init__(
         self,
@@ -57,13 +56,16 @@ class _Batch:
         self.started = started
         self.failed: list[tuple[str, str]] = []
         self.last = IngestProgress(sources_total=len(sources))
-        self._paths: dict[Path, str] = {}
-        self._digests: dict[str, str] = {}
+        self._paths: dict[Path, str] = {}  # resolved file -> how it was named
+        self._digests: dict[str, str] = {}  # sha256 of a file's bytes -> its first origin
+        self._urls: set[str] = set()
         self._articles: dict[str, str] = {}
 
     def articles(self) -> Iterator[Article]:
         for number, source in enumerate(self.sources, 1):
-            for item in self._load(source):
+            for item in load_source(
+                source, self.settings, file_loader=self._load_file, url_loader=self._load_url
+            ):
                 if isinstance(item, LoadFailure):
                     self._fail(item.origin, item.reason)
                 elif self._first_time(item):
@@ -72,29 +74,14 @@ class _Batch:
             self.last.current = str(source)
             self._notify()
 
-    def _load(self, source: str | Path) -> Iterator[Article | LoadFailure]:
-        if is_url(source):
-            key = str(source)
-            if key in self._digests:
-                yield LoadFailure(key, f"duplicate of {self._digests[key]} (skipped)")
-                return
-            self._digests[key] = key
-            yield from load_url(key, self.settings)
+    def _load_url(self, url: str) -> Iterator[LoadItem]:
+        if url in self._urls:
+            yield LoadFailure(url, f"duplicate of {url} (skipped)")
             return
-        path = Path(source).expanduser()
-        if path.is_dir():
-            for file in iter_folder(path):
-                yield from self._load_file(file)
-        elif path.is_file():
-            yield from self._load_file(path)
-        elif "://" in str(source):
-            yield LoadFailure(str(source), "unsupported URL scheme (only http:// and https://)")
-        elif path.exists():
-            yield LoadFailure(str(source), "not a regular file or folder")
-        else:
-            yield LoadFailure(str(source), "no such file or folder")
+        self._urls.add(url)
+        yield from load_url(url, self.settings)
 
-    def _load_file(self, path: Path) -> Iterator[Article | LoadFailure]:
+    def _load_file(self, path: Path) -> Iterator[LoadItem]:
         origin = str(path)
         resolved = path.resolve()
         if resolved in self._paths:

@@ -8,15 +8,15 @@ from rag.lazy import exports
 
 # public name -> the submodule that defines it
 _EXPORTS: dict[str, str] = {
-    "ArticleInfo": "articles",
+    "ArticleInfo": "reports",
     "ArticleStore": "articles",
-    "GENERATION_ID": "articles",
-    "IngestProgress": "articles",
-    "IngestReport": "articles",
-    "JOURNAL_PREFIX": "articles",
-    "ProgressCallback": "articles",
-    "StoreStats": "articles",
-    "metadata_hash": "articles",
+    "GENERATION_ID": "records",
+    "IngestProgress": "reports",
+    "IngestReport": "reports",
+    "JOURNAL_PREFIX": "journal",
+    "ProgressCallback": "reports",
+    "StoreStats": "reports",
+    "metadata_hash": "records",
 }
 
 __all__ = sorted(_EXPORTS)

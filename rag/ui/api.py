@@ -214,6 +214,6 @@ class Api:
 
 
 def _empty_report() -> Any:
-    from rag.store.articles import IngestReport
+    from rag.store.reports import IngestReport
 
     return IngestReport()

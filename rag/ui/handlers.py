@@ -159,7 +159,7 @@ def checked_sources(
         >>> sources, [origin for origin, _ in refused]
         (['https://news.example/a'], ['/etc/passwd'])
     """
-    from rag.ingest.documents import is_url
+    from rag.ingest.fetch import is_url
 
     files = [str(f) for f in (files or []) if str(f).strip()]
     lines = [line.strip() for line in (urls or "").splitlines() if line.strip()]
@@ -551,7 +551,7 @@ class Handlers:
 
     def _ingest(self, sources: list[str], progress: Callable[[Any], None] | None = None) -> Any:
         if not sources:
-            from rag.store.articles import IngestReport
+            from rag.store.reports import IngestReport
 
             return IngestReport()
         return self.service.ingest(sources, progress=progress)

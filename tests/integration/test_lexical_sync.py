@@ -16,7 +16,7 @@ import pytest
 from test_chroma_server import ChromaServer
 from test_chroma_server import chroma_server as shared_chroma_server  # noqa: F401
 
-from rag.ingest.documents import Article
+from rag.ingest.article import Article
 from rag.models.embeddings import shared_local_embeddings
 from rag.retrieval.lexical import ChunkIndex
 from rag.settings import load_settings

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest.documents import Article, LoadFailure, load_url
+from rag.ingest.article import Article, LoadFailure
 from rag.ingest.pipeline import ingest_sources
+from rag.ingest.sources import load_url
 from rag.models.embeddings import shared_local_embeddings
 from rag.settings import load_settings
 from rag.store.articles import ArticleStore

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest.documents import Article
+from rag.ingest.article import Article
 from rag.ingest.pipeline import ingest_sources
 from rag.models.embeddings import shared_local_embeddings
 from rag.settings import Settings, load_settings
@@ -139,7 +139,7 @@ class StoreBehaviour:
 SUBPROCESS_SCRIPT = textwrap.dedent(
     """
     import json, sys
-    from rag.ingest.documents import Article
+    from rag.ingest.article import Article
     from rag.models.embeddings import shared_local_embeddings
     from rag.settings import load_settings
     from rag.store.articles import ArticleStore

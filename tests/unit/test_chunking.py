@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rag.ingest.article import Article
 from rag.ingest.chunking import (
     MAX_TITLE_TOKENS,
     Chunker,
@@ -18,7 +19,6 @@ from rag.ingest.chunking import (
     published_int,
     split_text,
 )
-from rag.ingest.documents import Article
 from rag.text import estimate_word_pieces, sentence_spans
 
 pytestmark = pytest.mark.unit

@@ -10,26 +10,25 @@ from pathlib import Path
 import pytest
 
 from rag.errors import IngestError
-from rag.ingest.documents import (
+from rag.ingest.article import (
     Article,
-    Fetched,
     LoadFailure,
     article_id,
     clean_text,
     content_hash,
-    decode_bytes,
+)
+from rag.ingest.dates import parse_date
+from rag.ingest.decoding import decode_bytes
+from rag.ingest.feeds import iter_feed, looks_like_feed
+from rag.ingest.fetch import Fetched
+from rag.ingest.formats import (
     html_fragment_to_text,
-    iter_feed,
-    iter_folder,
     iter_jsonl,
-    load_file,
-    load_source,
-    looks_like_feed,
-    parse_date,
     parse_html,
     parse_markdown,
     parse_text,
 )
+from rag.ingest.sources import iter_folder, load_file, load_source
 from rag.settings import load_settings
 from rag.text import canonical_url
 

@@ -28,7 +28,7 @@ from rag.evaluation import metrics
 from rag.evaluation import runner as evaluation
 from rag.evaluation.runner import QACase, Suite, load_suite, run_suite
 from rag.qa.chain import ABSTAIN_MESSAGE, Answer, Citation
-from rag.store.articles import ArticleInfo, IngestReport
+from rag.store.reports import ArticleInfo, IngestReport
 from rag.summaries.summarizer import Summary
 from rag.text import split_sentences
 

@@ -16,13 +16,9 @@ import httpx
 import pytest
 
 from rag.errors import IngestError
-from rag.ingest.documents import (
-    Article,
-    LoadFailure,
-    check_public_url,
-    fetch_url,
-    load_url,
-)
+from rag.ingest.article import Article, LoadFailure
+from rag.ingest.fetch import check_public_url, fetch_url
+from rag.ingest.sources import load_url
 from rag.settings import load_settings
 
 pytestmark = pytest.mark.unit

@@ -26,7 +26,8 @@ from rag.evaluation.squad import (
     read_squad,
     stratified_sample,
 )
-from rag.ingest.documents import Article, load_source
+from rag.ingest.article import Article
+from rag.ingest.sources import load_source
 from rag.service import NewsRAG
 
 pytestmark = pytest.mark.unit

@@ -12,17 +12,13 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from rag.errors import ModelError, StoreError
+from rag.ingest.article import Article
 from rag.ingest.chunking import Chunker, chunk_id
-from rag.ingest.documents import Article
 from rag.settings import load_settings
-from rag.store.articles import (
-    GENERATION_ID,
-    JOURNAL_PREFIX,
-    ArticleStore,
-    IngestProgress,
-    IngestReport,
-    metadata_hash,
-)
+from rag.store.articles import ArticleStore
+from rag.store.journal import JOURNAL_PREFIX
+from rag.store.records import GENERATION_ID, metadata_hash
+from rag.store.reports import IngestProgress, IngestReport
 
 pytestmark = pytest.mark.unit
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from rag.errors import IngestError, LLMUnavailableError, NotFoundError
-from rag.ingest.documents import Article
+from rag.ingest.article import Article
 from rag.qa.chain import ABSTAIN_MESSAGE, Answer, Citation, Done, Flag, SourcesFound, Stage, Token
 from rag.settings import load_settings
-from rag.store.articles import ArticleInfo, IngestProgress, IngestReport, StoreStats
+from rag.store.reports import ArticleInfo, IngestProgress, IngestReport, StoreStats
 from rag.summaries.summarizer import Digest, DigestArticle, Summary
 from rag.ui import app as ui_app
 from rag.ui import chat
