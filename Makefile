@@ -48,7 +48,7 @@ lint: setup
 # (-march=native: AVX-512/VNNI where present; prompts ~1.35x faster than the prebuilt
 # AVX2 wheel here). Cached in data/runtime, checked to load, the prebuilt wheel put back on
 # any failure; a no-op where the prebuilt wheel already uses everything the CPU has. Needs
-# g++ and cmake, ~15 minutes on 2 cores. `make app` starts it in the background.
+# g++ and cmake, ~8-10 minutes on 2 cores. `make app` starts it in the background.
 native-llm: setup
 	$(BIN)/news-rag models --build-runtime
 

@@ -4,7 +4,7 @@ Example (shell):
     $ news-rag models
     $ news-rag models --prepare        # assemble + verify the embedded model now
     $ news-rag models --json
-    $ news-rag models --build-runtime  # build the LLM runtime for this CPU (once, ~15 min)
+    $ news-rag models --build-runtime  # build the LLM runtime for this CPU (once, ~10 min)
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ Examples:
   news-rag models --prepare        # assemble + verify the embedded model ahead of time
   news-rag models --verify         # re-hash the model files now
   news-rag models --json           # machine-readable
-  news-rag models --build-runtime  # build the LLM runtime for this CPU (~15 min, once)
+  news-rag models --build-runtime  # build the LLM runtime for this CPU (~10 min, once)
   news-rag models --build-runtime --background   # the same at low priority, detached
   RAG_LLM_BASE_URL=http://127.0.0.1:11434/v1 RAG_LLM_MODEL=llama3.1:8b news-rag models
 

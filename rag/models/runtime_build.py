@@ -94,7 +94,7 @@ class RuntimeStatus:
         skipped = ", ".join(sorted(self.missing))
         return (
             f"{PACKAGE} {self.version}, prebuilt: skips {skipped} of this CPU "
-            "(news-rag models --build-runtime builds one for it, ~15 minutes once)"
+            "(news-rag models --build-runtime builds one for it, ~10 minutes once)"
         )
 
 
@@ -241,7 +241,7 @@ class RuntimeBuild:
                 f"Cannot build the runtime: {' and '.join(missing)} not found.",
                 hint="Install a C++ compiler and cmake (Debian: apt-get install g++ cmake).",
             )
-        progress(f"Building {PACKAGE} {self.version} for this CPU (about 15 minutes on 2 cores)")
+        progress(f"Building {PACKAGE} {self.version} for this CPU (about 10 minutes on 2 cores)")
         with tempfile.TemporaryDirectory(dir=self.wheel_dir) as scratch:
             env = {**os.environ, "CMAKE_ARGS": CMAKE_ARGS, "TMPDIR": scratch}
             env["NPROC"] = str(os.cpu_count() or 1)
@@ -325,7 +325,7 @@ def start_background_build(cache_dir: Path) -> Path:
     Lowest priority (nice 19) lets answers take the CPU whenever they need it; the build
     uses what is left. Returns the log file.
 
-    Example (not run: builds for ~15 minutes):
+    Example (not run: builds for ~10 minutes):
         >>> start_background_build(Path("data/runtime"))  # doctest: +SKIP
         PosixPath('data/runtime/build.log')
     """
