@@ -5,8 +5,9 @@ Runs, one after another on the same machine (each a child process, so one model 
 1. ``bench_runtime.py``: prompt / generation tok/s of the installed runtime, of another
    interpreter's runtime (``--native-python``, e.g. a venv after ``make native-llm``) and
    of ``llama-bench`` (``--llama-bench``), the limit of this CPU.
-2. ``bench_ttft.py --only suite``: first token and whole answer per ``full`` suite
-   question, with the installed runtime, then (with ``--native-python``) the other one.
+2. ``bench_ttft.py``: first token and whole answer per ``full`` suite question, and the
+   prompt-cache reuse on consecutive questions, with the installed runtime; then (with
+   ``--native-python``) the suite again with the other one.
 3. ``bench_ingest.py --skip-memory``: ingest chunks/s against the bare embedder.
 
 Then writes ``benchmarks/results/bench_speed.json``: the machine's load before and after
@@ -109,7 +110,7 @@ def main() -> None:
     runtime += ["--llama-bench", args.llama_bench] if args.llama_bench else []
     step("runtime", runtime, log)
     limit = ["--limit", str(args.limit)] if args.limit else []
-    step("ttft", [python, "benchmarks/bench_ttft.py", "--only", "suite", *limit], log)
+    step("ttft", [python, "benchmarks/bench_ttft.py", *limit], log)  # + prompt-cache reuse
     if args.native_python:
         out = str(RESULTS / "bench_ttft_native.json")
         ttft = [args.native_python, "benchmarks/bench_ttft.py", "--only", "suite", *limit]
