@@ -35,6 +35,7 @@ from rag.models.llm import build_chat_model, describe_llm  # noqa: E402
 from rag.retrieval.hybrid import HybridRetriever  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 from rag.store.articles import ArticleStore  # noqa: E402
+from rag.summaries.request import DigestRequest  # noqa: E402
 from rag.summaries.summarizer import STYLES, Summarizer, Summary  # noqa: E402
 from rag.text import estimate_llm_tokens  # noqa: E402
 
@@ -136,7 +137,7 @@ def bench_digest(summarizer: Summarizer, ids: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {"articles": len(ids)}
     for label, refresh in (("cold", True), ("warm", False)):
         started = time.perf_counter()
-        digest = summarizer.digest(article_ids=ids, refresh=refresh)
+        digest = summarizer.digest(DigestRequest(article_ids=ids), refresh=refresh)
         seconds = time.perf_counter() - started
         out[label] = {
             "seconds": round(seconds, 2),

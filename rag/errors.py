@@ -56,3 +56,14 @@ class IngestError(RagError):
 
 class NotFoundError(RagError):
     """An article id (or other named object) does not exist."""
+
+
+class InvalidRequestError(RagError, ValueError):
+    """A request's values cannot be used (a malformed date, a limit out of range...).
+
+    Also a ``ValueError``, as any caller passing a bad argument expects.
+
+    Example:
+        >>> isinstance(InvalidRequestError("limit must be 1 to 20"), ValueError)
+        True
+    """

@@ -21,7 +21,6 @@ import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
-from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from rag import __version__
 from rag.errors import NotFoundError
 from rag.settings import Settings, load_settings
+from rag.summaries.request import DigestRequest
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -476,61 +476,41 @@ class NewsRAG:
         return self.summarizer.stream(article_id, style=style, refresh=refresh)
 
     def digest(
-        self,
-        *,
-        article_ids: Sequence[str] | None = None,
-        topic: str | None = None,
-        source: str | None = None,
-        since: date | None = None,
-        until: date | None = None,
-        limit: int = 5,
-        refresh: bool = False,
+        self, request: DigestRequest | None = None, *, refresh: bool = False, **selection: Any
     ) -> Digest:
-        """A digest across articles (chosen by ids, topic, outlet or dates) with [n] markers.
+        """A digest across the articles ``request`` chooses (by ids, topic, outlet or dates),
+        each point ending with ``[n]`` markers.
+
+        The selection may also be given as keywords, as in earlier versions: ``article_ids``,
+        ``topic``, ``source`` (the outlet), ``since``, ``until`` and ``limit`` build the
+        request. ``refresh`` regenerates the articles' cached brief summaries.
 
         Example:
-            >>> rag.digest(topic="war in Ukraine", limit=3).text
+            >>> rag.digest(DigestRequest(topic="war in Ukraine", limit=3)).text
+            >>> rag.digest(topic="war in Ukraine", limit=3).text  # the same digest
         """
-        return self.summarizer.digest(
-            article_ids=article_ids,
-            topic=topic,
-            source=source,
-            since=since,
-            until=until,
-            limit=limit,
-            refresh=refresh,
-        )
+        request = DigestRequest.of(request, **selection)
+        return self.summarizer.digest(request, refresh=refresh)
 
     def stream_digest(
         self,
+        request: DigestRequest | None = None,
         *,
-        article_ids: Sequence[str] | None = None,
-        topic: str | None = None,
-        source: str | None = None,
-        since: date | None = None,
-        until: date | None = None,
-        limit: int = 5,
         refresh: bool = False,
         progress: Callable[[int, int, str], None] | None = None,
+        **selection: Any,
     ) -> Iterator[str | Digest]:
-        """Stream a digest's tokens; the last item is the ``Digest``.
+        """Stream a digest's tokens; the last item is the ``Digest``. The request is given as
+        in :meth:`digest`.
 
         ``progress(done, total, title)`` is called before the first article and after each one.
 
         Example:
-            >>> for piece in rag.stream_digest(topic="elections"):
+            >>> for piece in rag.stream_digest(DigestRequest(topic="elections")):
             ...     pass
         """
-        return self.summarizer.stream_digest(
-            article_ids=article_ids,
-            topic=topic,
-            source=source,
-            since=since,
-            until=until,
-            limit=limit,
-            refresh=refresh,
-            progress=progress,
-        )
+        request = DigestRequest.of(request, **selection)
+        return self.summarizer.stream_digest(request, refresh=refresh, progress=progress)
 
     def close(self) -> None:
         """Release resources (the embedded model server stops at process exit)."""

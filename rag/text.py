@@ -1,5 +1,5 @@
 """Small text utilities every part of the package shares: sentences, token estimates,
-stop words and URL keys.
+stop words, URL keys and typed dates.
 
 * Sentences: :func:`sentence_spans` (exact character offsets, used for chunk boundaries
   and evidence sentences) and :func:`split_sentences` (the sentences as strings). One
@@ -13,6 +13,8 @@ stop words and URL keys.
   parameters and fragments dropped, the rest kept); :func:`loose_url_key` is a forgiving
   comparison key (no scheme, ``www.``, query or final slash) for matching URLs written
   by people.
+* Dates: :func:`parse_day` and :func:`parse_range` read the ``YYYY-MM-DD`` days a person
+  types (a date filter, a digest's range) with one message for a bad or reversed one.
 
 Example:
     >>> split_sentences("Mr. Vance spoke on Feb. 14. Europe reacted.")
@@ -27,6 +29,7 @@ import functools
 import itertools
 import math
 import re
+from datetime import date, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
@@ -36,6 +39,8 @@ __all__ = [
     "estimate_word_pieces",
     "loose_url_key",
     "paragraph_spans",
+    "parse_day",
+    "parse_range",
     "sentence_spans",
     "split_sentences",
     "stop_words",
@@ -226,3 +231,47 @@ def loose_url_key(url: str) -> str:
     host, _, rest = text.partition("/")
     host = host.lower().removeprefix("www.").removesuffix(":443").removesuffix(":80")
     return f"{host}/{rest}" if rest else host
+
+
+# --------------------------------------------------------------------------- dates
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_day(value: date | str | None, label: str) -> date | None:
+    """A day given as a ``date`` or as ``YYYY-MM-DD`` text, None when empty; ValueError
+    naming ``label`` when it is not one (a ``datetime`` counts as its day).
+
+    Example:
+        >>> parse_day(" 2025-02-14 ", "Since")
+        datetime.date(2025, 2, 14)
+        >>> parse_day("", "Since") is None
+        True
+    """
+    if isinstance(value, datetime):
+        return value.date()
+    if value is None or isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    if _DAY.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ValueError(f"{label}: {text!r} is not a date; use YYYY-MM-DD, e.g. 2025-02-14")
+
+
+def parse_range(
+    since: date | str | None, until: date | str | None
+) -> tuple[date | None, date | None]:
+    """Both ends of a date range (see :func:`parse_day`), checked to be in order.
+
+    Example:
+        >>> parse_range("2025-02-01", "")
+        (datetime.date(2025, 2, 1), None)
+    """
+    start, end = parse_day(since, "Since"), parse_day(until, "Until")
+    if start and end and start > end:
+        raise ValueError(f"Since ({start}) is after Until ({end})")
+    return start, end

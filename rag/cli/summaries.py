@@ -16,6 +16,7 @@ import click
 
 from rag.cli import common
 from rag.cli.common import handle_errors
+from rag.summaries.request import DEFAULT_DIGEST_LIMIT, MAX_DIGEST_ARTICLES, DigestRequest
 from rag.summaries.styles import STYLES
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -116,8 +117,8 @@ point ends with [n] markers listed under the digest.""",
 @click.option("--source", help="Only articles from this outlet.")
 @click.option(
     "--limit",
-    type=click.IntRange(1, 20),
-    default=5,
+    type=click.IntRange(1, MAX_DIGEST_ARTICLES),
+    default=DEFAULT_DIGEST_LIMIT,
     show_default=True,
     help="How many articles to cover.",
 )
@@ -136,23 +137,22 @@ def digest(
     as_json: bool,
 ) -> None:
     """Combine several articles into one digest whose points cite them as [n]."""
+    request = DigestRequest(
+        topic=topic,
+        outlet=source,
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        article_ids=article_ids,
+        limit=limit,
+    )
     rag = common.open_service()
-    kwargs = {
-        "article_ids": list(article_ids) or None,
-        "topic": topic,
-        "source": source,
-        "since": since.date() if since else None,
-        "until": until.date() if until else None,
-        "limit": limit,
-        "refresh": refresh,
-    }
     if as_json:
-        click.echo(rag.digest(**kwargs).model_dump_json(indent=2))
+        click.echo(rag.digest(request, refresh=refresh).model_dump_json(indent=2))
         return
     click.echo(
         click.style("Summarizing the articles, then writing the digest...", dim=True), err=True
     )
-    streamed, result = _stream(rag.stream_digest(**kwargs))
+    streamed, result = _stream(rag.stream_digest(request, refresh=refresh))
     if not _same(streamed, result.text):
         click.echo(click.style("\nAfter checks:", bold=True))
         click.echo(result.text)

@@ -1,8 +1,8 @@
-"""Summaries: styles, map-reduce over long articles, digests, the summary cache and the
-faithfulness check.
+"""Summaries: styles, map-reduce over long articles, digests and their requests, the summary
+cache and the faithfulness check.
 
 Example:
-    >>> from rag.summaries import Summarizer
+    >>> from rag.summaries import DigestRequest, Summarizer
 """
 
 from rag.lazy import exports
@@ -11,6 +11,7 @@ from rag.lazy import exports
 _EXPORTS: dict[str, str] = {
     "Digest": "summarizer",
     "DigestArticle": "summarizer",
+    "DigestRequest": "request",
     "NO_QUOTES_TEXT": "styles",
     "STYLES": "styles",
     "SourceIndex": "faithfulness",

@@ -12,8 +12,9 @@
   problems named, then flagged (``faithful=False``, ``issues``).
 * **Cache**: JSON files keyed by content hash, style, model and prompt version
   (:mod:`rag.summaries.cache`). A hit touches neither the LLM nor its server.
-* **Digest**: brief summaries of the chosen articles (ids, a topic query, an outlet or
-  dates), reduced into points with ``[n]`` markers mapping to the articles.
+* **Digest**: brief summaries of the articles a :class:`~rag.summaries.request.DigestRequest`
+  chooses (ids, a topic query, an outlet or dates), reduced into points with ``[n]``
+  markers mapping to the articles.
 
 Token counting uses :func:`rag.text.estimate_llm_tokens` (characters / 3.8, a character
 beyond the Latin alphabets counted as one token), the same estimate as the QA prompt
@@ -41,12 +42,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from rag.errors import NotFoundError, RagError
+from rag.errors import NotFoundError
 from rag.models.llm import translate_llm_errors
 from rag.prompts import load_prompt
 from rag.qa.citations import strip_instructions
 from rag.summaries.cache import SummaryCache
 from rag.summaries.faithfulness import SourceIndex, check_faithfulness, missing_quotes
+from rag.summaries.request import DigestRequest
 from rag.summaries.styles import (
     NO_QUOTES_TEXT,
     STYLES,
@@ -88,7 +90,6 @@ MAP_MAX_POINTS = 6
 DIGEST_MAX_POINTS = 8
 DIGEST_POINT_WORDS = 45
 DIGEST_MAX_TOKENS = 450
-MAX_DIGEST_ARTICLES = 20
 MAX_COLLAPSE_ROUNDS = 3
 CHAT_TEMPLATE_TOKENS = 40  # role markers and special tokens added by the chat template
 TOPIC_BM25_SHARE = 0.5  # a keyword-only hit must score at least this share of the best one
@@ -310,15 +311,6 @@ def _topical(docs: Sequence[Document], threshold: float) -> list[Document]:
         elif score > 0 and score >= floor:
             chosen.append(doc)
     return chosen
-
-
-def _as_date(value: date | str | None, name: str) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise RagError(f"invalid {name} date {value!r}", hint="use YYYY-MM-DD") from None
 
 
 class Summarizer:
@@ -666,24 +658,16 @@ class Summarizer:
         return "\n\n".join(notes)
 
     # --- digest --------------------------------------------------------------------------
-    def digest(
-        self,
-        article_ids: Sequence[str] | None = None,
-        topic: str | None = None,
-        source: str | None = None,
-        since: date | str | None = None,
-        until: date | str | None = None,
-        limit: int = 5,
-        refresh: bool = False,
-    ) -> Digest:
-        """A digest across the selected articles (see :meth:`select_articles`).
+    def digest(self, request: DigestRequest, *, refresh: bool = False) -> Digest:
+        """A digest across the articles ``request`` chooses (see :meth:`select_articles`).
 
         Example:
-            >>> d = summarizer.digest(topic="war in Ukraine", limit=3)  # doctest: +SKIP
+            >>> request = DigestRequest(topic="war in Ukraine", limit=3)
+            >>> d = summarizer.digest(request)  # doctest: +SKIP
             >>> d.text, [(a.n, a.title) for a in d.articles]  # doctest: +SKIP
         """
         result = None
-        for item in self.stream_digest(article_ids, topic, source, since, until, limit, refresh):
+        for item in self.stream_digest(request, refresh=refresh):
             if isinstance(item, Digest):
                 result = item
         assert result is not None
@@ -691,12 +675,8 @@ class Summarizer:
 
     def stream_digest(
         self,
-        article_ids: Sequence[str] | None = None,
-        topic: str | None = None,
-        source: str | None = None,
-        since: date | str | None = None,
-        until: date | str | None = None,
-        limit: int = 5,
+        request: DigestRequest,
+        *,
         refresh: bool = False,
         progress: Callable[[int, int, str], None] | None = None,
     ) -> Iterator[str | Digest]:
@@ -707,11 +687,12 @@ class Summarizer:
         each article's brief summary.
 
         Example:
-            >>> for piece in summarizer.stream_digest(source="Civic Wire"):  # doctest: +SKIP
+            >>> request = DigestRequest(outlet="Civic Wire")
+            >>> for piece in summarizer.stream_digest(request):  # doctest: +SKIP
             ...     print(piece if isinstance(piece, str) else "", end="")
         """
-        articles = self.select_articles(article_ids, topic, source, since, until, limit)
-        return self._stream_digest(articles, topic, refresh, progress)
+        articles = self.select_articles(request)
+        return self._stream_digest(articles, request.topic, refresh, progress)
 
     def _stream_digest(
         self,
@@ -827,85 +808,51 @@ class Summarizer:
         )
 
     # --- selection -----------------------------------------------------------------------
-    def select_articles(
-        self,
-        article_ids: Sequence[str] | None = None,
-        topic: str | None = None,
-        source: str | None = None,
-        since: date | str | None = None,
-        until: date | str | None = None,
-        limit: int = 5,
-    ) -> list[Any]:
+    def select_articles(self, request: DigestRequest) -> list[Any]:
         """The articles a digest covers.
 
         Explicit ``article_ids`` win (all of them, in order). Otherwise a ``topic`` ranks
-        articles with the retriever (``source`` and dates as filters, time words in the
-        topic honoured); without a topic, the newest articles of ``source`` within the
-        dates. At most ``limit`` articles (1..20) when selecting automatically.
+        articles with the retriever (the outlet and dates as filters, time words in the
+        topic honoured); without a topic, the newest articles of the outlet within the
+        dates. At most ``limit`` articles when selecting automatically.
 
         Example:
-            >>> [a.title for a in summarizer.select_articles(source="Civic Wire")]  # doctest: +SKIP
+            >>> request = DigestRequest(outlet="Civic Wire")
+            >>> [a.title for a in summarizer.select_articles(request)]  # doctest: +SKIP
         """
-        since_d, until_d = _as_date(since, "since"), _as_date(until, "until")
-        if not 1 <= int(limit) <= MAX_DIGEST_ARTICLES:
-            raise RagError(
-                f"digest limit must be between 1 and {MAX_DIGEST_ARTICLES}",
-                hint="pass a smaller --limit",
-            )
-        if article_ids:
-            ids = list(dict.fromkeys(article_ids))
-            if len(ids) > MAX_DIGEST_ARTICLES:
-                raise RagError(
-                    f"a digest covers at most {MAX_DIGEST_ARTICLES} articles (got {len(ids)})"
-                )
-            return [self._article(article_id) for article_id in ids]
-        if topic:
-            ids = self._topic_article_ids(topic, source, since_d, until_d, int(limit))
+        if request.article_ids:
+            return [self._article(article_id) for article_id in request.article_ids]
+        if request.topic:
+            ids = self._topic_article_ids(request)
         else:
-            ids = self._recent_article_ids(source, since_d, until_d, int(limit))
+            ids = self._recent_article_ids(request)
         if not ids:
-            wanted = ", ".join(
-                f"{name}={value}"
-                for name, value in (
-                    ("topic", topic),
-                    ("source", source),
-                    ("since", since_d),
-                    ("until", until_d),
-                )
-                if value
-            )
             raise NotFoundError(
-                f"no articles match the digest selection ({wanted or 'all articles'})",
+                f"no articles match the digest selection ({request.describe()})",
                 hint="list what is stored with: news-rag list",
             )
         return [self._article(article_id) for article_id in ids]
 
-    def _topic_article_ids(
-        self, topic: str, source: str | None, since: date | None, until: date | None, limit: int
-    ) -> list[str]:
-        from rag.retrieval.hybrid import SearchFilters
-
-        filters = SearchFilters(sources=[source] if source else None, since=since, until=until)
+    def _topic_article_ids(self, request: DigestRequest) -> list[str]:
         per_article = int(getattr(self.settings, "max_chunks_per_article", 2))
-        k = min(limit * per_article + 10, 100)
-        docs = self.retriever.invoke(topic, filters=filters, k=k)
+        k = min(request.limit * per_article + 10, 100)
+        docs = self.retriever.invoke(request.topic, filters=request.search_filters(), k=k)
         ids: list[str] = []
         for doc in _topical(docs, float(self.settings.abstain_min_similarity)):
             article_id = str(doc.metadata.get("article_id", ""))
             if article_id and article_id not in ids:
                 ids.append(article_id)
-        return ids[:limit]
+        return ids[: request.limit]
 
-    def _recent_article_ids(
-        self, source: str | None, since: date | None, until: date | None, limit: int
-    ) -> list[str]:
-        infos = list(self.store.list_articles(source=source))
-        if since or until:
-            low, high = (since or date.min).isoformat(), (until or date.max).isoformat()
+    def _recent_article_ids(self, request: DigestRequest) -> list[str]:
+        infos = list(self.store.list_articles(source=request.outlet))
+        if request.since or request.until:
+            low = (request.since or date.min).isoformat()
+            high = (request.until or date.max).isoformat()
             infos = [i for i in infos if i.published and low <= str(i.published)[:10] <= high]
         infos.sort(key=lambda i: str(i.title).casefold())
         infos.sort(key=lambda i: str(i.published or ""), reverse=True)  # newest first
-        return [str(i.id) for i in infos[:limit]]
+        return [str(i.id) for i in infos[: request.limit]]
 
     # --- plumbing ------------------------------------------------------------------------
     def _article(self, article_id: str) -> Any:

@@ -3,7 +3,9 @@
 Endpoints (stable names): ``/ask``, ``/summarize``, ``/digest`` (streamed), ``/stop``,
 ``/ingest``, ``/ingest_text``, ``/list_articles`` and ``/delete``. Streams are stoppable
 runs of the caller's session: ``/stop`` ends them, and they end with what was written so
-far and ``"stopped": True``.
+far and ``"stopped": True``. Summaries, digests and ingests run through the page's own
+cores (:class:`rag.ui.generation.Generations`, :meth:`rag.ui.handlers.Handlers.add_sources`);
+this module only shapes their results as JSON and their errors as API errors.
 
 Example (a client)::
 
@@ -21,15 +23,10 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from rag.ui.format import answer_to_dict, parse_range, to_jsonable
-from rag.ui.handlers import (
-    Timing,
-    checked_sources,
-    search_filters,
-    user_error,
-    with_refused,
-)
-from rag.ui.runs import Runs, Tick
+from rag.ui.format import answer_to_dict, to_jsonable
+from rag.ui.generation import Timing, Update
+from rag.ui.handlers import Handlers, digest_request, search_filters, user_error
+from rag.ui.runs import Runs
 
 if TYPE_CHECKING:
     from rag.service import NewsRAG
@@ -52,6 +49,7 @@ class Api:
     def __init__(self, service: NewsRAG, runs: Runs) -> None:
         self.service = service
         self.runs = runs
+        self.handlers = Handlers(service, runs)
 
     def ask(
         self,
@@ -106,11 +104,11 @@ class Api:
     ) -> Iterator[dict]:
         """Summarize one article (``style``: brief, bullets, headline or quotes); streams
         ``{"text": partial, "done": False}`` and ends with the summary and ``"done": True``."""
-
-        def pieces() -> Iterator[Any]:
-            return self.service.stream_summary(article_id, style=style or "brief")
-
-        yield from self._text_stream("summary", pieces, session)
+        style = style or "brief"
+        updates = self.handlers.generations.summary(
+            article_id, style, session, label="summary (API)"
+        )
+        yield from _as_json(updates)
 
     def digest(
         self,
@@ -124,44 +122,11 @@ class Api:
         """A digest across articles chosen by topic, outlet and/or date range, with ``[n]``
         markers; streams ``{"text": partial, "done": False}``, ends with ``"done": True``."""
         try:
-            start, end = parse_range(since, until)
+            request = digest_request(topic, source, since, until, limit)
         except ValueError as exc:
             raise user_error(exc, api=True) from None
-
-        def pieces() -> Iterator[Any]:
-            return self.service.stream_digest(
-                topic=(topic or "").strip() or None,
-                source=(source or "").strip() or None,
-                since=start,
-                until=end,
-                limit=int(limit),
-            )
-
-        yield from self._text_stream("digest", pieces, session)
-
-    def _text_stream(self, kind: str, pieces: Any, session: str | None) -> Iterator[dict]:
-        """A summary's or digest's text as it grows, then the result (or what was written
-        before a stop)."""
-        try:
-            run = self.runs.start(kind, session)
-            timing = Timing(f"{kind} (API)")
-            partial, result = "", None
-            with contextlib.closing(run.items(pieces)) as items:
-                for piece in items:
-                    if isinstance(piece, str):
-                        timing.mark("first token")
-                        partial += piece
-                        yield {"text": partial, "done": False}
-                    elif not isinstance(piece, Tick):
-                        result = piece
-            if result is None:
-                logger.info(timing.line(f"stopped ({run.reason})"))
-                yield {"text": partial, "done": True, "stopped": True}
-                return
-            logger.info(timing.line("done"))
-            yield {**to_jsonable(result), "done": True}
-        except Exception as exc:
-            raise user_error(exc, api=True) from None
+        updates = self.handlers.generations.digest(request, session, label="digest (API)")
+        yield from _as_json(updates)
 
     def stop(self, session: str | None = None) -> dict:
         """Stop the caller's answers, summaries and digests; returns ``{"stopped": n}``."""
@@ -170,16 +135,12 @@ class Api:
     def ingest(self, files: list[str] | None, urls: str | None) -> dict:
         """Add uploaded files and URLs/feeds (one per line); returns the ingest report."""
         try:
-            sources, refused = checked_sources(files, urls)
-        except ValueError as exc:
-            raise user_error(exc, api=True) from None
-        if not sources and not refused:
-            raise user_error(ValueError("give files or URLs to ingest"), api=True)
-        try:
-            report = self.service.ingest(sources) if sources else _empty_report()
-            return to_jsonable(with_refused(report, refused))
+            added = self.handlers.add_sources(files, urls)
         except Exception as exc:
             raise user_error(exc, api=True) from None
+        if added is None:
+            raise user_error(ValueError("give files or URLs to ingest"), api=True)
+        return to_jsonable(added[0])
 
     def ingest_text(
         self, text: str, title: str, source: str = "", url: str = "", published: str = ""
@@ -213,7 +174,16 @@ class Api:
             raise user_error(exc, api=True) from None
 
 
-def _empty_report() -> Any:
-    from rag.store.reports import IngestReport
-
-    return IngestReport()
+def _as_json(updates: Iterator[Update]) -> Iterator[dict]:
+    """A summary's or digest's updates as the API streams them: the text each time it grows,
+    then the result (or what was written before a stop) with ``"done": True``."""
+    try:
+        for update in updates:
+            if update.result is not None:
+                yield {**to_jsonable(update.result), "done": True}
+            elif update.stopped:
+                yield {"text": update.text, "done": True, "stopped": True}
+            elif update.grew:
+                yield {"text": update.text, "done": False}
+    except Exception as exc:
+        raise user_error(exc, api=True) from None

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from rag.text import sentence_spans
+from rag.text import parse_day, parse_range, sentence_spans
 
 # Every ASCII punctuation character that Markdown (CommonMark/GFM) or the app's renderer
 # gives a meaning to. '&', '<' and '>' are handled by html.escape first.
@@ -32,7 +32,6 @@ _MARKER = re.compile(r"\\\[(\d{1,3})\\\]")
 _RAW_MARKER = re.compile(r"\[(\d{1,3})\]")
 _FRAGMENT_START = re.compile(r"^[a-z,;:)\]\-–—]")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SECRET_WORDS = ("key", "secret", "password", "auth", "credential")
 PASSAGE_CHARS = 700
 TOOLTIP_CHARS = 160
@@ -532,39 +531,6 @@ def digest_markdown(text: str, articles: Sequence[object], heading: str = "Diges
         meta = _plain_meta(article)
         lines.append(f"{number}. {title}" + (f" — {meta}" if meta else ""))
     return "\n".join(lines) + "\n"
-
-
-def parse_day(text: str | None, label: str) -> date | None:
-    """A ``YYYY-MM-DD`` date from a text box, None if empty; ValueError naming ``label`` if bad.
-
-    Example:
-        >>> parse_day(" 2025-02-14 ", "Since")
-        datetime.date(2025, 2, 14)
-        >>> parse_day("", "Since") is None
-        True
-    """
-    value = (text or "").strip()
-    if not value:
-        return None
-    if _DAY.match(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError(f"{label}: {value!r} is not a date; use YYYY-MM-DD, e.g. 2025-02-14")
-
-
-def parse_range(since: str | None, until: str | None) -> tuple[date | None, date | None]:
-    """Both ends of a date range, checked to be in order.
-
-    Example:
-        >>> parse_range("2025-02-01", "")
-        (datetime.date(2025, 2, 1), None)
-    """
-    start, end = parse_day(since, "Since"), parse_day(until, "Until")
-    if start and end and start > end:
-        raise ValueError(f"Since ({start}) is after Until ({end})")
-    return start, end
 
 
 def article_label(info: object) -> str:

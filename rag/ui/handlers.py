@@ -3,6 +3,9 @@
 Kept apart from the layout (:mod:`rag.ui.app`) so that every action can be tested with a
 fake service. Answers, summaries and digests run as stoppable :class:`rag.ui.runs.Run`\\ s;
 methods return plain values (``None`` where the layout should leave a component as it is).
+Summaries and digests run through :class:`rag.ui.generation.Generations` and uploads
+through :meth:`Handlers.add_sources`, which the JSON API (:mod:`rag.ui.api`) shares: it
+only shapes their results differently.
 
 Example:
     >>> handlers = Handlers(service)  # doctest: +SKIP
@@ -15,14 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import NotFoundError, RagError
 from rag.redaction import redact_known, redact_mapping, register_secrets
+from rag.summaries.request import DEFAULT_DIGEST_LIMIT, DigestRequest
 from rag.ui import chat
 from rag.ui.format import (
     article_label,
@@ -43,7 +45,8 @@ from rag.ui.format import (
     summary_header,
     summary_markdown,
 )
-from rag.ui.runs import Run, Runs, Tick
+from rag.ui.generation import Generations, Timing, Update
+from rag.ui.runs import Runs
 
 if TYPE_CHECKING:
     from rag.service import NewsRAG
@@ -144,6 +147,24 @@ def search_filters(sources: Sequence[str] | None, since: str | None, until: str 
     return SearchFilters(sources=chosen or None, since=start, until=end)
 
 
+def digest_request(
+    topic: str | None,
+    outlet: str | None,
+    since: str | None,
+    until: str | None,
+    limit: float | None,
+) -> DigestRequest:
+    """The :class:`DigestRequest` of the digest form (or of the ``/digest`` endpoint): blank
+    text means none, no limit the default. Raises ValueError for a bad value.
+
+    Example:
+        >>> digest_request(" Ukraine ", "", "2025-02-01", "", 3.0).describe()
+        'topic=Ukraine, since=2025-02-01'
+    """
+    limit = DEFAULT_DIGEST_LIMIT if limit is None else limit
+    return DigestRequest(topic=topic, outlet=outlet, since=since, until=until, limit=limit)
+
+
 def checked_sources(
     files: Sequence[str] | None, urls: str | None
 ) -> tuple[list[str], list[tuple[str, str]]]:
@@ -195,44 +216,6 @@ def with_refused(report: Any, refused: list[tuple[str, str]]) -> Any:
     return report
 
 
-# --- timings for the log -----------------------------------------------------------------
-@dataclass
-class Timing:
-    """When the parts of one generation arrived, for its log line.
-
-    Example:
-        >>> timing = Timing("question")
-        >>> timing.line("done").startswith("question done: first token -, total ")
-        True
-    """
-
-    kind: str
-    started: float = field(default_factory=time.perf_counter)
-    marks: dict[str, float] = field(default_factory=dict)
-    tokens: tuple[int | None, int | None] = (None, None)
-    extra: str = ""
-
-    def mark(self, name: str) -> None:
-        """Remember the first time ``name`` happened (e.g. ``sources``, ``first token``)."""
-        self.marks.setdefault(name, time.perf_counter() - self.started)
-
-    def line(self, outcome: str) -> str:
-        """``question done: sources 0.05 s, first token 6.20 s, total 9.80 s, ...``"""
-        parts = [f"{name} {seconds:.2f} s" for name, seconds in self.marks.items()]
-        if "first token" not in self.marks:
-            parts.append("first token -")
-        parts.append(f"total {time.perf_counter() - self.started:.2f} s")
-        prompt, completion = self.tokens
-        if prompt is not None or completion is not None:
-            parts.append(
-                f"tokens {prompt if prompt is not None else '-'} in / "
-                f"{completion if completion is not None else '-'} out"
-            )
-        if self.extra:
-            parts.append(self.extra)
-        return f"{self.kind} {outcome}: " + ", ".join(parts)
-
-
 class Handlers:
     """Event handlers of the app, one method per action, all calling the service.
 
@@ -248,6 +231,7 @@ class Handlers:
     def __init__(self, service: NewsRAG, runs: Runs | None = None) -> None:
         self.service = service
         self.runs = runs or Runs()
+        self.generations = Generations(service, self.runs)
         settings = getattr(service, "settings", None)
         if settings is not None:
             register_secrets(settings)  # masked in every error shown and in the About tab
@@ -417,39 +401,19 @@ class Handlers:
             warn("Pick an article first.")
             yield "Pick an article and a style first.", None
             return
-        label = style_label(style)
-        timing = Timing("summary")
-        run = self.runs.start("summary", session, asked_at)
-        if run is None:  # stopped while it waited in the queue
-            return
-        outcome = "closed"  # unless set below: Gradio closed this handler
         try:
             article = self.service.get_article(article_id)
-            header = summary_header(article, label)
-            yield f"{header}\n\n*Summarizing… 0 s*", None
-
-            def pieces() -> Iterator[Any]:
-                return self.service.stream_summary(article_id, style=style)
-
-            summary, partial = yield from _stream_work(run, pieces, header, timing, "Summarizing")
-            if summary is None:
-                outcome = f"stopped ({run.reason})"
-                yield _stopped(header, partial), None
-                return
-            timing.tokens = (summary.prompt_tokens, summary.completion_tokens)
-            timing.extra = f"style {style}, {summary.method}, cached {summary.cached}"
-            outcome = "done"
-            yield (
-                format_summary(summary, article, label),
-                summary_markdown(summary, article, style),
-            )
         except Exception as exc:
-            outcome = "failed"
             yield error_markdown(exc), None
-        finally:
-            if outcome == "closed":
-                outcome = f"stopped ({run.reason or 'closed'})"
-            logger.info(timing.line(outcome))
+            return
+        label = style_label(style)
+
+        def finished(summary: Any) -> tuple[str, str]:
+            shown = format_summary(summary, article, label)
+            return shown, summary_markdown(summary, article, style)
+
+        updates = self.generations.summary(article_id, style, session, asked_at)
+        yield from _panel(updates, summary_header(article, label), finished)
 
     def digest(
         self,
@@ -464,53 +428,20 @@ class Handlers:
         """Stream a digest over several articles (progress per article, then the text);
         yields (Markdown shown, Markdown to export; None until finished)."""
         try:
-            start, end = parse_range(since, until)
+            request = digest_request(topic, source, since, until, limit)
         except ValueError as exc:
             warn(str(exc))
             yield f"**Error:** {escape_md(exc)}", None
             return
-        topic = (topic or "").strip() or None
-        heading = f"Digest: {topic}" if topic else "Digest"
-        header = f"### {escape_md(heading)}"
-        timing = Timing("digest")
-        run = self.runs.start("digest", session, asked_at)
-        if run is None:  # stopped while it waited in the queue
-            return
-        outcome = "closed"  # unless set below: Gradio closed this handler
-        step = "Choosing the articles"
-        try:
-            yield f"{header}\n\n*{step}… 0 s*", None
+        header = f"### {escape_md(request.heading)}"
 
-            def progress(done: int, total: int, title: str) -> None:
-                run.post(_Progress(done, total, title))
-
-            def pieces() -> Iterator[Any]:
-                return self.service.stream_digest(
-                    topic=topic,
-                    source=source or None,
-                    since=start,
-                    until=end,
-                    limit=int(limit or 5),
-                    progress=progress,
-                )
-
-            digest, partial = yield from _stream_work(run, pieces, header, timing, step)
-            if digest is None:
-                outcome = f"stopped ({run.reason})"
-                yield _stopped(header, partial), None
-                return
-            timing.tokens = (digest.prompt_tokens, None)
-            timing.extra = f"{len(digest.articles)} articles"
-            outcome = "done"
+        def finished(digest: Any) -> tuple[str, str]:
             body = format_digest(digest.text, digest.articles, digest.issues)
-            yield f"{header}\n\n{body}", digest_markdown(digest.text, digest.articles, heading)
-        except Exception as exc:
-            outcome = "failed"
-            yield error_markdown(exc), None
-        finally:
-            if outcome == "closed":
-                outcome = f"stopped ({run.reason or 'closed'})"
-            logger.info(timing.line(outcome))
+            export = digest_markdown(digest.text, digest.articles, request.heading)
+            return f"{header}\n\n{body}", export
+
+        updates = self.generations.digest(request, session, asked_at)
+        yield from _panel(updates, header, finished)
 
     def stop_summaries(self, session: str | None = None) -> str | None:
         """Stop this tab's summary or digest. A running one shows itself stopped with what
@@ -531,17 +462,13 @@ class Handlers:
         """Add uploaded files and pasted URLs/feeds: (report as Markdown, the URL lines that
         were refused, to correct, the ids of the articles added)."""
         try:
-            sources, refused = checked_sources(files, urls)
-        except ValueError as exc:
-            raise user_error(exc) from None
-        if not sources and not refused:
-            warn("Choose files to upload or paste a URL first.")
-            return "Nothing to add yet: choose files or paste URLs.", urls or "", []
-        callback = progress_callback(progress)
-        try:
-            report = with_refused(self._ingest(sources, callback), refused)
+            added = self.add_sources(files, urls, progress_callback(progress))
         except Exception as exc:
             raise user_error(exc) from None
+        if added is None:
+            warn("Choose files to upload or paste a URL first.")
+            return "Nothing to add yet: choose files or paste URLs.", urls or "", []
+        report, refused = added
         typed = {line.strip() for line in (urls or "").splitlines()}
         text, failures = format_report(report, self._titles(report.article_ids), typed)
         if failures:
@@ -549,12 +476,31 @@ class Handlers:
         kept = "\n".join(origin for origin, _ in refused if origin in typed)
         return text, kept, list(report.article_ids)
 
-    def _ingest(self, sources: list[str], progress: Callable[[Any], None] | None = None) -> Any:
-        if not sources:
+    def add_sources(
+        self,
+        files: Sequence[str] | None,
+        urls: str | None,
+        progress: Callable[[Any], None] | None = None,
+    ) -> tuple[Any, list[tuple[str, str]]] | None:
+        """Ingest the uploads and URL lines a request may ingest (the page's and the API's
+        core): (the report, listing the refused inputs first among its failures, and those
+        refused inputs), or None when nothing was given. ValueError over the input limits.
+
+        Example:
+            >>> report, refused = handlers.add_sources([], "/etc/passwd")  # doctest: +SKIP
+            >>> report.added, refused[0][0]  # doctest: +SKIP
+            (0, '/etc/passwd')
+        """
+        sources, refused = checked_sources(files, urls)
+        if not sources and not refused:
+            return None
+        if sources:
+            report = self.service.ingest(sources, progress=progress)
+        else:
             from rag.store.reports import IngestReport
 
-            return IngestReport()
-        return self.service.ingest(sources, progress=progress)
+            report = IngestReport()
+        return with_refused(report, refused), refused
 
     def _titles(self, article_ids: Sequence[str]) -> list[str]:
         """Titles of the given articles, in order (for the ingest report)."""
@@ -677,20 +623,6 @@ class Handlers:
             return error_markdown(exc)
 
 
-@dataclass(frozen=True)
-class _Progress:
-    """A digest's article summaries: ``done`` of ``total`` finished."""
-
-    done: int
-    total: int
-    title: str
-
-    def describe(self) -> str:
-        if self.done >= self.total:
-            return "Writing the digest"
-        return f"Summarizing article {self.done + 1} of {self.total}"
-
-
 def _follow(event: Any, live: chat.Live, timing: Timing) -> Any:
     """Apply one answer event to the live view; returns the ``Answer`` when it is done."""
     from rag.qa.chain import Done, SourcesFound, Stage, Token
@@ -723,25 +655,21 @@ def reading_stage(sources: Sequence[Any]) -> str:
     )
 
 
-def _stream_work(
-    run: Run, pieces: Callable[[], Iterator[Any]], header: str, timing: Timing, step: str
-) -> Iterator[tuple[str, None]]:
-    """Run ``pieces`` in ``run``, yielding the working view (text so far, the step and its
-    seconds) until the result arrives; returns (the result or None if stopped, the text)."""
-    partial = ""
-    result = None
-    with contextlib.closing(run.items(pieces)) as items:
-        for piece in items:
-            if isinstance(piece, _Progress):
-                step = piece.describe()
-            elif isinstance(piece, str):
-                timing.mark("first token")
-                partial += piece
-            elif not isinstance(piece, Tick):
-                result = piece
-            if result is None:
-                yield _working(header, partial, f"{step}… {int(run.elapsed)} s"), None
-    return result, partial
+def _panel(
+    updates: Iterator[Update], header: str, finished: Callable[[Any], tuple[str, str]]
+) -> Iterator[tuple[str, str | None]]:
+    """A summary's or digest's output panel as it runs: (Markdown shown, None) while working
+    or once stopped, ``finished(result)`` at the end; an error is shown in the panel."""
+    try:
+        for update in updates:
+            if update.result is not None:
+                yield finished(update.result)
+            elif update.stopped:
+                yield _stopped(header, update.text), None
+            else:
+                yield _working(header, update.text, update.status), None
+    except Exception as exc:
+        yield error_markdown(exc), None
 
 
 def _working(header: str, partial: str, status: str) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from rag.summaries.faithfulness import check_faithfulness
+from rag.summaries.request import DigestRequest
 from rag.summaries.summarizer import Summarizer
 from rag.text import split_sentences
 
@@ -80,7 +81,7 @@ def test_quotes_are_verbatim(summarizer: Summarizer) -> None:
 
 def test_digest_over_three_articles_cites_each(summarizer: Summarizer) -> None:
     ids = [_article_id(summarizer, word) for word in ("Munich", "Hegseth", "Westfield")]
-    pieces = list(summarizer.stream_digest(article_ids=ids))
+    pieces = list(summarizer.stream_digest(DigestRequest(article_ids=ids)))
     digest = pieces[-1]
     assert any(isinstance(p, str) and p for p in pieces[:-1])
     assert [a.article_id for a in digest.articles] == ids

@@ -220,9 +220,9 @@ def test_hostile_file_is_an_article_or_a_clean_failure(tmp_path: Path, name: str
     path.write_bytes(data)
     tracemalloc.start()
     try:
-        started = time.perf_counter()
+        started = time.process_time()  # CPU time: what other processes do cannot move it
         items = load(path)
-        elapsed = time.perf_counter() - started
+        cpu_seconds = time.process_time() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -233,7 +233,7 @@ def test_hostile_file_is_an_article_or_a_clean_failure(tmp_path: Path, name: str
     else:
         assert kinds == ["LoadFailure"], items
         assert expected in items[0].reason, items[0].reason
-    assert elapsed < 30
+    assert cpu_seconds < 30
     # a compressed bomb is never decompressed: memory stays near the file's own size (the
     # XML parser's own guard stops entity expansion at a few MB of amplification)
     allowance = (100 if name == "entity-laughs.xml" else 30) * 1024 * 1024

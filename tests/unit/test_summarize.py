@@ -24,6 +24,7 @@ from rag.errors import NotFoundError, RagError
 from rag.settings import load_settings
 from rag.summaries import summarizer as summarize_module
 from rag.summaries.cache import SummaryCache
+from rag.summaries.request import DigestRequest
 from rag.summaries.styles import NO_QUOTES_TEXT, StreamGate, enforce_style
 from rag.summaries.summarizer import Digest, Summarizer, Summary, split_sections
 from rag.text import estimate_llm_tokens, split_sentences
@@ -476,7 +477,9 @@ def test_digest_markers_map_to_articles(tmp_path: Path) -> None:
         "- A point without any marker."
     )
     summarizer, llm, _, _ = make(tmp_path, [*BRIEFS, reply], *ARTICLES)
-    streamed, digest = drain(summarizer.stream_digest(article_ids=["a1", "a2", "a3"]))
+    streamed, digest = drain(
+        summarizer.stream_digest(DigestRequest(article_ids=["a1", "a2", "a3"]))
+    )
     assert isinstance(digest, Digest)
     assert [(a.n, a.article_id, a.title) for a in digest.articles] == [
         (1, "a1", "Vance meets Zelenskyy"),
@@ -502,7 +505,7 @@ def test_digest_reuses_cached_briefs_and_checks_numbers(tmp_path: Path) -> None:
     for article_id in ("a1", "a2", "a3"):
         summarizer.summarize(article_id)
     llm.responses.append("- Vance met Zelenskyy [1]. Hegseth ruled out NATO [2]. Ortiz won [3].")
-    digest = summarizer.digest(article_ids=["a1", "a2", "a3"])
+    digest = summarizer.digest(DigestRequest(article_ids=["a1", "a2", "a3"]))
     assert all(s.cached for s in digest.summaries)
     assert len(llm.calls) == 4
     assert digest.faithful and digest.uncited == [] and digest.invalid_markers == []
@@ -511,39 +514,43 @@ def test_digest_reuses_cached_briefs_and_checks_numbers(tmp_path: Path) -> None:
 def test_digest_flags_numbers_not_in_cited_articles(tmp_path: Path) -> None:
     reply = "- Ortiz won with 64 percent [3].\n- Vance met Zelenskyy [1]. Hegseth spoke [2]."
     summarizer, _, _, _ = make(tmp_path, [*BRIEFS, reply], *ARTICLES)
-    digest = summarizer.digest(article_ids=["a1", "a2", "a3"])
+    digest = summarizer.digest(DigestRequest(article_ids=["a1", "a2", "a3"]))
     assert not digest.faithful
     assert "number not in the article: 64 (point 1)" in digest.issues
 
 
 def test_digest_selection_by_source_dates_and_topic(tmp_path: Path) -> None:
     summarizer, _, _, _ = make(tmp_path, [], *ARTICLES)
-    by_source = summarizer.select_articles(source="Civic Wire")
+    by_source = summarizer.select_articles(DigestRequest(outlet="Civic Wire"))
     assert [a.id for a in by_source] == ["a3", "a2"]  # newest first
-    by_dates = summarizer.select_articles(since=date(2025, 2, 13), until="2025-02-28")
+    by_dates = summarizer.select_articles(
+        DigestRequest(since=date(2025, 2, 13), until="2025-02-28")
+    )
     assert [a.id for a in by_dates] == ["a1"]
-    assert [a.id for a in summarizer.select_articles(limit=2)] == ["a3", "a1"]
+    assert [a.id for a in summarizer.select_articles(DigestRequest(limit=2))] == ["a3", "a1"]
     summarizer.retriever = FakeRetriever(ranked=["a2", "a2", "a1"])
-    by_topic = summarizer.select_articles(topic="Ukraine", source="Civic Wire", limit=5)
+    by_topic = summarizer.select_articles(
+        DigestRequest(topic="Ukraine", outlet="Civic Wire", limit=5)
+    )
     assert [a.id for a in by_topic] == ["a2", "a1"]
     seen = summarizer.retriever.seen[0]
     assert seen["query"] == "Ukraine" and seen["filters"].sources == ["Civic Wire"]
     summarizer.retriever = FakeRetriever(ranked=["a2"], similarity=0.05)
     with pytest.raises(NotFoundError, match="topic=Ukraine"):
-        summarizer.select_articles(topic="Ukraine")
+        summarizer.select_articles(DigestRequest(topic="Ukraine"))
     with pytest.raises(NotFoundError):
-        summarizer.select_articles(since="2030-01-01")
+        summarizer.select_articles(DigestRequest(since="2030-01-01"))
     with pytest.raises(RagError, match="limit"):
-        summarizer.select_articles(limit=0)
+        summarizer.select_articles(DigestRequest(limit=0))
     with pytest.raises(RagError, match="YYYY-MM-DD"):
-        summarizer.select_articles(since="last week")
+        summarizer.select_articles(DigestRequest(since="last week"))
 
 
 def test_digest_by_topic_end_to_end(tmp_path: Path) -> None:
     reply = "- Vance met Zelenskyy in Munich [1].\n- Hegseth ruled out NATO membership [2]."
     summarizer, _, _, _ = make(tmp_path, [*BRIEFS[:2], reply], *ARTICLES)
     summarizer.retriever = FakeRetriever(ranked=["a1", "a2"])
-    digest = summarizer.digest(topic="war in Ukraine", limit=2)
+    digest = summarizer.digest(DigestRequest(topic="war in Ukraine", limit=2))
     assert digest.topic == "war in Ukraine"
     assert [a.article_id for a in digest.articles] == ["a1", "a2"]
     assert digest.faithful and not digest.issues
@@ -562,11 +569,11 @@ class FakeService:
     def summarize(self, article_id: str, *, style: str = "brief", refresh: bool = False):
         return self.summarizer.summarize(article_id, style=style, refresh=refresh)
 
-    def stream_digest(self, **kwargs: Any):
-        return self.summarizer.stream_digest(**kwargs)
+    def stream_digest(self, request: DigestRequest, *, refresh: bool = False):
+        return self.summarizer.stream_digest(request, refresh=refresh)
 
-    def digest(self, **kwargs: Any):
-        return self.summarizer.digest(**kwargs)
+    def digest(self, request: DigestRequest, *, refresh: bool = False):
+        return self.summarizer.digest(request, refresh=refresh)
 
 
 @pytest.fixture
@@ -642,7 +649,7 @@ def test_style_prompts_share_the_article_prefix_for_prompt_caching(tmp_path: Pat
 def test_degenerate_digest_output_is_cut_and_articles_still_covered(tmp_path: Path) -> None:
     loop = "- " * 300
     summarizer, llm, _, _ = make(tmp_path, [*BRIEFS[:2], loop], *ARTICLES)
-    digest = summarizer.digest(article_ids=["a1", "a2"])
+    digest = summarizer.digest(DigestRequest(article_ids=["a1", "a2"]))
     assert llm.chunks_sent < 200  # generation stopped soon after the loop began
     assert digest.text.split("\n") == [
         "- Vance met Zelenskyy in Munich. [1]",
@@ -655,7 +662,7 @@ def test_long_digest_point_keeps_first_sentence_and_markers(tmp_path: Path) -> N
     filler = " ".join(["Vance met Zelenskyy in Munich and the talks went on."] * 6)
     reply = f"- Vance met Zelenskyy in Munich. {filler} [1]\n- Hegseth ruled out NATO. [2]"
     summarizer, _, _, _ = make(tmp_path, [*BRIEFS[:2], reply], *ARTICLES)
-    digest = summarizer.digest(article_ids=["a1", "a2"])
+    digest = summarizer.digest(DigestRequest(article_ids=["a1", "a2"]))
     assert digest.text.split("\n")[0] == "- Vance met Zelenskyy in Munich. [1]"
     assert digest.notes == ["shortened point 1 to its first sentence"]
 
@@ -737,7 +744,8 @@ def test_digest_topic_skips_articles_sharing_one_keyword(tmp_path: Path) -> None
     # has no dense similarity; it must not join the digest.
     summarizer, _, _, _ = make(tmp_path, [], *ARTICLES)
     summarizer.retriever = KeywordRetriever()
-    assert [a.id for a in summarizer.select_articles(topic="Apple and Steve Jobs")] == [
+    chosen = summarizer.select_articles(DigestRequest(topic="Apple and Steve Jobs"))
+    assert [a.id for a in chosen] == [
         "a1",
         "a3",
     ]
@@ -748,7 +756,9 @@ def test_digest_reports_progress_before_and_after_each_article(tmp_path: Path) -
     summarizer, _, _, _ = make(tmp_path, [*BRIEFS[:2], reply], *ARTICLES)
     seen: list[tuple[int, int, str]] = []
     items = list(
-        summarizer.stream_digest(article_ids=["a1", "a2"], progress=lambda *step: seen.append(step))
+        summarizer.stream_digest(
+            DigestRequest(article_ids=["a1", "a2"]), progress=lambda *step: seen.append(step)
+        )
     )
     assert isinstance(items[-1], Digest)
     assert seen == [

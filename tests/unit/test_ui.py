@@ -17,6 +17,7 @@ from rag.ingest.article import Article
 from rag.qa.chain import ABSTAIN_MESSAGE, Answer, Citation, Done, Flag, SourcesFound, Stage, Token
 from rag.settings import load_settings
 from rag.store.reports import ArticleInfo, IngestProgress, IngestReport, StoreStats
+from rag.summaries.request import DigestRequest
 from rag.summaries.summarizer import Digest, DigestArticle, Summary
 from rag.ui import app as ui_app
 from rag.ui import chat
@@ -139,8 +140,8 @@ class FakeService:
         yield "Zelenskyy."
         yield Summary(article_id=article_id, style=style, text="Vance met Zelenskyy <i>x</i>.")
 
-    def stream_digest(self, progress=None, **kwargs: Any):
-        self.calls.append(("digest", kwargs))
+    def stream_digest(self, request: DigestRequest, *, progress=None, refresh: bool = False):
+        self.calls.append(("digest", request))
         self._maybe_fail()
         if progress:
             progress(0, 2, "")
@@ -749,13 +750,13 @@ def test_digest_shows_progress_per_article_and_links_markers(handlers, service) 
     assert service.calls == [
         (
             "digest",
-            {
-                "topic": "Ukraine",
-                "source": "The Meridian Post",
-                "since": fmt.date(2025, 2, 1),
-                "until": None,
-                "limit": 3,
-            },
+            DigestRequest(
+                topic="Ukraine",
+                outlet="The Meridian Post",
+                since=fmt.date(2025, 2, 1),
+                until=None,
+                limit=3,
+            ),
         )
     ]
     shown = "\n".join(markdown for markdown, _ in steps)
@@ -925,6 +926,36 @@ def test_api_library_endpoints(api, service) -> None:
     assert api.delete(["pasted", "nope"]) == {"deleted": 1}
     digest = list(api.digest(topic="x"))[-1]
     assert digest["done"] and digest["articles"][0]["n"] == 2
+
+
+def test_api_summary_and_digest_stream_their_text_then_the_result(api) -> None:
+    summary = list(api.summarize("munich", "bullets"))
+    assert summary[:-1] == [
+        {"text": "Vance met ", "done": False},
+        {"text": "Vance met Zelenskyy.", "done": False},
+    ]
+    assert summary[-1]["done"] is True and summary[-1]["style"] == "bullets"
+    assert summary[-1]["text"] == "Vance met Zelenskyy <i>x</i>."
+    digest = list(api.digest("Ukraine", limit=3))
+    assert digest[:-1] == [{"text": "- Talks [2]", "done": False}]  # no progress steps
+    assert digest[-1]["done"] is True and digest[-1]["text"].startswith("- Talks in Munich")
+
+
+def test_api_stop_ends_a_digest_with_what_it_wrote(api, service) -> None:
+    release = threading.Event()
+    stream_digest = service.stream_digest
+
+    def slow(request, *, progress=None, refresh=False):
+        yield "- Talks"
+        release.wait(5)
+        yield from stream_digest(request, progress=progress)
+
+    service.stream_digest = slow
+    stream = api.digest(topic="x", session="c1")
+    assert next(stream) == {"text": "- Talks", "done": False}
+    assert api.stop("c1") == {"stopped": 1}
+    assert next(stream) == {"text": "- Talks", "done": True, "stopped": True}
+    release.set()
 
 
 # --- the app as a whole -------------------------------------------------------------------
