@@ -275,7 +275,8 @@ def run_command(
     question is asked through the library API, and the scores are checked against the
     suite's thresholds.
     """
-    from rag.evaluation.runner import load_suite, run_suite
+    from rag.evaluation.runner import run_suite
+    from rag.evaluation.suite import load_suite
 
     parsed = load_suite(suite)
     options: dict[str, Any] = {

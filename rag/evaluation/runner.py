@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import re
 import time
 from collections import defaultdict
@@ -38,27 +37,21 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from rag.errors import ConfigError, LLMUnavailableError, ModelError, RagError
 from rag.evaluation import metrics, squad_metrics
-from rag.text import loose_url_key
+from rag.evaluation.articles import ArticleIndex
+from rag.evaluation.suite import QA_TYPES, QACase, Suite, SummaryCase, load_suite
+from rag.evaluation.thresholds import check_thresholds
 
 __all__ = [
-    "QA_TYPES",
     "Comparison",
     "EvalOutcome",
-    "QACase",
-    "Suite",
-    "SummaryCase",
     "aggregate",
-    "check_thresholds",
     "compare_runs",
     "compute_floors",
     "floor_entry",
     "grading_source",
     "load_baseline_run",
-    "load_suite",
     "parse_judge_reply",
     "run_suite",
     "score_qa",
@@ -67,7 +60,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-QA_TYPES = ("single", "multi", "followup", "unanswerable", "date")
+
 PIPELINES = ("news-rag", "naive")
 """``news-rag``: the library's own chain; ``naive``: the quick-start baseline
 (rag.evaluation.naive)."""
@@ -103,8 +96,6 @@ WORST_CASES = 8
 JUDGE_PROMPT = "eval_judge"
 JUDGE_CONTEXT_CHARS = 6000
 JUDGE_SCALE = (0.0, 1.0)  # the scale prompts/eval_judge.yaml asks for
-THRESHOLD_KEYS = frozenset({"min", "max", "min_over", "max_under", "margin"})
-THRESHOLD_TOLERANCE = 1e-9  # floor ± margin is float arithmetic: 1.0 - 0.85 != 0.15
 # What a constant policy is known to score without running anything: never abstaining
 # gives no refusal and no false refusal; always abstaining also gives no answer at all.
 NEVER_ABSTAIN_METRICS = ("refusal_rate", "false_refusal_rate", "abstention_accuracy")
@@ -117,345 +108,11 @@ ALWAYS_ABSTAIN_METRICS = (
     "citation_validity",
     "score",
 )
-
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)``; stages: ingest, qa, summaries."""
-
 ServiceFactory = Callable[[Any], Any]
 
 
-# =========================================================================== suite model
-@dataclass
-class QACase:
-    """One question with its expectations (a line of a QA dataset).
-
-    Example:
-        >>> QACase(id="q1", type="single", question="Who won?", answers=["Ruiz"]).answerable
-        True
-    """
-
-    id: str
-    type: str
-    question: str
-    history: list[tuple[str, str]] = field(default_factory=list)
-    answers: list[str] = field(default_factory=list)
-    must_include: list[metrics.Alternatives] = field(default_factory=list)
-    gold_articles: list[metrics.Alternatives] = field(default_factory=list)
-    evidence: list[str] = field(default_factory=list)
-    answerable: bool = True
-    notes: str = ""
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, where: str = "") -> QACase:
-        """Validate one dataset line.
-
-        Example:
-            >>> QACase.from_dict({"id": "u1", "type": "unanswerable", "question": "?"}).answerable
-            False
-        """
-        _require(data, ("id", "type", "question"), where)
-        kind = str(data["type"])
-        if kind not in QA_TYPES:
-            raise ConfigError(f"{where}: type {kind!r} is not one of {', '.join(QA_TYPES)}")
-        evidence = data.get("evidence") or []
-        history = [tuple(turn) for turn in data.get("history") or []]
-        if any(len(turn) != 2 for turn in history):
-            raise ConfigError(f"{where}: history must be a list of [user, assistant] pairs")
-        answerable = bool(data.get("answerable", kind != "unanswerable"))
-        case = cls(
-            id=str(data["id"]),
-            type=kind,
-            question=str(data["question"]),
-            history=[(str(u), str(a)) for u, a in history],
-            answers=[str(a) for a in data.get("answers") or []],
-            must_include=list(data.get("must_include") or []),
-            gold_articles=list(data.get("gold_articles") or []),
-            evidence=[evidence] if isinstance(evidence, str) else [str(e) for e in evidence],
-            answerable=answerable,
-            notes=str(data.get("notes") or ""),
-        )
-        if case.answerable and not case.gold_articles:
-            raise ConfigError(f"{where}: answerable case {case.id!r} needs gold_articles")
-        return case
-
-
-@dataclass
-class SummaryCase:
-    """One article to summarize with its key facts, reference and forbidden claims.
-
-    Example:
-        >>> SummaryCase.from_dict({"id": "s1", "article": "https://x.example/a",
-        ...     "key_facts": [{"fact": "f", "keywords": ["k"]}]}).style
-        'brief'
-    """
-
-    id: str
-    article: str
-    key_facts: list[dict[str, Any]]
-    style: str = "brief"
-    reference: str | None = None
-    forbidden: list[dict[str, Any]] = field(default_factory=list)
-
-    @classmethod
-    def from_dict(
-        cls, data: Mapping[str, Any], *, where: str = "", default_style: str = "brief"
-    ) -> SummaryCase:
-        """Validate one dataset line."""
-        _require(data, ("id", "article", "key_facts"), where)
-        facts = list(data["key_facts"])
-        if any(not isinstance(f, Mapping) or not f.get("keywords") for f in facts):
-            raise ConfigError(f"{where}: every key fact needs 'keywords'")
-        forbidden = list(data.get("forbidden") or [])
-        for claim in forbidden:
-            if not isinstance(claim, Mapping) or not (
-                claim.get("keywords") or claim.get("pattern")
-            ):
-                raise ConfigError(f"{where}: a forbidden claim needs 'keywords' or 'pattern'")
-            if claim.get("pattern"):
-                try:
-                    re.compile(str(claim["pattern"]))
-                except re.error as exc:
-                    raise ConfigError(f"{where}: invalid pattern: {exc}") from None
-        return cls(
-            id=str(data["id"]),
-            article=str(data["article"]),
-            key_facts=[dict(f) for f in facts],
-            style=str(data.get("style") or default_style),
-            reference=data.get("reference") or None,
-            forbidden=[dict(c) for c in forbidden],
-        )
-
-
-@dataclass
-class Suite:
-    """A parsed suite file: corpus, datasets, settings overrides and thresholds.
-
-    Example:
-        >>> suite = load_suite("evals/smoke.yaml")  # doctest: +SKIP
-        >>> suite.name, len(suite.qa_cases)  # doctest: +SKIP
-        ('smoke', 10)
-    """
-
-    name: str
-    path: Path
-    corpus: list[Path]
-    qa_cases: list[QACase]
-    summary_cases: list[SummaryCase]
-    description: str = ""
-    collection: str = ""
-    settings: dict[str, Any] = field(default_factory=dict)
-    thresholds: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    summary_refresh: bool = True
-
-
-def _require(data: Mapping[str, Any], keys: Iterable[str], where: str) -> None:
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{where}: expected a JSON object")
-    missing = [k for k in keys if not data.get(k)]
-    if missing:
-        raise ConfigError(f"{where}: missing field(s): {', '.join(missing)}")
-
-
-def _read_jsonl(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    if not path.is_file():
-        raise ConfigError(f"dataset not found: {path}", hint="paths are relative to the suite")
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("//"):
-            continue
-        try:
-            rows.append((f"{path.name}:{number}", json.loads(line)))
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path.name}:{number}: invalid JSON: {exc.msg}") from None
-    return rows
-
-
-def _parse_thresholds(raw: Mapping[str, Any] | None, where: str) -> dict[str, list[dict[str, Any]]]:
-    """Each metric's bounds, as a list (a list in the suite file states several)."""
-    parsed: dict[str, list[dict[str, Any]]] = {}
-    for name, spec in (raw or {}).items():
-        specs = spec if isinstance(spec, list) else [spec]
-        if not specs:
-            raise ConfigError(f"{where}: threshold {name!r} is an empty list")
-        parsed[str(name)] = [_parse_threshold(str(name), one, where) for one in specs]
-    return parsed
-
-
-def _parse_threshold(name: str, spec: Any, where: str) -> dict[str, Any]:
-    """One threshold: ``n`` (a minimum), or a mapping of fixed and floor-relative bounds.
-
-    Keys: ``min``/``max`` (fixed), ``min_over``/``max_under`` (a metric path: the floor)
-    with an optional ``margin``; at most one bound per side and one floor.
-    """
-    usage = (
-        f"{where}: threshold {name!r} must be a number or a mapping of min, max, "
-        "min_over, max_under (a metric path) and margin"
-    )
-
-    def number(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(usage)
-        return float(value)
-
-    if not isinstance(spec, Mapping):
-        return {"min": number(spec)}
-    if not spec or set(spec) - THRESHOLD_KEYS:
-        raise ConfigError(usage)
-    bound: dict[str, Any] = {k: number(spec[k]) for k in ("min", "max", "margin") if k in spec}
-    for key in ("min_over", "max_under"):
-        if key in spec:
-            if not isinstance(spec[key], str) or not spec[key].strip():
-                raise ConfigError(f"{where}: threshold {name!r}: {key} must be a metric path")
-            bound[key] = spec[key].strip()
-    clashes = (("min", "min_over"), ("max", "max_under"), ("min_over", "max_under"))
-    for first, second in clashes:
-        if first in bound and second in bound:
-            raise ConfigError(f"{where}: threshold {name!r} has both {first} and {second}")
-    if "margin" in bound and not ({"min_over", "max_under"} & set(bound)):
-        raise ConfigError(f"{where}: threshold {name!r}: margin needs min_over or max_under")
-    if not ({"min", "max", "min_over", "max_under"} & set(bound)):
-        raise ConfigError(usage)
-    return bound
-
-
-def load_suite(path: str | Path) -> Suite:
-    """Read and validate a suite YAML file and its datasets.
-
-    Example:
-        >>> load_suite("evals/smoke.yaml").collection  # doctest: +SKIP
-        'eval-smoke'
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(
-            f"suite file not found: {path}", hint="try: news-rag eval evals/smoke.yaml"
-        )
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"suite {path} is not valid YAML: {exc}") from None
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"suite {path} must be a mapping")
-    base = path.parent
-    name = str(data.get("name") or path.stem)
-    corpus = [Path(os.path.normpath(base / str(p))) for p in _as_list(data.get("corpus"))]
-    if not corpus:
-        raise ConfigError(f"suite {path}: 'corpus' must name at least one file or folder")
-    for item in corpus:
-        if not item.exists():
-            raise ConfigError(f"suite {path}: corpus path not found: {item}")
-    datasets = data.get("datasets") or {}
-    summaries_cfg = data.get("summaries") or {}
-    style = str(summaries_cfg.get("style") or "brief")
-    qa_cases = [
-        QACase.from_dict(row, where=where)
-        for file in _as_list(datasets.get("qa"))
-        for where, row in _read_jsonl(base / str(file))
-    ]
-    summary_cases = [
-        SummaryCase.from_dict(row, where=where, default_style=style)
-        for file in _as_list(datasets.get("summaries"))
-        for where, row in _read_jsonl(base / str(file))
-    ]
-    ids = [c.id for c in qa_cases] + [c.id for c in summary_cases]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise ConfigError(f"suite {path}: duplicate case ids: {', '.join(duplicates)}")
-    if not ids:
-        raise ConfigError(f"suite {path}: no cases (check 'datasets')")
-    _check_setting_names(data.get("settings") or {}, path)
-    return Suite(
-        name=name,
-        path=path,
-        corpus=corpus,
-        qa_cases=qa_cases,
-        summary_cases=summary_cases,
-        description=str(data.get("description") or ""),
-        collection=str(data.get("collection") or f"eval-{name}"),
-        settings=dict(data.get("settings") or {}),
-        thresholds=_parse_thresholds(data.get("thresholds"), str(path)),
-        summary_refresh=bool(summaries_cfg.get("refresh", True)),
-    )
-
-
-def _check_setting_names(values: Mapping[str, Any], path: Path) -> None:
-    from rag.settings import Settings
-
-    unknown = sorted(set(values) - set(Settings.model_fields))
-    if unknown:
-        raise ConfigError(
-            f"suite {path}: unknown setting(s): {', '.join(unknown)}",
-            hint="use the field names of rag.settings.Settings (RAG_<NAME> in lower case)",
-        )
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
-# ====================================================================== article keys
-class ArticleIndex:
-    """Maps dataset article keys (URLs or store ids) to store ids; knows chunk counts.
-
-    Example:
-        >>> index = ArticleIndex([("id1", "https://a.example/x", "X")], chunks={"id1": 4})
-        >>> index.resolve("https://www.a.example/x/"), index.resolve("id1"), index.resolve("?")
-        ('id1', 'id1', None)
-        >>> index.chunks
-        {'id1': 4}
-    """
-
-    def __init__(
-        self,
-        articles: Iterable[tuple[str, str | None, str]],
-        chunks: Mapping[str, int] | None = None,
-    ) -> None:
-        self.chunks: dict[str, int] = dict(chunks or {})  # for the random-retrieval floor
-        self.titles: dict[str, str] = {}
-        self.urls: dict[str, str] = {}
-        self._by_url: dict[str, str] = {}
-        for article_id, url, title in articles:
-            self.titles[article_id] = title
-            self.urls[article_id] = url or ""
-            if url:
-                self._by_url[loose_url_key(url)] = article_id
-
-    @classmethod
-    def from_service(cls, service: Any) -> ArticleIndex:
-        """Index every article the service lists."""
-        articles = list(service.list_articles())
-        return cls(
-            ((a.id, a.url, a.title) for a in articles),
-            chunks={a.id: int(getattr(a, "chunks", 0) or 0) for a in articles},
-        )
-
-    def resolve(self, key: str) -> str | None:
-        """The store id for a URL or id, ``None`` when not stored."""
-        if key in self.titles:
-            return key
-        return self._by_url.get(loose_url_key(key))
-
-    def resolve_gold(self, gold: Sequence[metrics.Alternatives]) -> tuple[list[list[str]], list]:
-        """Resolve each requirement's alternatives; returns (resolved, keys not found).
-
-        A requirement whose alternatives are all missing is reported; alternatives that
-        are missing while another one resolves are dropped silently (a smaller corpus).
-        """
-        resolved: list[list[str]] = []
-        missing: list[Any] = []
-        for item in gold:
-            alternatives = [item] if isinstance(item, str) else list(item)
-            ids = [i for i in (self.resolve(a) for a in alternatives) if i]
-            if ids:
-                resolved.append(ids)
-            else:
-                missing.append(item)
-        return resolved, missing
-
-
-# ========================================================================== scoring
 def _citation_dict(citation: Any) -> dict[str, Any]:
     return {
         "number": getattr(citation, "number", None),
@@ -575,7 +232,6 @@ def score_summary(
     return scores
 
 
-# ======================================================================= aggregation
 def _qa_aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"cases": len(rows), "errors": sum(1 for r in rows if r.get("error"))}
     for name in (*QA_METRICS, *squad_metrics.SQUAD_METRICS, "score"):
@@ -635,76 +291,6 @@ def aggregate(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _lookup(summary: Mapping[str, Any], dotted: str) -> Any:
-    node: Any = summary
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
-
-
-def check_thresholds(
-    summary: Mapping[str, Any],
-    thresholds: Mapping[str, Mapping[str, Any] | Sequence[Mapping[str, Any]]],
-) -> list[dict[str, Any]]:
-    """One row per threshold: metric, bounds, the floor it is stated against, value, passed.
-
-    ``thresholds`` maps a metric path to one bound or a list of bounds (each a row).
-    A fixed bound is ``min``/``max``. A floor-relative bound names another metric path:
-    ``min_over: P`` needs ``value >= P + margin`` and ``max_under: P`` needs
-    ``value <= P - margin``; the row then carries ``floor`` (P's value) and the computed
-    ``min`` or ``max``. A metric or a floor that was not measured fails (a suite must not
-    pass by measuring nothing).
-
-    Example:
-        >>> rows = check_thresholds({"qa": {"hit_at_k": 0.5}}, {"qa.hit_at_k": {"min": 0.8}})
-        >>> rows[0]["passed"]
-        False
-        >>> metrics_ = {"qa": {"refusal_rate": 0.5}, "floors": {"never": {"refusal_rate": 0.0}}}
-        >>> row = check_thresholds(metrics_, {"qa.refusal_rate": {
-        ...     "min_over": "floors.never.refusal_rate", "margin": 0.3}})[0]
-        >>> row["floor"], row["min"], row["passed"]
-        (0.0, 0.3, True)
-    """
-    rows = []
-    for name, specs in thresholds.items():
-        for spec in [specs] if isinstance(specs, Mapping) else specs:
-            rows.append(_check_threshold(summary, name, spec))
-    return rows
-
-
-def _check_threshold(
-    summary: Mapping[str, Any], name: str, spec: Mapping[str, Any]
-) -> dict[str, Any]:
-    """One row: the spec, the floor's value and the bound it gives, the value, passed."""
-    row: dict[str, Any] = {"metric": name, **spec}
-    floor_path = spec.get("min_over") or spec.get("max_under")
-    if floor_path:
-        floor = _lookup(summary, floor_path)
-        margin = float(spec.get("margin", 0.0))
-        row["floor"] = floor if _number(floor) else None
-        row["margin"] = margin
-        side = "min" if "min_over" in spec else "max"
-        if row["floor"] is None:
-            row[side] = None
-        else:
-            bound = row["floor"] + margin if side == "min" else row["floor"] - margin
-            row[side] = round(bound, 12)  # 1.0 - 0.85 reads 0.15, not 0.15000000000000002
-    value = _lookup(summary, name)
-    ok = _number(value)
-    if ok and "min" in row:
-        ok = row["min"] is not None and value >= row["min"] - THRESHOLD_TOLERANCE
-    if ok and "max" in row:
-        ok = row["max"] is not None and value <= row["max"] + THRESHOLD_TOLERANCE
-    return {**row, "value": value, "passed": bool(ok)}
-
-
-# ============================================================================= floors
 def _mean_scores(
     rows: Sequence[tuple[str, Mapping[str, float | None]]], names: Sequence[str]
 ) -> dict[str, Any]:
@@ -865,7 +451,6 @@ def load_baseline_run(path: str | Path, suite: Suite | None = None) -> dict[str,
     )
 
 
-# ========================================================================= comparison
 @dataclass
 class Comparison:
     """The difference between an earlier run and this one.
@@ -972,7 +557,6 @@ def compare_runs(
     return comparison
 
 
-# ============================================================================= judge
 _JSON_OBJECT = re.compile(r"\{.*?\}", re.DOTALL)
 
 
@@ -1062,7 +646,6 @@ class Judge:
         return parse_judge_reply(str(getattr(reply, "content", reply)))
 
 
-# ============================================================================ runner
 @dataclass
 class EvalOutcome:
     """What a run produced: rows, aggregates, threshold checks and output paths.
@@ -1768,7 +1351,6 @@ def _default_out_dir(suite: Suite) -> Path:
     return Path("eval-runs") / f"{suite.name}-{stamp}"
 
 
-# =========================================================================== outputs
 def _fmt(value: Any, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
@@ -1844,7 +1426,6 @@ def _write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
             handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
 
-# --- charts ----------------------------------------------------------------------------
 CHART_METRICS = (
     ("hit_at_k", "hit@k"),
     ("mrr", "MRR"),
@@ -1936,7 +1517,6 @@ def _bar_chart(
     plt.close(fig)
 
 
-# --- report ------------------------------------------------------------------------------
 _QA_ROWS = (
     ("cases", "Cases"),
     ("errors", "Errors"),

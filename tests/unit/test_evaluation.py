@@ -26,7 +26,10 @@ from langchain_core.documents import Document
 from rag.errors import ConfigError, LLMUnavailableError
 from rag.evaluation import metrics
 from rag.evaluation import runner as evaluation
-from rag.evaluation.runner import QACase, Suite, load_suite, run_suite
+from rag.evaluation.articles import ArticleIndex
+from rag.evaluation.runner import run_suite
+from rag.evaluation.suite import QA_TYPES, QACase, Suite, load_suite
+from rag.evaluation.thresholds import check_thresholds, parse_thresholds
 from rag.qa.chain import ABSTAIN_MESSAGE, Answer, Citation
 from rag.store.reports import ArticleInfo, IngestReport
 from rag.summaries.summarizer import Summary
@@ -292,7 +295,7 @@ def test_shipped_suites_load_and_meet_the_brief() -> None:
     assert 8 <= len(smoke.qa_cases) <= 14 and smoke.summary_cases
     types = [c.type for c in full.qa_cases]
     assert len(full.qa_cases) >= 60
-    assert set(types) == set(evaluation.QA_TYPES)
+    assert set(types) == set(QA_TYPES)
     assert sum(not c.answerable for c in full.qa_cases) >= 10
     assert types.count("followup") >= 8
     assert all(c.history for c in full.qa_cases if c.type == "followup")
@@ -364,7 +367,7 @@ def test_load_suite_reports_bad_input_clearly(tmp_path: Path) -> None:
 
 
 def test_url_keys_and_article_index() -> None:
-    index = evaluation.ArticleIndex([("a1", "https://news.example/x", "X"), ("a2", None, "Y")])
+    index = ArticleIndex([("a1", "https://news.example/x", "X"), ("a2", None, "Y")])
     assert index.resolve("http://www.news.example/x/?utm=1") == "a1"
     assert index.resolve("a2") == "a2"
     resolved, missing = index.resolve_gold(
@@ -607,7 +610,7 @@ def test_score_qa_for_unanswerable_and_abstained_cases() -> None:
 
 def test_thresholds_min_max_and_missing() -> None:
     summary = {"qa": {"hit_at_k": 0.9, "latency_p95_s": 12.0, "mrr": None}}
-    rows = evaluation.check_thresholds(
+    rows = check_thresholds(
         summary,
         {
             "qa.hit_at_k": {"min": 0.8},
@@ -902,8 +905,8 @@ def test_threshold_syntax_floor_relative_bounds() -> None:
         "summary.words_mean": {"max_under": "summary.baseline_lead3.words_mean"},
         "qa.f1": [{"min": 0.1}, {"min_over": "floors.naive.qa.f1"}],
     }
-    thresholds = evaluation._parse_thresholds(raw, "s.yaml")
-    rows = evaluation.check_thresholds(summary, thresholds)
+    thresholds = parse_thresholds(raw, "s.yaml")
+    rows = check_thresholds(summary, thresholds)
     by = [(r["metric"], r.get("min"), r.get("max"), r["passed"]) for r in rows]
     assert by == [
         ("qa.refusal_rate", 0.3, None, True),  # 0.0 + 0.3: the bound itself passes
@@ -935,7 +938,7 @@ def test_threshold_syntax_floor_relative_bounds() -> None:
 )
 def test_threshold_syntax_errors_are_clear(spec: Any, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        evaluation._parse_thresholds({"qa.f1": spec}, "s.yaml")
+        parse_thresholds({"qa.f1": spec}, "s.yaml")
 
 
 # --------------------------------------------------------------------------- CLI

@@ -20,7 +20,8 @@ from pydantic import Field
 
 from rag.evaluation import runner as evaluation
 from rag.evaluation.naive import NaiveIndex, NaiveRAG, is_naive_abstention, split_article
-from rag.evaluation.runner import load_suite, run_suite
+from rag.evaluation.runner import run_suite
+from rag.evaluation.suite import load_suite
 from rag.ingest.article import Article
 from rag.service import NewsRAG
 from rag.settings import load_settings

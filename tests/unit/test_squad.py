@@ -18,7 +18,7 @@ from langchain_core.language_models import FakeListChatModel
 from rag.errors import ConfigError
 from rag.evaluation import metrics, squad_metrics
 from rag.evaluation import runner as evaluation
-from rag.evaluation.runner import ArticleIndex, load_suite
+from rag.evaluation.articles import ArticleIndex
 from rag.evaluation.squad import (
     article_url,
     evidence_sentence,
@@ -26,6 +26,7 @@ from rag.evaluation.squad import (
     read_squad,
     stratified_sample,
 )
+from rag.evaluation.suite import load_suite
 from rag.ingest.article import Article
 from rag.ingest.sources import load_source
 from rag.service import NewsRAG
