@@ -129,7 +129,7 @@ def print_outcome(outcome: EvalOutcome) -> None:
 
 
 def _echo_baseline(name: str, floor: dict[str, Any]) -> None:
-    from rag.evaluation.runner import BASELINE_THIS_RUN
+    from rag.evaluation.floors import BASELINE_THIS_RUN
 
     qa, squad = floor.get("qa") or {}, floor.get("squad") or {}
     source = "" if floor.get("run") == BASELINE_THIS_RUN else f" (read from {floor.get('run')})"

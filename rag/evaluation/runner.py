@@ -28,34 +28,40 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError, LLMUnavailableError, ModelError, RagError
 from rag.evaluation import metrics, squad_metrics
+from rag.evaluation.aggregation import aggregate
 from rag.evaluation.articles import ArticleIndex
-from rag.evaluation.suite import QA_TYPES, QACase, Suite, SummaryCase, load_suite
+from rag.evaluation.compare import Comparison, compare_runs
+from rag.evaluation.floors import (
+    BASELINE_THIS_RUN,
+    NAIVE_FLOOR,
+    compute_floors,
+    floor_entry,
+    load_baseline_run,
+)
+from rag.evaluation.judge import Judge
+from rag.evaluation.scoring import (
+    QA_METRICS,
+    RETRIEVAL_METRICS,
+    failed_scores,
+    grading_source,
+    score_qa,
+    score_summary,
+)
+from rag.evaluation.suite import QACase, Suite, SummaryCase, load_suite
 from rag.evaluation.thresholds import check_thresholds
 
 __all__ = [
-    "Comparison",
     "EvalOutcome",
-    "aggregate",
-    "compare_runs",
-    "compute_floors",
-    "floor_entry",
-    "grading_source",
-    "load_baseline_run",
-    "parse_judge_reply",
     "run_suite",
-    "score_qa",
-    "score_summary",
 ]
 
 logger = logging.getLogger(__name__)
@@ -64,50 +70,9 @@ logger = logging.getLogger(__name__)
 PIPELINES = ("news-rag", "naive")
 """``news-rag``: the library's own chain; ``naive``: the quick-start baseline
 (rag.evaluation.naive)."""
-NAIVE_FLOOR = "naive"  # metrics.floors.naive: from --baseline naive or an earlier naive run
-BASELINE_THIS_RUN = "this run"  # a floor entry's "run" when measured beside this run
-QA_METRICS = (
-    "hit_at_k",
-    "recall_at_k",
-    "mrr",
-    "exact_match",
-    "f1",
-    "contains_answer",
-    "must_include_recall",
-    "refusal_rate",
-    "false_refusal_rate",
-    "abstention_accuracy",
-    "citation_validity",
-)
-SUMMARY_METRICS = (
-    "key_fact_coverage",
-    "rouge1",
-    "rouge2",
-    "rougeL",
-    "supported_rate",
-    "faithful_rate",
-    "forbidden_free_rate",
-)
-RETRIEVAL_METRICS = ("hit_at_k", "recall_at_k", "mrr")
 PARTIAL_RESULTS = "results.partial.jsonl"  # rows written as they come; removed at the end
 MAX_LLM_FAILURES = 3  # consecutive LLM failures (timeouts, connection) that stop a run
-REGRESSION_DELTA = 0.05
 WORST_CASES = 8
-JUDGE_PROMPT = "eval_judge"
-JUDGE_CONTEXT_CHARS = 6000
-JUDGE_SCALE = (0.0, 1.0)  # the scale prompts/eval_judge.yaml asks for
-# What a constant policy is known to score without running anything: never abstaining
-# gives no refusal and no false refusal; always abstaining also gives no answer at all.
-NEVER_ABSTAIN_METRICS = ("refusal_rate", "false_refusal_rate", "abstention_accuracy")
-ALWAYS_ABSTAIN_METRICS = (
-    *NEVER_ABSTAIN_METRICS,
-    "exact_match",
-    "f1",
-    "contains_answer",
-    "must_include_recall",
-    "citation_validity",
-    "score",
-)
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)``; stages: ingest, qa, summaries."""
 ServiceFactory = Callable[[Any], Any]
@@ -122,528 +87,6 @@ def _citation_dict(citation: Any) -> dict[str, Any]:
         "published": str(getattr(citation, "published", "") or ""),
         "text": str(getattr(citation, "text", "") or ""),
     }
-
-
-def score_qa(
-    case: QACase,
-    answer_text: str,
-    abstained: bool,
-    retrieved: Sequence[str],
-    citations: Sequence[tuple[str, str]],
-    gold_ids: Sequence[Sequence[str]],
-    k: int,
-) -> dict[str, float | None]:
-    """Every QA metric for one case; ``None`` where a metric does not apply.
-
-    ``retrieved`` is the ranked article id of each retrieved chunk; ``citations`` the
-    ``(article_id, chunk text)`` pairs the answer cites; ``gold_ids`` the resolved gold
-    requirements (each a list of acceptable ids).
-
-    Abstaining on an answerable case is a false refusal and scores 0 on every answer
-    metric, citation validity included (there is nothing valid to cite).
-
-    Example:
-        >>> case = QACase(id="q", type="single", question="Who?", answers=["Mensah"],
-        ...               must_include=["Mensah"], gold_articles=["a"])
-        >>> s = score_qa(case, "Kofi Mensah [1].", False, ["a"], [("a", "Mensah scored")],
-        ...              [["a"]], k=5)
-        >>> s["hit_at_k"], s["must_include_recall"], s["citation_validity"], s["score"]
-        (1.0, 1.0, 1.0, 1.0)
-        >>> s["false_refusal_rate"], s["refusal_rate"]
-        (0.0, None)
-    """
-    scores: dict[str, float | None] = dict.fromkeys(QA_METRICS)
-    scores["abstention_accuracy"] = metrics.abstention_correct(abstained, case.answerable)
-    refusal, false_refusal = metrics.refusals(abstained, case.answerable)
-    scores["refusal_rate"], scores["false_refusal_rate"] = refusal, false_refusal
-    if not case.answerable:
-        scores["score"] = scores["abstention_accuracy"]
-        return scores
-    if gold_ids:
-        scores["hit_at_k"] = metrics.hit_at_k(retrieved, gold_ids, k)
-        scores["recall_at_k"] = metrics.recall_at_k(retrieved, gold_ids, k)
-        scores["mrr"] = metrics.reciprocal_rank(retrieved, gold_ids)
-    text = "" if abstained else answer_text
-    if case.answers:
-        scores["exact_match"] = metrics.exact_match(text, case.answers)
-        scores["f1"] = metrics.f1_score(text, case.answers)
-        scores["contains_answer"] = metrics.contains_answer(text, case.answers)
-    recall = metrics.keyword_recall(text, case.must_include)
-    scores["must_include_recall"] = recall
-    flat_gold = [i for group in gold_ids for i in group]
-    scores["citation_validity"] = (
-        0.0
-        if abstained
-        else metrics.citation_validity(citations, flat_gold, case.evidence, case.answers)
-    )
-    if abstained:
-        scores["score"] = 0.0
-    else:
-        parts = (recall, scores["hit_at_k"], scores["citation_validity"])
-        scores["score"] = metrics.mean(parts)
-    return scores
-
-
-def score_summary(
-    case: SummaryCase, text: str, article_text: str, grounding: str | None = None
-) -> dict[str, Any]:
-    """Key-fact coverage, ROUGE (if a reference), support, faithfulness, forbidden claims.
-
-    ``supported`` is the grading check (:func:`rag.evaluation.metrics.unsupported_claims` against
-    ``grounding``: the article's title, outlet, date and text; default ``article_text``);
-    ``faithful`` is the summarizer's own check, reported for comparison only. An empty
-    summary fails every check.
-
-    Example:
-        >>> case = SummaryCase(id="s", article="u", key_facts=[{"fact": "r", "keywords": ["3.75"]}])
-        >>> s = score_summary(case, "Rate cut to 3.75%.", "The bank cut to 3.75% on Thursday.")
-        >>> s["key_fact_coverage"], s["supported"], s["faithful"], s["forbidden_free"]
-        (1.0, True, True, True)
-        >>> score_summary(case, "", "The bank cut to 3.75%.")["forbidden_free"]
-        False
-    """
-    from rag.summaries.faithfulness import check_faithfulness
-
-    clean = metrics.strip_citations(text)
-    empty = not clean.strip()
-    coverage, covered = metrics.key_fact_coverage(text, case.key_facts)
-    made = metrics.forbidden_violations(text, case.forbidden)
-    issues = ["empty summary"] if empty else check_faithfulness(clean, article_text).issues
-    unsupported = metrics.unsupported_claims(text, grounding or article_text)
-    scores: dict[str, Any] = {
-        "key_fact_coverage": coverage,
-        "key_facts_missed": [
-            f.get("fact", "") for f, ok in zip(case.key_facts, covered, strict=True) if not ok
-        ],
-        "supported": not unsupported,
-        "unsupported": unsupported,
-        "faithful": not issues,
-        "faithfulness_issues": issues,
-        "forbidden_made": made,
-        "forbidden_free": not made and not empty,
-        "words": len(clean.split()),
-    }
-    scores.update(dict.fromkeys(("rouge1", "rouge2", "rougeL")))
-    if case.reference:
-        scores.update(metrics.rouge_scores(text, case.reference))
-    scores["score"] = metrics.mean(
-        [coverage, float(scores["supported"]), float(scores["forbidden_free"])]
-    )
-    return scores
-
-
-def _qa_aggregate(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"cases": len(rows), "errors": sum(1 for r in rows if r.get("error"))}
-    for name in (*QA_METRICS, *squad_metrics.SQUAD_METRICS, "score"):
-        out[name] = metrics.mean(r["scores"].get(name) for r in rows)
-    latencies = [r.get("latency_s") for r in rows]
-    tokens = [r.get("prompt_tokens") for r in rows]
-    out["latency_p50_s"] = metrics.percentile(latencies, 50)
-    out["latency_p95_s"] = metrics.percentile(latencies, 95)
-    out["prompt_tokens_mean"] = metrics.mean(tokens)
-    out["prompt_tokens_p95"] = metrics.percentile(tokens, 95)
-    judged = [r["judge"] for r in rows if r.get("judge")]
-    if judged:
-        out["judge_faithfulness"] = metrics.mean(j.get("faithfulness") for j in judged)
-        out["judge_correctness"] = metrics.mean(j.get("correctness") for j in judged)
-    return out
-
-
-def _summary_aggregate(rows: Sequence[Mapping[str, Any]], key: str = "scores") -> dict[str, Any]:
-    scored = [r[key] for r in rows if r.get(key)]
-    out: dict[str, Any] = {"cases": len(rows)}
-    out["key_fact_coverage"] = metrics.mean(s.get("key_fact_coverage") for s in scored)
-    for name in ("rouge1", "rouge2", "rougeL"):
-        out[name] = metrics.mean(s.get(name) for s in scored)
-    out["supported_rate"] = metrics.mean(float(s["supported"]) for s in scored if "supported" in s)
-    out["faithful_rate"] = metrics.mean(float(s["faithful"]) for s in scored if "faithful" in s)
-    out["forbidden_free_rate"] = metrics.mean(
-        float(s.get("forbidden_free", not s.get("forbidden_made"))) for s in scored
-    )
-    out["words_mean"] = metrics.mean(s.get("words") for s in scored)
-    return out
-
-
-def aggregate(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Overall, per-type and summary aggregates (with the lead-3 baseline beside).
-
-    Example:
-        >>> aggregate([])["qa"]["cases"]
-        0
-    """
-    qa_rows = [r for r in results if r["kind"] == "qa"]
-    sum_rows = [r for r in results if r["kind"] == "summary"]
-    by_type: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for row in qa_rows:
-        by_type[row["type"]].append(row)
-    summary = _summary_aggregate(sum_rows)
-    summary["errors"] = sum(1 for r in sum_rows if r.get("error"))
-    summary["latency_p50_s"] = metrics.percentile((r.get("latency_s") for r in sum_rows), 50)
-    summary["latency_p95_s"] = metrics.percentile((r.get("latency_s") for r in sum_rows), 95)
-    summary["prompt_tokens_mean"] = metrics.mean(r.get("prompt_tokens") for r in sum_rows)
-    summary["baseline_lead3"] = _summary_aggregate(sum_rows, key="baseline")
-    summary["baseline_lead_same_length"] = _summary_aggregate(sum_rows, key="baseline_same_length")
-    return {
-        "qa": _qa_aggregate(qa_rows),
-        "qa_by_type": {t: _qa_aggregate(by_type[t]) for t in QA_TYPES if by_type.get(t)},
-        "summary": summary,
-        "squad": squad_metrics.aggregate(qa_rows),
-    }
-
-
-def _mean_scores(
-    rows: Sequence[tuple[str, Mapping[str, float | None]]], names: Sequence[str]
-) -> dict[str, Any]:
-    """``{"qa": {metric: mean}, "qa_by_type": {type: {...}}}`` from ``(type, scores)`` rows."""
-    by_type: dict[str, list[Mapping[str, float | None]]] = defaultdict(list)
-    for kind, scores in rows:
-        by_type[kind].append(scores)
-
-    def means(group: Sequence[Mapping[str, float | None]]) -> dict[str, Any]:
-        return {"cases": len(group), **{n: metrics.mean(s.get(n) for s in group) for n in names}}
-
-    return {
-        "qa": means([scores for _, scores in rows]),
-        "qa_by_type": {t: means(by_type[t]) for t in QA_TYPES if by_type.get(t)},
-    }
-
-
-def _case_of(row: Mapping[str, Any]) -> QACase:
-    return QACase(
-        id=str(row["id"]),
-        type=str(row["type"]),
-        question=str(row.get("question", "")),
-        answers=list(row.get("gold_answers") or []),
-        must_include=list(row.get("must_include") or []),
-        gold_articles=list(row.get("gold_articles") or []),
-        evidence=list(row.get("evidence") or []),
-        answerable=bool(row.get("answerable", True)),
-    )
-
-
-def compute_floors(
-    results: Sequence[Mapping[str, Any]],
-    chunk_counts: Mapping[str, int],
-    k: int,
-    naive: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """What trivial policies score on the same QA cases, computed without any model.
-
-    - ``never_abstain``: answers every question (refusal rate 0, false-refusal rate 0,
-      abstention accuracy = the share of answerable cases);
-    - ``always_abstain``: refuses every question (refusal and false-refusal rates 1, and 0
-      on every answer metric, so its case score is the share of unanswerable cases);
-    - ``random_retrieval``: the expected hit@k, recall@k and MRR of ``k`` chunks drawn at
-      random from the collection (``chunk_counts``: chunks per stored article);
-    - ``naive``: a naive pipeline's run over the same suite (a :func:`floor_entry`: run
-      beside this one with ``--baseline naive``, or read by :func:`load_baseline_run`),
-      ``None`` unless given.
-
-    Each floor has the shape of the metrics: ``qa`` and ``qa_by_type.<type>``.
-
-    Example:
-        >>> rows = [{"kind": "qa", "id": "u", "type": "unanswerable", "answerable": False},
-        ...         {"kind": "qa", "id": "q", "type": "single", "answerable": True,
-        ...          "gold_articles": ["a"], "gold_article_ids": [["a"]]}]
-        >>> floors = compute_floors(rows, {"a": 1, "b": 3}, k=1)
-        >>> floors["never_abstain"]["qa"]["abstention_accuracy"]
-        0.5
-        >>> floors["always_abstain"]["qa"]["false_refusal_rate"]
-        1.0
-        >>> floors["random_retrieval"]["qa"]["hit_at_k"]
-        0.25
-    """
-    qa_rows = [r for r in results if r.get("kind") == "qa"]
-    policies: dict[str, Any] = {}
-    for name, abstain, kept in (
-        ("never_abstain", False, NEVER_ABSTAIN_METRICS),
-        ("always_abstain", True, ALWAYS_ABSTAIN_METRICS),
-    ):
-        scored = []
-        for row in qa_rows:
-            scores = score_qa(_case_of(row), "", abstain, [], [], [], k)
-            scored.append((str(row["type"]), {n: scores.get(n) for n in kept}))
-        policies[name] = _mean_scores(scored, kept)
-    random_rows = [
-        (
-            str(row["type"]),
-            metrics.random_retrieval_scores(chunk_counts, row.get("gold_article_ids") or [], k),
-        )
-        for row in qa_rows
-        if row.get("answerable", True)
-    ]
-    policies["random_retrieval"] = _mean_scores(random_rows, RETRIEVAL_METRICS)
-    policies["naive"] = dict(naive) if naive else None
-    return policies
-
-
-def floor_entry(
-    pipeline: str,
-    *,
-    run: str,
-    started: str | None,
-    measured: Mapping[str, Any],
-    warnings: Sequence[str] = (),
-) -> dict[str, Any]:
-    """A peer pipeline's QA numbers as a floor (``metrics.floors.<pipeline>``).
-
-    ``measured`` holds the pipeline's aggregates (``qa``, ``qa_by_type``, ``squad``);
-    ``run`` and ``started`` say where they come from: :data:`BASELINE_THIS_RUN` for a
-    baseline run beside this one, or an earlier run's folder.
-
-    Example:
-        >>> entry = floor_entry("naive", run="this run", started="2025-01-01T00:00:00",
-        ...                     measured={"qa": {"cases": 2, "f1": 0.4}})
-        >>> entry["pipeline"], entry["qa"]["f1"], entry["squad"], entry["warnings"]
-        ('naive', 0.4, {}, [])
-    """
-    return {
-        "pipeline": pipeline,
-        "run": run,
-        "started": started,
-        "qa": dict(measured.get("qa") or {}),
-        "qa_by_type": dict(measured.get("qa_by_type") or {}),
-        "squad": dict(measured.get("squad") or {}),
-        "warnings": list(warnings),
-    }
-
-
-def load_baseline_run(path: str | Path, suite: Suite | None = None) -> dict[str, Any]:
-    """A naive pipeline's earlier run of the same suite, as the ``floors.naive`` entry.
-
-    ``path`` is that run's output folder (or its ``summary.json``). The entry
-    (:func:`floor_entry`) holds its ``qa``, ``qa_by_type`` and ``squad`` metrics, where
-    they came from, and any mismatch with ``suite`` (another suite, other cases) or with
-    the naive pipeline under ``warnings``.
-
-    Example:
-        >>> floor = load_baseline_run("eval-runs/naive")  # doctest: +SKIP
-        >>> floor["qa"]["must_include_recall"]  # doctest: +SKIP
-        0.41
-    """
-    path = Path(path)
-    file = path / "summary.json" if path.is_dir() else path
-    if not file.is_file():
-        raise ConfigError(
-            f"no baseline run in {path}", hint="pass the --out folder of the baseline's eval run"
-        )
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-        found = data["metrics"]
-        run = data.get("run") or {}
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ConfigError(f"{file} is not an eval run's summary.json: {exc}") from None
-    warnings = []
-    if run.get("pipeline") != NAIVE_FLOOR:
-        recorded = run.get("pipeline") or "not recorded"
-        warnings.append(f"baseline run's pipeline is {recorded}, not {NAIVE_FLOOR}")
-    if suite is not None and run.get("suite") not in (None, suite.name):
-        warnings.append(f"baseline run is of suite {run.get('suite')!r}, not {suite.name!r}")
-    cases = (found.get("qa") or {}).get("cases")
-    if suite is not None and cases not in (None, len(suite.qa_cases)):
-        warnings.append(f"baseline run has {cases} QA cases, this suite {len(suite.qa_cases)}")
-    return floor_entry(
-        NAIVE_FLOOR,
-        run=str(file.parent),
-        started=run.get("started"),
-        measured=found,
-        warnings=warnings,
-    )
-
-
-@dataclass
-class Comparison:
-    """The difference between an earlier run and this one.
-
-    Example:
-        >>> Comparison(old_dir="old").regressions
-        []
-    """
-
-    old_dir: str
-    metrics: list[dict[str, Any]] = field(default_factory=list)
-    cases: list[dict[str, Any]] = field(default_factory=list)
-    added: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-
-    @property
-    def regressions(self) -> list[dict[str, Any]]:
-        """Cases whose score dropped by more than ``REGRESSION_DELTA``."""
-        return [c for c in self.cases if c["delta"] is not None and c["delta"] < -REGRESSION_DELTA]
-
-    @property
-    def improvements(self) -> list[dict[str, Any]]:
-        """Cases whose score rose by more than ``REGRESSION_DELTA``."""
-        return [c for c in self.cases if c["delta"] is not None and c["delta"] > REGRESSION_DELTA]
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form (for ``summary.json``)."""
-        return {
-            "old_dir": self.old_dir,
-            "metrics": self.metrics,
-            "regressions": self.regressions,
-            "improvements": self.improvements,
-            "added": self.added,
-            "removed": self.removed,
-        }
-
-
-def _flatten(summary: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
-    flat: dict[str, float] = {}
-    for key, value in summary.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, f"{name}."))
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            flat[name] = float(value)
-    return flat
-
-
-def _short(row: Mapping[str, Any] | None) -> str:
-    if not row:
-        return ""
-    return str(row.get("answer") if row.get("kind") == "qa" else row.get("summary") or "")
-
-
-def compare_runs(
-    old_dir: str | Path,
-    results: Sequence[Mapping[str, Any]],
-    summary: Mapping[str, Any],
-) -> Comparison:
-    """Compare this run with the one saved in ``old_dir``, metric by metric and case by case.
-
-    Example:
-        >>> comparison = compare_runs("eval-runs/before", results, summary)  # doctest: +SKIP
-        >>> [c["id"] for c in comparison.regressions]  # doctest: +SKIP
-    """
-    old_dir = Path(old_dir)
-    results_path, summary_path = old_dir / "results.jsonl", old_dir / "summary.json"
-    if not results_path.is_file() or not summary_path.is_file():
-        raise ConfigError(
-            f"no earlier run in {old_dir}", hint="pass the --out folder of a previous eval run"
-        )
-    old_rows = {
-        row["id"]: row
-        for row in (json.loads(line) for line in results_path.read_text().splitlines() if line)
-    }
-    old_summary = json.loads(summary_path.read_text())
-    comparison = Comparison(old_dir=str(old_dir))
-    old_flat, new_flat = _flatten(old_summary.get("metrics", {})), _flatten(summary)
-    for name in sorted(set(old_flat) | set(new_flat)):
-        old, new = old_flat.get(name), new_flat.get(name)
-        delta = new - old if old is not None and new is not None else None
-        comparison.metrics.append({"metric": name, "old": old, "new": new, "delta": delta})
-    new_ids = set()
-    for row in results:
-        new_ids.add(row["id"])
-        old_row = old_rows.get(row["id"])
-        if old_row is None:
-            comparison.added.append(row["id"])
-            continue
-        old_score, new_score = old_row.get("score"), row.get("score")
-        delta = new_score - old_score if None not in (old_score, new_score) else None
-        comparison.cases.append(
-            {
-                "id": row["id"],
-                "kind": row["kind"],
-                "old": old_score,
-                "new": new_score,
-                "delta": delta,
-                "old_output": _short(old_row),
-                "new_output": _short(row),
-            }
-        )
-    comparison.removed = sorted(set(old_rows) - new_ids)
-    return comparison
-
-
-_JSON_OBJECT = re.compile(r"\{.*?\}", re.DOTALL)
-
-
-_SCALE_TEXT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)\s*$")
-
-
-def _judge_scale(data: Mapping[str, Any], default: tuple[float, float]) -> tuple[float, float]:
-    """The reply's declared ``"scale"`` ("0-1", "1-5", "1 to 10"), else ``default``."""
-    match = _SCALE_TEXT.match(str(data.get("scale", "")))
-    if match:
-        low, high = float(match.group(1)), float(match.group(2))
-        if high > low:
-            return low, high
-    return default
-
-
-def parse_judge_reply(
-    text: str, scale: tuple[float, float] = JUDGE_SCALE
-) -> dict[str, float | None]:
-    """Read ``{"faithfulness": x, "correctness": y}`` from a reply, as 0-1 scores.
-
-    Every score is read on one known scale, so the mapping is monotone: the scale the
-    reply declares in a ``"scale"`` field ("1-5" maps 1 to 0.0 and 5 to 1.0), otherwise
-    ``scale``, the one the judge prompt asks for (0-1: values stay as they are). A value
-    outside its scale is unreadable (``None``): it is never guessed onto another scale.
-
-    Example:
-        >>> parse_judge_reply('Sure. {"faithfulness": 1, "correctness": 0.5}')
-        {'faithfulness': 1.0, 'correctness': 0.5}
-        >>> parse_judge_reply('{"scale": "1-5", "faithfulness": 1, "correctness": 4}')
-        {'faithfulness': 0.0, 'correctness': 0.75}
-        >>> parse_judge_reply('{"faithfulness": 4}')
-        {'faithfulness': None, 'correctness': None}
-    """
-    result: dict[str, float | None] = {"faithfulness": None, "correctness": None}
-    for match in _JSON_OBJECT.finditer(text or ""):
-        try:
-            data = json.loads(match.group(0))
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(data, dict):
-            continue
-        low, high = _judge_scale(data, scale)
-        for name in result:
-            value = data.get(name)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                if low <= value <= high:
-                    result[name] = (float(value) - low) / (high - low)
-                else:
-                    logger.warning("judge %s %s is outside its scale %g-%g", name, value, low, high)
-        if any(v is not None for v in result.values()):
-            break
-    return result
-
-
-class Judge:
-    """LLM-as-judge: faithfulness to the sources and correctness against the gold answer.
-
-    Uses the configured LLM (``prompts/eval_judge.yaml``); its scores are labelled with
-    the judge model name everywhere they appear.
-
-    Example:
-        >>> judge = Judge(llm, model="gpt-4o-mini")  # doctest: +SKIP
-        >>> judge.score("Who won?", "Ruiz [1].", ["Ana Ruiz won."], ["Ana Ruiz"])  # doctest: +SKIP
-        {'faithfulness': 1.0, 'correctness': 1.0}
-    """
-
-    def __init__(self, llm: Any, model: str) -> None:
-        from rag.prompts import load_prompt
-
-        self.llm = llm
-        self.model = model
-        self.prompt = load_prompt(JUDGE_PROMPT)
-
-    def score(
-        self, question: str, answer: str, contexts: Sequence[str], gold: Sequence[str]
-    ) -> dict[str, float | None]:
-        """Judge one answer; ``None`` scores when the reply cannot be parsed."""
-        sources = "\n\n".join(f"[{i}] {c}" for i, c in enumerate(contexts, start=1))
-        messages = self.prompt.messages(
-            question=question,
-            answer=answer,
-            contexts=sources[:JUDGE_CONTEXT_CHARS],
-            gold_answers="; ".join(gold) or "(the question is not answerable from the articles)",
-        )
-        reply = self.llm.invoke(messages)
-        return parse_judge_reply(str(getattr(reply, "content", reply)))
 
 
 @dataclass
@@ -1013,56 +456,6 @@ class _Runner:
         return row
 
 
-def grading_source(article: Any) -> str:
-    """What a graded summary may draw on: title, outlet, author, date (ISO and spelled out), text.
-
-    Example:
-        >>> from types import SimpleNamespace as A
-        >>> grading_source(A(title="T", source="Post", author=None, published="2025-02-14",
-        ...                  text="Body."))
-        'T\\nPost 2025-02-14 Friday February 14, 2025 14 February 2025\\nBody.'
-    """
-    published = str(getattr(article, "published", None) or "")
-    try:
-        day = date.fromisoformat(published[:10])
-        spelled = f"{day:%A %B} {day.day}, {day.year} {day.day} {day:%B %Y}"
-    except ValueError:
-        spelled = ""
-    parts = (getattr(article, "source", None), getattr(article, "author", None), published)
-    meta = " ".join(str(p) for p in (*parts, spelled) if p)
-    return f"{getattr(article, 'title', '') or ''}\n{meta}\n{article.text}"
-
-
-def _failed_scores(case: QACase, *, retrieval_only: bool = False) -> dict[str, float | None]:
-    """A failed case's scores: 0 on every metric that applies, a false refusal if answerable.
-
-    SQuAD EM and F1 are 0 as well, answerable or not (a failure is no abstention); they
-    do not apply to a retrieval-only run.
-
-    Example:
-        >>> case = QACase(id="q", type="single", question="?", answers=["x"], gold_articles=["a"])
-        >>> s = _failed_scores(case)
-        >>> s["hit_at_k"], s["f1"], s["citation_validity"], s["false_refusal_rate"], s["score"]
-        (0.0, 0.0, 0.0, 1.0, 0.0)
-        >>> s["squad_em"], s["squad_f1"]
-        (0.0, 0.0)
-    """
-    scores = score_qa(case, "", False, [], [], [["(missing)"]] if case.answerable else [], 5)
-    if retrieval_only:
-        scores = {n: (scores[n] if n in RETRIEVAL_METRICS else None) for n in QA_METRICS}
-    else:
-        scores["abstention_accuracy"] = 0.0
-        # scored as the wrong decision: a refusal when answerable, an answer when not
-        scores["refusal_rate"], scores["false_refusal_rate"] = metrics.refusals(
-            abstained=case.answerable, answerable=case.answerable
-        )
-        scores.update(
-            squad_metrics.failure_scores(answers=case.answers, answerable=case.answerable)
-        )
-    scores["score"] = 0.0
-    return scores
-
-
 def _qa_failure(
     case: QACase, error: str, latency: float, *, retrieval_only: bool = False
 ) -> dict[str, Any]:
@@ -1073,7 +466,7 @@ def _qa_failure(
         "retrieved": [],
         "latency_s": round(latency, 4),
         "prompt_tokens": None,
-        "scores": _failed_scores(case, retrieval_only=retrieval_only),
+        "scores": failed_scores(case, retrieval_only=retrieval_only),
         "score": 0.0,
         "error": error,
     }

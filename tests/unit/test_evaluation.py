@@ -27,7 +27,10 @@ from rag.errors import ConfigError, LLMUnavailableError
 from rag.evaluation import metrics
 from rag.evaluation import runner as evaluation
 from rag.evaluation.articles import ArticleIndex
+from rag.evaluation.floors import compute_floors, load_baseline_run
+from rag.evaluation.judge import parse_judge_reply
 from rag.evaluation.runner import run_suite
+from rag.evaluation.scoring import score_qa
 from rag.evaluation.suite import QA_TYPES, QACase, Suite, load_suite
 from rag.evaluation.thresholds import check_thresholds, parse_thresholds
 from rag.qa.chain import ABSTAIN_MESSAGE, Answer, Citation
@@ -589,7 +592,7 @@ def test_llm_outage_stops_the_run_but_a_single_timeout_does_not(
 
 def test_score_qa_for_unanswerable_and_abstained_cases() -> None:
     unanswerable = QACase(id="u", type="unanswerable", question="?", answerable=False)
-    scores = evaluation.score_qa(unanswerable, ABSTAIN_MESSAGE, True, ["a"], [], [], k=5)
+    scores = score_qa(unanswerable, ABSTAIN_MESSAGE, True, ["a"], [], [], k=5)
     assert scores["abstention_accuracy"] == 1.0 and scores["hit_at_k"] is None
     assert scores["score"] == 1.0
     answerable = QACase(
@@ -600,7 +603,7 @@ def test_score_qa_for_unanswerable_and_abstained_cases() -> None:
         must_include=["Tern"],
         gold_articles=["a"],
     )
-    scores = evaluation.score_qa(answerable, ABSTAIN_MESSAGE, True, ["a"], [], [["a"]], k=5)
+    scores = score_qa(answerable, ABSTAIN_MESSAGE, True, ["a"], [], [["a"]], k=5)
     assert scores["abstention_accuracy"] == 0.0 and scores["hit_at_k"] == 1.0
     # abstaining on an answerable case cites nothing valid: 0, not left out of the mean
     assert scores["must_include_recall"] == 0.0 and scores["citation_validity"] == 0.0
@@ -641,23 +644,21 @@ def test_judge_scores_are_labelled_with_the_judge_model(smoke: Suite, tmp_path: 
 
 
 def test_parse_judge_reply() -> None:
-    assert evaluation.parse_judge_reply('{"faithfulness": 0.2, "correctness": 1}') == {
+    assert parse_judge_reply('{"faithfulness": 0.2, "correctness": 1}') == {
         "faithfulness": 0.2,
         "correctness": 1.0,
     }
-    assert evaluation.parse_judge_reply('text {"scale": "1-5", "faithfulness": 3} more') == {
+    assert parse_judge_reply('text {"scale": "1-5", "faithfulness": 3} more') == {
         "faithfulness": 0.5,
         "correctness": None,
     }
-    assert evaluation.parse_judge_reply("no verdict") == {"faithfulness": None, "correctness": None}
+    assert parse_judge_reply("no verdict") == {"faithfulness": None, "correctness": None}
 
 
 def test_parse_judge_reply_is_monotone_on_each_declared_scale() -> None:
     def read(value: float, scale: str | None = None) -> float | None:
         declared = f'"scale": "{scale}", ' if scale else ""
-        return evaluation.parse_judge_reply(f'{{{declared}"faithfulness": {value}}}')[
-            "faithfulness"
-        ]
+        return parse_judge_reply(f'{{{declared}"faithfulness": {value}}}')["faithfulness"]
 
     one_to_five = [read(v, "1-5") for v in (1, 2, 3, 4, 5)]
     assert one_to_five == [0.0, 0.25, 0.5, 0.75, 1.0]  # the worst grade reads as the worst
@@ -825,7 +826,7 @@ def test_floors_of_constant_policies_and_random_retrieval() -> None:
             "gold_article_ids": [["a"], ["b"]],
         },
     ]
-    floors = evaluation.compute_floors(rows, {"a": 1, "b": 1, "c": 2}, k=1)
+    floors = compute_floors(rows, {"a": 1, "b": 1, "c": 2}, k=1)
     never, always = floors["never_abstain"], floors["always_abstain"]
     assert never["qa"]["refusal_rate"] == 0.0 and never["qa"]["false_refusal_rate"] == 0.0
     assert never["qa"]["abstention_accuracy"] == pytest.approx(2 / 3)
@@ -881,10 +882,10 @@ def test_a_naive_baseline_run_becomes_a_floor(smoke: Suite, tmp_path: Path) -> N
 
     baseline_summary["run"]["suite"] = "full"
     (baseline / "summary.json").write_text(json.dumps(baseline_summary))
-    warned = evaluation.load_baseline_run(baseline / "summary.json", smoke)["warnings"]
+    warned = load_baseline_run(baseline / "summary.json", smoke)["warnings"]
     assert warned == ["baseline run is of suite 'full', not 'smoke'"]
     with pytest.raises(ConfigError, match="no baseline run"):
-        evaluation.load_baseline_run(tmp_path / "nowhere")
+        load_baseline_run(tmp_path / "nowhere")
 
 
 def test_threshold_syntax_floor_relative_bounds() -> None:
