@@ -22,7 +22,7 @@ from rag.cli.common import handle_errors
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from rag.evaluation.runner import EvalOutcome
+    from rag.evaluation.outcome import EvalOutcome
 
 STAGES = {
     "ingest": "Ingesting corpus",

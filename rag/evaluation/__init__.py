@@ -14,7 +14,7 @@ _EXPORTS: dict[str, str] = {
     "CHUNK_SIZE": "naive",
     "COLLECTION_SUFFIX": "naive",
     "Comparison": "compare",
-    "EvalOutcome": "runner",
+    "EvalOutcome": "outcome",
     "ImportResult": "squad",
     "NaiveIndex": "naive",
     "NaiveRAG": "naive",

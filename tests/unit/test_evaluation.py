@@ -29,6 +29,7 @@ from rag.evaluation import runner as evaluation
 from rag.evaluation.articles import ArticleIndex
 from rag.evaluation.floors import compute_floors, load_baseline_run
 from rag.evaluation.judge import parse_judge_reply
+from rag.evaluation.report import _against
 from rag.evaluation.runner import run_suite
 from rag.evaluation.scoring import score_qa
 from rag.evaluation.suite import QA_TYPES, QACase, Suite, load_suite
@@ -917,11 +918,8 @@ def test_threshold_syntax_floor_relative_bounds() -> None:
         ("qa.f1", None, None, False),  # a floor that was not measured fails
     ]
     assert rows[0]["floor"] == 0.0 and rows[1]["margin"] == 0.85
-    assert (
-        evaluation._against(rows[1])
-        == "`floors.always_abstain.qa.false_refusal_rate` (1.000) − 0.85"
-    )
-    assert evaluation._against(rows[3]) == "fixed"
+    assert _against(rows[1]) == "`floors.always_abstain.qa.false_refusal_rate` (1.000) − 0.85"
+    assert _against(rows[3]) == "fixed"
 
 
 @pytest.mark.parametrize(
