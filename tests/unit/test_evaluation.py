@@ -25,8 +25,9 @@ from langchain_core.documents import Document
 
 from rag.errors import ConfigError, LLMUnavailableError
 from rag.evaluation import metrics
-from rag.evaluation import runner as evaluation
+from rag.evaluation import runner as eval_runner
 from rag.evaluation.articles import ArticleIndex
+from rag.evaluation.case_runner import _qa_failure
 from rag.evaluation.floors import compute_floors, load_baseline_run
 from rag.evaluation.judge import parse_judge_reply
 from rag.evaluation.report import _against
@@ -561,7 +562,7 @@ def test_a_failed_case_scores_zero_on_squad_em_and_f1_answerable_or_not(
     squad, qa = outcome.summary["metrics"]["squad"], outcome.summary["metrics"]["qa"]
     assert squad["total"] == qa["cases"] and squad["no_ans_accuracy"] < 1.0
 
-    failed = evaluation._qa_failure(answerable, "boom", 0.0, retrieval_only=True)["scores"]
+    failed = _qa_failure(answerable, "boom", 0.0, retrieval_only=True)["scores"]
     assert failed["hit_at_k"] == 0.0 and failed.get("squad_em") is None  # no answer measured
 
 
@@ -947,13 +948,13 @@ def test_cli_exit_status_follows_thresholds(
     from rag.cli import main
 
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(evaluation, "build_service", lambda settings: OracleService(smoke))
+    monkeypatch.setattr(eval_runner, "build_service", lambda settings: OracleService(smoke))
     runner = CliRunner()
     ok = runner.invoke(main, ["eval", str(SMOKE), "--out", str(tmp_path / "ok")])  # with bars
     assert ok.exit_code == 0, ok.output
     assert "PASSED: report in" in ok.output and "QA (11 cases): hit@k 1.000" in ok.output
 
-    monkeypatch.setattr(evaluation, "build_service", lambda settings: BrokenService(smoke))
+    monkeypatch.setattr(eval_runner, "build_service", lambda settings: BrokenService(smoke))
     bad = runner.invoke(
         main,
         [

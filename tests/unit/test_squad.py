@@ -17,7 +17,7 @@ from langchain_core.language_models import FakeListChatModel
 
 from rag.errors import ConfigError
 from rag.evaluation import metrics, squad_metrics
-from rag.evaluation import runner as evaluation
+from rag.evaluation import runner as eval_runner
 from rag.evaluation.articles import ArticleIndex
 from rag.evaluation.squad import (
     article_url,
@@ -319,7 +319,7 @@ def test_cli_import_then_eval_in_both_forms(
         )
 
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(evaluation, "build_service", fake)
+    monkeypatch.setattr(eval_runner, "build_service", fake)
     short = runner.invoke(
         main, ["eval", str(suite), "--pipeline", "naive", "--out", str(tmp_path / "a"), "--quiet"]
     )
