@@ -22,7 +22,7 @@ from rag.cli.common import handle_errors
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from rag.evaluation.runner import EvalOutcome
+    from rag.evaluation.outcome import EvalOutcome
 
 STAGES = {
     "ingest": "Ingesting corpus",
@@ -129,7 +129,7 @@ def print_outcome(outcome: EvalOutcome) -> None:
 
 
 def _echo_baseline(name: str, floor: dict[str, Any]) -> None:
-    from rag.evaluation.runner import BASELINE_THIS_RUN
+    from rag.evaluation.floors import BASELINE_THIS_RUN
 
     qa, squad = floor.get("qa") or {}, floor.get("squad") or {}
     source = "" if floor.get("run") == BASELINE_THIS_RUN else f" (read from {floor.get('run')})"
@@ -275,7 +275,8 @@ def run_command(
     question is asked through the library API, and the scores are checked against the
     suite's thresholds.
     """
-    from rag.evaluation.runner import load_suite, run_suite
+    from rag.evaluation.runner import run_suite
+    from rag.evaluation.suite import load_suite
 
     parsed = load_suite(suite)
     options: dict[str, Any] = {

@@ -1,6 +1,6 @@
 """Evaluation metrics as pure functions: answers, retrieval, citations, summaries, latency.
 
-Nothing here touches a model or the store; :mod:`rag.evaluation.runner` feeds these functions
+Nothing here touches a model or the store; :mod:`rag.evaluation.scoring` feeds these functions
 with what the service returned. Every function works on plain strings, lists and numbers.
 
 Two kinds of text normalization are used:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluation.runner import load_suite, run_suite
+from rag.evaluation.runner import run_suite
+from rag.evaluation.suite import load_suite
 
 pytestmark = pytest.mark.integration
 

@@ -25,8 +25,16 @@ from langchain_core.documents import Document
 
 from rag.errors import ConfigError, LLMUnavailableError
 from rag.evaluation import metrics
-from rag.evaluation import runner as evaluation
-from rag.evaluation.runner import QACase, Suite, load_suite, run_suite
+from rag.evaluation import runner as eval_runner
+from rag.evaluation.articles import ArticleIndex
+from rag.evaluation.case_runner import _qa_failure
+from rag.evaluation.floors import compute_floors, load_baseline_run
+from rag.evaluation.judge import parse_judge_reply
+from rag.evaluation.report import _against
+from rag.evaluation.runner import run_suite
+from rag.evaluation.scoring import score_qa
+from rag.evaluation.suite import QA_TYPES, QACase, Suite, load_suite
+from rag.evaluation.thresholds import check_thresholds, parse_thresholds
 from rag.qa.chain import ABSTAIN_MESSAGE, Answer, Citation
 from rag.store.reports import ArticleInfo, IngestReport
 from rag.summaries.summarizer import Summary
@@ -292,7 +300,7 @@ def test_shipped_suites_load_and_meet_the_brief() -> None:
     assert 8 <= len(smoke.qa_cases) <= 14 and smoke.summary_cases
     types = [c.type for c in full.qa_cases]
     assert len(full.qa_cases) >= 60
-    assert set(types) == set(evaluation.QA_TYPES)
+    assert set(types) == set(QA_TYPES)
     assert sum(not c.answerable for c in full.qa_cases) >= 10
     assert types.count("followup") >= 8
     assert all(c.history for c in full.qa_cases if c.type == "followup")
@@ -364,7 +372,7 @@ def test_load_suite_reports_bad_input_clearly(tmp_path: Path) -> None:
 
 
 def test_url_keys_and_article_index() -> None:
-    index = evaluation.ArticleIndex([("a1", "https://news.example/x", "X"), ("a2", None, "Y")])
+    index = ArticleIndex([("a1", "https://news.example/x", "X"), ("a2", None, "Y")])
     assert index.resolve("http://www.news.example/x/?utm=1") == "a1"
     assert index.resolve("a2") == "a2"
     resolved, missing = index.resolve_gold(
@@ -554,7 +562,7 @@ def test_a_failed_case_scores_zero_on_squad_em_and_f1_answerable_or_not(
     squad, qa = outcome.summary["metrics"]["squad"], outcome.summary["metrics"]["qa"]
     assert squad["total"] == qa["cases"] and squad["no_ans_accuracy"] < 1.0
 
-    failed = evaluation._qa_failure(answerable, "boom", 0.0, retrieval_only=True)["scores"]
+    failed = _qa_failure(answerable, "boom", 0.0, retrieval_only=True)["scores"]
     assert failed["hit_at_k"] == 0.0 and failed.get("squad_em") is None  # no answer measured
 
 
@@ -586,7 +594,7 @@ def test_llm_outage_stops_the_run_but_a_single_timeout_does_not(
 
 def test_score_qa_for_unanswerable_and_abstained_cases() -> None:
     unanswerable = QACase(id="u", type="unanswerable", question="?", answerable=False)
-    scores = evaluation.score_qa(unanswerable, ABSTAIN_MESSAGE, True, ["a"], [], [], k=5)
+    scores = score_qa(unanswerable, ABSTAIN_MESSAGE, True, ["a"], [], [], k=5)
     assert scores["abstention_accuracy"] == 1.0 and scores["hit_at_k"] is None
     assert scores["score"] == 1.0
     answerable = QACase(
@@ -597,7 +605,7 @@ def test_score_qa_for_unanswerable_and_abstained_cases() -> None:
         must_include=["Tern"],
         gold_articles=["a"],
     )
-    scores = evaluation.score_qa(answerable, ABSTAIN_MESSAGE, True, ["a"], [], [["a"]], k=5)
+    scores = score_qa(answerable, ABSTAIN_MESSAGE, True, ["a"], [], [["a"]], k=5)
     assert scores["abstention_accuracy"] == 0.0 and scores["hit_at_k"] == 1.0
     # abstaining on an answerable case cites nothing valid: 0, not left out of the mean
     assert scores["must_include_recall"] == 0.0 and scores["citation_validity"] == 0.0
@@ -607,7 +615,7 @@ def test_score_qa_for_unanswerable_and_abstained_cases() -> None:
 
 def test_thresholds_min_max_and_missing() -> None:
     summary = {"qa": {"hit_at_k": 0.9, "latency_p95_s": 12.0, "mrr": None}}
-    rows = evaluation.check_thresholds(
+    rows = check_thresholds(
         summary,
         {
             "qa.hit_at_k": {"min": 0.8},
@@ -638,23 +646,21 @@ def test_judge_scores_are_labelled_with_the_judge_model(smoke: Suite, tmp_path: 
 
 
 def test_parse_judge_reply() -> None:
-    assert evaluation.parse_judge_reply('{"faithfulness": 0.2, "correctness": 1}') == {
+    assert parse_judge_reply('{"faithfulness": 0.2, "correctness": 1}') == {
         "faithfulness": 0.2,
         "correctness": 1.0,
     }
-    assert evaluation.parse_judge_reply('text {"scale": "1-5", "faithfulness": 3} more') == {
+    assert parse_judge_reply('text {"scale": "1-5", "faithfulness": 3} more') == {
         "faithfulness": 0.5,
         "correctness": None,
     }
-    assert evaluation.parse_judge_reply("no verdict") == {"faithfulness": None, "correctness": None}
+    assert parse_judge_reply("no verdict") == {"faithfulness": None, "correctness": None}
 
 
 def test_parse_judge_reply_is_monotone_on_each_declared_scale() -> None:
     def read(value: float, scale: str | None = None) -> float | None:
         declared = f'"scale": "{scale}", ' if scale else ""
-        return evaluation.parse_judge_reply(f'{{{declared}"faithfulness": {value}}}')[
-            "faithfulness"
-        ]
+        return parse_judge_reply(f'{{{declared}"faithfulness": {value}}}')["faithfulness"]
 
     one_to_five = [read(v, "1-5") for v in (1, 2, 3, 4, 5)]
     assert one_to_five == [0.0, 0.25, 0.5, 0.75, 1.0]  # the worst grade reads as the worst
@@ -822,7 +828,7 @@ def test_floors_of_constant_policies_and_random_retrieval() -> None:
             "gold_article_ids": [["a"], ["b"]],
         },
     ]
-    floors = evaluation.compute_floors(rows, {"a": 1, "b": 1, "c": 2}, k=1)
+    floors = compute_floors(rows, {"a": 1, "b": 1, "c": 2}, k=1)
     never, always = floors["never_abstain"], floors["always_abstain"]
     assert never["qa"]["refusal_rate"] == 0.0 and never["qa"]["false_refusal_rate"] == 0.0
     assert never["qa"]["abstention_accuracy"] == pytest.approx(2 / 3)
@@ -878,10 +884,10 @@ def test_a_naive_baseline_run_becomes_a_floor(smoke: Suite, tmp_path: Path) -> N
 
     baseline_summary["run"]["suite"] = "full"
     (baseline / "summary.json").write_text(json.dumps(baseline_summary))
-    warned = evaluation.load_baseline_run(baseline / "summary.json", smoke)["warnings"]
+    warned = load_baseline_run(baseline / "summary.json", smoke)["warnings"]
     assert warned == ["baseline run is of suite 'full', not 'smoke'"]
     with pytest.raises(ConfigError, match="no baseline run"):
-        evaluation.load_baseline_run(tmp_path / "nowhere")
+        load_baseline_run(tmp_path / "nowhere")
 
 
 def test_threshold_syntax_floor_relative_bounds() -> None:
@@ -902,8 +908,8 @@ def test_threshold_syntax_floor_relative_bounds() -> None:
         "summary.words_mean": {"max_under": "summary.baseline_lead3.words_mean"},
         "qa.f1": [{"min": 0.1}, {"min_over": "floors.naive.qa.f1"}],
     }
-    thresholds = evaluation._parse_thresholds(raw, "s.yaml")
-    rows = evaluation.check_thresholds(summary, thresholds)
+    thresholds = parse_thresholds(raw, "s.yaml")
+    rows = check_thresholds(summary, thresholds)
     by = [(r["metric"], r.get("min"), r.get("max"), r["passed"]) for r in rows]
     assert by == [
         ("qa.refusal_rate", 0.3, None, True),  # 0.0 + 0.3: the bound itself passes
@@ -913,11 +919,8 @@ def test_threshold_syntax_floor_relative_bounds() -> None:
         ("qa.f1", None, None, False),  # a floor that was not measured fails
     ]
     assert rows[0]["floor"] == 0.0 and rows[1]["margin"] == 0.85
-    assert (
-        evaluation._against(rows[1])
-        == "`floors.always_abstain.qa.false_refusal_rate` (1.000) − 0.85"
-    )
-    assert evaluation._against(rows[3]) == "fixed"
+    assert _against(rows[1]) == "`floors.always_abstain.qa.false_refusal_rate` (1.000) − 0.85"
+    assert _against(rows[3]) == "fixed"
 
 
 @pytest.mark.parametrize(
@@ -935,7 +938,7 @@ def test_threshold_syntax_floor_relative_bounds() -> None:
 )
 def test_threshold_syntax_errors_are_clear(spec: Any, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        evaluation._parse_thresholds({"qa.f1": spec}, "s.yaml")
+        parse_thresholds({"qa.f1": spec}, "s.yaml")
 
 
 # --------------------------------------------------------------------------- CLI
@@ -945,13 +948,13 @@ def test_cli_exit_status_follows_thresholds(
     from rag.cli import main
 
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(evaluation, "build_service", lambda settings: OracleService(smoke))
+    monkeypatch.setattr(eval_runner, "build_service", lambda settings: OracleService(smoke))
     runner = CliRunner()
     ok = runner.invoke(main, ["eval", str(SMOKE), "--out", str(tmp_path / "ok")])  # with bars
     assert ok.exit_code == 0, ok.output
     assert "PASSED: report in" in ok.output and "QA (11 cases): hit@k 1.000" in ok.output
 
-    monkeypatch.setattr(evaluation, "build_service", lambda settings: BrokenService(smoke))
+    monkeypatch.setattr(eval_runner, "build_service", lambda settings: BrokenService(smoke))
     bad = runner.invoke(
         main,
         [

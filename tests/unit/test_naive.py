@@ -18,9 +18,11 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 from pydantic import Field
 
-from rag.evaluation import runner as evaluation
+from rag.errors import ConfigError
+from rag.evaluation.floors import load_baseline_run
 from rag.evaluation.naive import NaiveIndex, NaiveRAG, is_naive_abstention, split_article
-from rag.evaluation.runner import load_suite, run_suite
+from rag.evaluation.runner import run_suite
+from rag.evaluation.suite import load_suite
 from rag.ingest.article import Article
 from rag.service import NewsRAG
 from rag.settings import load_settings
@@ -313,7 +315,7 @@ def test_baseline_naive_runs_beside_news_rag_in_the_same_run(tmp_path: Path) -> 
     report = (tmp_path / "run" / "report.md").read_text()
     assert "## news-rag beside the naive baseline" in report
     assert "| SQuAD F1 |" in report
-    with pytest.raises(evaluation.ConfigError, match="is the pipeline being measured"):
+    with pytest.raises(ConfigError, match="is the pipeline being measured"):
         run_suite(suite, service=service, pipeline="naive", baseline="naive", write=False)
 
 
@@ -347,7 +349,7 @@ def test_a_naive_floor_from_an_earlier_run_has_the_in_run_shape_and_one_table(
         floors_section = report.split("### Against the floors", 1)[1].split("\n#", 1)[0]
         assert "| Never abstain |" in floors_section and "Naive" not in floors_section
 
-    with pytest.raises(evaluation.ConfigError, match=r"both give floors\.naive"):
+    with pytest.raises(ConfigError, match=r"both give floors\.naive"):
         run_suite(suite, service=service, baseline="naive", baseline_run=naive_dir, write=False)
 
 
@@ -355,6 +357,6 @@ def test_a_baseline_run_of_another_pipeline_is_used_with_a_warning(tmp_path: Pat
     suite = load_suite(write_suite(tmp_path))
     service = fake_service(tmp_path, ["Several years [1]."], collection="eval-tiny")
     run_suite(suite, out_dir=tmp_path / "newsrag", service=service)
-    floor = evaluation.load_baseline_run(tmp_path / "newsrag", suite)
+    floor = load_baseline_run(tmp_path / "newsrag", suite)
     assert floor["pipeline"] == "naive"
     assert floor["warnings"] == ["baseline run's pipeline is news-rag, not naive"]

@@ -171,7 +171,8 @@ def test_public_url_drops_credentials() -> None:
 def test_eval_reports_never_contain_secrets(secret_env: Settings, tmp_path: Path) -> None:
     from test_evaluation import OracleService
 
-    from rag.evaluation.runner import load_suite, run_suite
+    from rag.evaluation.runner import run_suite
+    from rag.evaluation.suite import load_suite
 
     smoke = load_suite(Path(__file__).resolve().parents[2] / "evals" / "smoke.yaml")
     outcome = run_suite(

@@ -17,8 +17,8 @@ from langchain_core.language_models import FakeListChatModel
 
 from rag.errors import ConfigError
 from rag.evaluation import metrics, squad_metrics
-from rag.evaluation import runner as evaluation
-from rag.evaluation.runner import ArticleIndex, load_suite
+from rag.evaluation import runner as eval_runner
+from rag.evaluation.articles import ArticleIndex
 from rag.evaluation.squad import (
     article_url,
     evidence_sentence,
@@ -26,6 +26,7 @@ from rag.evaluation.squad import (
     read_squad,
     stratified_sample,
 )
+from rag.evaluation.suite import load_suite
 from rag.ingest.article import Article
 from rag.ingest.sources import load_source
 from rag.service import NewsRAG
@@ -318,7 +319,7 @@ def test_cli_import_then_eval_in_both_forms(
         )
 
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(evaluation, "build_service", fake)
+    monkeypatch.setattr(eval_runner, "build_service", fake)
     short = runner.invoke(
         main, ["eval", str(suite), "--pipeline", "naive", "--out", str(tmp_path / "a"), "--quiet"]
     )
