@@ -3,7 +3,8 @@
 Example:
     >>> from rag import NewsRAG
     >>> rag = NewsRAG.from_settings()
-    >>> rag.ask("What did Hegseth rule out?").answer
+    >>> rag.ask("What did Hegseth rule out?").answer  # doctest: +SKIP
+    'Hegseth ruled out NATO membership for Ukraine as part of any negotiated settlement. [1]'
 """
 
 from __future__ import annotations

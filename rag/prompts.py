@@ -7,7 +7,7 @@ naming it. File format::
     name: qa_answer
     version: 3                # bump when the wording changes (keys caches)
     description: Answer from numbered sources.
-    variables: [question, sources]
+    variables: [question, sources, abstain]
     messages:
       - role: system
         content: |
@@ -18,9 +18,15 @@ naming it. File format::
 Example:
     >>> from rag.prompts import load_prompt
     >>> prompt = load_prompt("qa_answer")
-    >>> messages = prompt.messages(question="Who?", sources="[1] ...")
+    >>> prompt.variables
+    ('question', 'sources', 'abstain')
+    >>> messages = prompt.messages(question="Who?", sources="[1] ...", abstain="Not found.")
     >>> messages[0].type
     'system'
+    >>> print(messages[-1].content)
+    [1] ...
+    <BLANKLINE>
+    Question: Who?
 """
 
 from __future__ import annotations

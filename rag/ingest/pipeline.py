@@ -7,10 +7,14 @@ A source that fails (missing, empty, binary, too large, unreachable, no article
 body, bad JSONL lines, duplicate of another file in the batch...) is reported with a
 reason in ``IngestReport.failed``; the rest of the batch proceeds.
 
-Example:
+Example (a private address is refused before any request):
     >>> from rag.ingest.pipeline import ingest_sources
-    >>> report = ingest_sources(["samples/", "https://news.example/feed.xml"], store, settings)
+    >>> from rag.store.articles import ArticleStore
+    >>> store = ArticleStore.from_settings(settings, embeddings)
+    >>> report = ingest_sources(["samples/", "http://127.0.0.1/feed.xml"], store, settings)
     >>> report.added, report.unchanged, report.replaced, report.failed
+    (10, 0, 0,
+     [('http://127.0.0.1/feed.xml', 'refused: 127.0.0.1 is a loopback address, not a public one')])
 """
 
 from __future__ import annotations
@@ -143,8 +147,9 @@ def ingest_sources(
     model missing) raise :class:`rag.errors.RagError`: nothing can proceed then.
 
     Example:
-        >>> report = ingest_sources(["samples/"], store, settings)
-        >>> print(report.added, report.failed)
+        >>> report = ingest_sources(["samples/"], store, settings)  # already stored
+        >>> print(report.added, report.unchanged, report.failed)
+        0 10 []
     """
     started = time.perf_counter()
     batch = _Batch(list(sources), settings, progress, started)
@@ -179,7 +184,12 @@ def ingest_text(
     in ``failed``, like any other source.
 
     Example:
-        >>> ingest_text(store, settings, text="Body...", title="Headline", published="2025-02-14")
+        >>> report = ingest_text(store, settings, text="Body.", title="Flood",
+        ...                      published="2025-02-14")
+        >>> report.added, report.failed
+        (1, [])
+        >>> ingest_text(store, settings, text="Body.", title="Flood", published="someday").failed
+        [('pasted text', "unrecognized date 'someday' (use YYYY-MM-DD)")]
     """
     started = time.perf_counter()
     origin = "pasted text"

@@ -34,10 +34,11 @@ use a Chroma server (``RAG_CHROMA_URL``).
 :mod:`rag.store.failures` (errors people can act on).
 
 Example:
+    >>> import tempfile
     >>> from langchain_core.embeddings import DeterministicFakeEmbedding
     >>> from rag.ingest.article import Article
     >>> from rag.settings import load_settings
-    >>> store = ArticleStore.from_settings(load_settings(data_dir="/tmp/x"),
+    >>> store = ArticleStore.from_settings(load_settings(data_dir=tempfile.mkdtemp()),
     ...                                    DeterministicFakeEmbedding(size=384))
     >>> report = store.add_articles([Article.create(title="T", text="Rain fell.")])
     >>> report.added, store.stats().articles
@@ -103,10 +104,13 @@ class ArticleStore:
     prefixed) and queries; vectors are computed here and upserted explicitly, so Chroma
     never runs an embedding function of its own.
 
-    Example:
+    Example (``embeddings`` here are fake vectors, so the nearest chunks are arbitrary):
+        >>> from rag.ingest.sources import load_source
         >>> store = ArticleStore.from_settings(settings, embeddings)
-        >>> store.add_articles(articles).added
-        >>> [(d.metadata["title"], s) for d, s in store.dense_search("floods", k=3)]
+        >>> store.add_articles(load_source("samples/briefs.jsonl")).added
+        3
+        >>> len(store.dense_search("floods", k=2))
+        2
     """
 
     def __init__(
@@ -211,7 +215,11 @@ class ArticleStore:
         """A token that changes whenever chunks are added or removed (any process).
 
         Example:
-            >>> before = store.generation(); store.delete(["a1"]); store.generation() != before
+            >>> before = store.generation()
+            >>> store.delete(["8782db0870783fc4"])
+            1
+            >>> store.generation() != before
+            True
         """
         self._journal.resolve_failed_writes()
         with self._errors("read the store generation"):
@@ -223,7 +231,8 @@ class ArticleStore:
         """All stored articles, newest first (optionally one outlet, case-insensitive).
 
         Example:
-            >>> [a.title for a in store.list_articles(source="Civic Wire")]
+            >>> [a.title for a in store.list_articles(source="civic wire")][-1]
+            'Flash floods hit the Ardent Valley after record rainfall; thousands evacuated'
         """
         self._journal.resolve_failed_writes()
         with self._errors("list the articles"):
@@ -242,6 +251,9 @@ class ArticleStore:
 
         Example:
             >>> store.get_article("8782db0870783fc4").title
+            'Flash floods hit the Ardent Valley after record rainfall; thousands evacuated'
+            >>> store.get_article("no-such-id") is None
+            True
         """
         self._journal.resolve_failed_writes()
         with self._errors("read an article"):
@@ -255,6 +267,7 @@ class ArticleStore:
 
         Example:
             >>> store.stats().articles
+            10
         """
         self._journal.resolve_failed_writes()
         with self._errors("count the articles"):
@@ -275,7 +288,7 @@ class ArticleStore:
         which articles changed since they last looked.
 
         Example:
-            >>> store.chunk_manifest()["8782db0870783fc4"]
+            >>> store.chunk_manifest()["8782db0870783fc4"][:2]
             ['8782db0870783fc4:1:0', '8782db0870783fc4:1:1']
         """
         self._journal.resolve_failed_writes()
@@ -291,6 +304,7 @@ class ArticleStore:
 
         Example:
             >>> sum(len(batch) for batch in store.iter_chunks()) == store.stats().chunks
+            True
         """
         offset = 0
         while True:
@@ -335,6 +349,8 @@ class ArticleStore:
 
         Example:
             >>> doc, score = store.dense_search("Hegseth NATO", k=1)[0]
+            >>> sorted(doc.metadata)[:3], -1.0 <= score <= 1.0
+            (['article_id', 'chunk_index', 'end'], True)
         """
         from langchain_core.documents import Document
 
@@ -371,6 +387,8 @@ class ArticleStore:
         ``progress`` receives an :class:`IngestProgress` after every batch.
 
         Example:
+            >>> from rag.ingest.article import Article
+            >>> article = Article.create(title="Ferries resume", text="Ferries ran again.")
             >>> store.add_articles([article]).added
             1
             >>> store.add_articles([article]).unchanged
@@ -460,7 +478,7 @@ class ArticleStore:
         """Drop references to the client (embedded Chroma persists on every write).
 
         Example:
-            >>> store.close()  # doctest: +SKIP
+            >>> store.close()
         """
         self._vectorstore = None
 
