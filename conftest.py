@@ -16,7 +16,8 @@ for the examples that use it, all over the same temporary data folder):
 - ``embeddings``: a deterministic fake embedder (no model loaded);
 - ``store``: an :class:`rag.store.articles.ArticleStore` holding the articles of ``samples/``;
 - ``rag`` and ``service``: a :class:`rag.service.NewsRAG` over that store, with no chat model;
-- ``retriever``: its :class:`rag.retrieval.hybrid.HybridRetriever`.
+- ``retriever``: its :class:`rag.retrieval.hybrid.HybridRetriever`;
+- ``journal`` and ``embedder``: the store's write journal and checked embedder.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import ast
 import doctest
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,8 @@ def _doctest_context(request: pytest.FixtureRequest) -> None:
             monkeypatch.delenv(name)
     monkeypatch.setenv("RAG_DATA_DIR", str(data_dir))
     monkeypatch.chdir(REPO_ROOT)
+    # tempfile.mkdtemp() in an example makes its folder here, removed with the test's.
+    monkeypatch.setattr(tempfile, "tempdir", str(request.getfixturevalue("tmp_path")))
     _lock_away_the_models(monkeypatch)
 
     test = request.node.dtest
@@ -151,4 +155,6 @@ EXAMPLE_NAMES: dict[str, Callable[[Path, dict[str, Any]], Any]] = {
     "service": lambda data_dir, made: made["rag"],
     "store": lambda data_dir, made: made["rag"].store,
     "retriever": lambda data_dir, made: made["rag"].retriever,
+    "journal": lambda data_dir, made: made["store"]._journal,
+    "embedder": lambda data_dir, made: made["store"]._embedder,
 }

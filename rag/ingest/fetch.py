@@ -167,9 +167,10 @@ def fetch_url(
     reason (refused, unreachable, timeout, HTTP status, too large).
 
     Example:
-        >>> fetch_url("http://127.0.0.1:9/none")  # doctest: +SKIP
+        >>> fetch_url("http://127.0.0.1:9/none")
         Traceback (most recent call last):
-        rag.errors.IngestError: cannot connect to 127.0.0.1:9 ...
+        rag.errors.IngestError: refused: 127.0.0.1 is a loopback address, not a public one
+        Hint: set RAG_FETCH_ALLOW_PRIVATE=true to fetch from your own network
     """
     import httpx
 

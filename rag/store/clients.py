@@ -2,8 +2,9 @@
 collections, with errors that say what to fix.
 
 Example:
+    >>> import tempfile
     >>> from rag.settings import load_settings
-    >>> client, mode, location = open_client(load_settings(data_dir="/tmp/news-rag-doc"))
+    >>> client, mode, location = open_client(load_settings(data_dir=tempfile.mkdtemp()))
     >>> mode
     'embedded'
 """
@@ -38,8 +39,7 @@ def open_client(settings: Settings) -> tuple[ClientAPI, StoreMode, str]:
     ``RAG_CHROMA_URL`` is set, else the embedded store under ``RAG_DATA_DIR``.
 
     Example:
-        >>> from rag.settings import load_settings
-        >>> open_client(load_settings(data_dir="/tmp/news-rag-doc"))[2].endswith("chroma")
+        >>> open_client(settings)[2].endswith("chroma")
         True
     """
     if settings.chroma_url:
@@ -55,7 +55,8 @@ def open_collections(client: ClientAPI, name: str) -> tuple[Collection, Collecti
     Raises :class:`StoreError` when ``name`` is an existing collection of another distance.
 
     Example:
-        >>> client = persistent_client("/tmp/news-rag-doc/chroma")
+        >>> import tempfile
+        >>> client = persistent_client(tempfile.mkdtemp())
         >>> chunks, registry = open_collections(client, "news")
         >>> chunks.name, registry.name
         ('news', 'news_articles')
@@ -100,7 +101,8 @@ def persistent_client(path: Any) -> ClientAPI:
     Raises :class:`StoreError` for a read-only folder, a full disk or a damaged store.
 
     Example:
-        >>> client = persistent_client("/tmp/news-rag-doc/chroma")
+        >>> import tempfile
+        >>> client = persistent_client(tempfile.mkdtemp())
         >>> client.heartbeat() > 0
         True
     """
@@ -134,7 +136,7 @@ def http_client(url: str, timeout: float = 30.0) -> ClientAPI:
     Raises :class:`StoreError` when the server does not answer its heartbeat in time.
 
     Example:
-        >>> http_client("http://127.0.0.1:9", timeout=1)  # doctest: +SKIP
+        >>> http_client("http://127.0.0.1:9", timeout=1)
         Traceback (most recent call last):
         rag.errors.StoreError: cannot reach the Chroma server at http://127.0.0.1:9 ...
     """

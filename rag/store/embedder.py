@@ -55,7 +55,8 @@ class CheckedEmbedder:
         >>> from langchain_core.embeddings import DeterministicFakeEmbedding
         >>> from rag.store.clients import open_collections, persistent_client
         >>> from rag.store.failures import StoreFailures
-        >>> where = "/tmp/news-rag-doc/chroma"
+        >>> import tempfile
+        >>> where = tempfile.mkdtemp()
         >>> _, registry = open_collections(persistent_client(where), "embedder_doc")
         >>> embedder = CheckedEmbedder(DeterministicFakeEmbedding(size=8), registry,
         ...                            collection="embedder_doc",
@@ -83,7 +84,7 @@ class CheckedEmbedder:
         """One vector per text (chunks to store); the first call records the embedder.
 
         Example:
-            >>> [len(v) for v in embedder.embed(["Rain fell.", "Ferries ran."])]  # doctest: +SKIP
+            >>> [len(v) for v in embedder.embed(["Rain fell.", "Ferries ran."])]
             [384, 384]
         """
         try:
@@ -106,7 +107,7 @@ class CheckedEmbedder:
         """The vector of a question (never recorded: an empty store has nothing to match).
 
         Example:
-            >>> len(embedder.embed_query("Did the ferries run?"))  # doctest: +SKIP
+            >>> len(embedder.embed_query("Did the ferries run?"))
             384
         """
         last = self._last_query

@@ -67,7 +67,8 @@ class WriteJournal:
     Example:
         >>> from rag.store.clients import open_collections, persistent_client
         >>> from rag.store.failures import StoreFailures
-        >>> where = "/tmp/news-rag-doc/chroma"
+        >>> import tempfile
+        >>> where = tempfile.mkdtemp()
         >>> chunks, registry = open_collections(persistent_client(where), "journal_doc")
         >>> failures = StoreFailures("embedded", where)
         >>> journal = WriteJournal(chunks, registry, key=f"embedded|{where}|journal_doc",
@@ -97,7 +98,7 @@ class WriteJournal:
         """The metadata naming this process as the writer of a journal record.
 
         Example:
-            >>> journal.owner()["pid"] == os.getpid()  # doctest: +SKIP
+            >>> journal.owner()["pid"] == os.getpid()
             True
         """
         return {"kind": "journal", "host": _HOST, "pid": os.getpid(), "created": time.time()}
@@ -107,9 +108,14 @@ class WriteJournal:
         """Within this block, recovery in this process leaves ``journal_ids`` alone.
 
         Example:
-            >>> with journal.inflight([journal_id("a1")]):  # doctest: +SKIP
-            ...     journal.recover()  # a1's journal, if any, is not touched
+            >>> article = Article.create(title="Ferries resume", text="Ferries ran again.")
+            >>> chunks = store.chunker.chunk_article(article, 1)
+            >>> journal.begin_adds([PlannedWrite(article, 1, chunks, 0, 0)])
+            >>> with journal.inflight([journal_id(article.id)]):
+            ...     journal.recover()  # the write in progress is left alone
             0
+            >>> journal.recover()  # now it counts as interrupted: rolled back
+            1
         """
         keys = [f"{self._key}|{j}" for j in journal_ids]
         with _inflight_lock:
@@ -124,7 +130,11 @@ class WriteJournal:
         """Write the journal records of ``plans`` (the new versions, in full).
 
         Example:
-            >>> journal.begin_adds([PlannedWrite(article, 1, chunks, 0, 0)])  # doctest: +SKIP
+            >>> article = Article.create(title="Ferries resume", text="Ferries ran again.")
+            >>> chunks = store.chunker.chunk_article(article, 1)
+            >>> journal.begin_adds([PlannedWrite(article, 1, chunks, 0, 0)])
+            >>> journal.recover()  # no writer alive and no chunk written: rolled back
+            1
         """
         owner = self.owner()
         self._registry.upsert(
@@ -138,7 +148,12 @@ class WriteJournal:
         """The writes are complete: drop their journal records, bump the generation.
 
         Example:
-            >>> journal.commit([journal_id(article.id)])  # doctest: +SKIP
+            >>> article = Article.create(title="Ferries resume", text="Ferries ran again.")
+            >>> chunks = store.chunker.chunk_article(article, 1)
+            >>> journal.begin_adds([PlannedWrite(article, 1, chunks, 0, 0)])
+            >>> journal.commit([journal_id(article.id)])
+            >>> journal.recover()  # nothing left to resolve
+            0
         """
         self._registry.delete(ids=journal_ids)
         self.bump_generation()
@@ -149,7 +164,9 @@ class WriteJournal:
         A failure leaves the delete to be finished by the next read or write.
 
         Example:
-            >>> journal.delete(["8782db0870783fc4"])  # doctest: +SKIP
+            >>> journal.delete(["8782db0870783fc4"])
+            >>> store.get_article("8782db0870783fc4") is None
+            True
         """
         journal_ids = [journal_id(i) for i in article_ids]
         metas = [{**self.owner(), "op": "delete", "article_id": i} for i in article_ids]
@@ -171,7 +188,10 @@ class WriteJournal:
         """Change the store generation, so readers in any process see that chunks changed.
 
         Example:
-            >>> journal.bump_generation()  # doctest: +SKIP
+            >>> before = store.generation()
+            >>> journal.bump_generation()
+            >>> store.generation() != before
+            True
         """
         value = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}"
         self._registry.upsert(
@@ -186,7 +206,7 @@ class WriteJournal:
         """Resolve interrupted writes of dead processes; returns how many were resolved.
 
         Example:
-            >>> journal.recover()  # doctest: +SKIP
+            >>> journal.recover()
             0
         """
         with self._lock, self._failures.during("recover interrupted writes"):
@@ -209,7 +229,12 @@ class WriteJournal:
         first once the store answers again, so a half-written article is never served.
 
         Example:
-            >>> journal.rollback([journal_id(article.id)])  # doctest: +SKIP
+            >>> article = Article.create(title="Ferries resume", text="Ferries ran again.")
+            >>> chunks = store.chunker.chunk_article(article, 1)
+            >>> journal.begin_adds([PlannedWrite(article, 1, chunks, 0, 0)])
+            >>> journal.rollback([journal_id(article.id)])
+            >>> journal.unresolved, journal.recover()
+            (False, 0)
         """
         self.unresolved = True
         with contextlib.suppress(Exception):
@@ -222,7 +247,9 @@ class WriteJournal:
         """Before a read: resolve this process's writes that failed half-way, if any.
 
         Example:
-            >>> journal.resolve_failed_writes()  # doctest: +SKIP
+            >>> journal.resolve_failed_writes()
+            >>> journal.unresolved
+            False
         """
         if self.unresolved:
             with self._lock:
