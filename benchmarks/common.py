@@ -42,7 +42,12 @@ def write_results(path: Path, results: dict[str, Any]) -> None:
     """Record the load after the run and write ``results`` as JSON to ``path``.
 
     Example:
-        >>> write_results(Path("/tmp/bench.json"), {"machine": {}})  # doctest: +SKIP
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "bench_x.json"
+        >>> write_results(path, {"seconds": 1.5})  # doctest: +ELLIPSIS
+        wrote .../bench_x.json
+        >>> sorted(json.loads(path.read_text())["machine"])
+        ['load_after']
     """
     results.setdefault("machine", {})["load_after"] = os.getloadavg()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -154,7 +154,13 @@ def install_log_redaction(settings: Settings, logger: logging.Logger | None = No
     handlers (or ``logger``'s) write, whichever library logs them.
 
     Example:
-        >>> install_log_redaction(load_settings())  # doctest: +SKIP
+        >>> import logging, sys
+        >>> from rag.settings import load_settings
+        >>> log = logging.getLogger("redaction-example")
+        >>> log.addHandler(logging.StreamHandler(sys.stdout)); log.propagate = False
+        >>> install_log_redaction(load_settings(llm_api_key="sk-def456"), log)
+        >>> log.warning("calling the model with sk-def456")
+        calling the model with ***
     """
     register_secrets(settings)
     target = logger or logging.getLogger()

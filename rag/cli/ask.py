@@ -73,10 +73,16 @@ def format_sources(answer: Answer) -> str:
     """The numbered sources cited by ``answer``, one block each (title, outlet, date, url).
 
     Example:
-        >>> print(format_sources(answer))  # doctest: +SKIP
+        >>> from rag.qa.chain import Answer, Citation
+        >>> cited = Citation(number=1, article_id="a1", title="Hegseth tells allies",
+        ...                  source="Civic Wire", published="2025-02-12",
+        ...                  url="https://civicwire.example/hegseth", text="...")
+        >>> answer = Answer(question="q", answer="No NATO seat [1].", standalone_question="q",
+        ...                 citations=[cited])
+        >>> print(format_sources(answer))
         Sources:
-          [1] Hegseth tells allies ... — Civic Wire, 2025-02-12
-              https://civicwire.example/...
+          [1] Hegseth tells allies — Civic Wire, 2025-02-12
+              https://civicwire.example/hegseth
     """
     if not answer.citations:
         return ""

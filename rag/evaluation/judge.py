@@ -88,9 +88,11 @@ class Judge:
     Uses the configured LLM (``prompts/eval_judge.yaml``); its scores are labelled with
     the judge model name everywhere they appear.
 
-    Example:
-        >>> judge = Judge(llm, model="gpt-4o-mini")  # doctest: +SKIP
-        >>> judge.score("Who won?", "Ruiz [1].", ["Ana Ruiz won."], ["Ana Ruiz"])  # doctest: +SKIP
+    Example (a canned reply stands in for the judge model):
+        >>> from langchain_core.language_models import FakeListChatModel
+        >>> llm = FakeListChatModel(responses=['{"faithfulness": 1, "correctness": 1}'])
+        >>> judge = Judge(llm, model="gpt-4o-mini")
+        >>> judge.score("Who won?", "Ruiz [1].", ["Ana Ruiz won."], ["Ana Ruiz"])
         {'faithfulness': 1.0, 'correctness': 1.0}
     """
 

@@ -78,7 +78,10 @@ def build_service(settings: Any) -> Any:
     """The real library facade for a run (tests replace this with a fake).
 
     Example:
-        >>> service = build_service(load_settings(collection="eval-smoke"))  # doctest: +SKIP
+        >>> from rag.settings import load_settings
+        >>> service = build_service(load_settings(collection="eval-smoke"))  # loads nothing yet
+        >>> service.settings.collection
+        'eval-smoke'
     """
     from rag.service import NewsRAG
 
@@ -92,8 +95,10 @@ def pipeline_service(name: str, service: Any) -> Any:
     chat model; its own chunks, retrieval and prompt).
 
     Example:
-        >>> pipeline_service("news-rag", service) is service  # doctest: +SKIP
+        >>> pipeline_service("news-rag", service) is service
         True
+        >>> type(pipeline_service("naive", service)).__name__
+        'NaiveRAG'
     """
     if name not in PIPELINES:
         raise ConfigError(f"unknown pipeline {name!r}", hint=f"use one of: {', '.join(PIPELINES)}")
@@ -110,8 +115,10 @@ def suite_settings(suite: Suite, **overrides: Any) -> Any:
     The collection is always the suite's own, so eval articles never mix with a library.
 
     Example:
-        >>> suite_settings(suite, retrieval_mode="bm25").collection  # doctest: +SKIP
-        'eval-smoke'
+        >>> from rag.evaluation.suite import load_suite
+        >>> settings = suite_settings(load_suite("evals/smoke.yaml"), retrieval_mode="bm25")
+        >>> settings.collection, settings.retrieval_mode
+        ('eval-smoke', 'bm25')
     """
     from rag.settings import load_settings
 

@@ -23,7 +23,7 @@ by answerable/unanswerable, each group gets a share of the sample proportional t
 size (largest remainders round), and each group is sampled with its own seeded random
 generator, so the same file, size and seed always give the same questions.
 
-Example:
+Example (``dev-v2.0.json`` is the downloaded SQuAD 2.0 dev set):
     >>> result = import_squad("dev-v2.0.json", "eval-runs/squad", sample=300, seed=13)
     ... # doctest: +SKIP
     >>> result.suite_path.name, result.answerable + result.unanswerable  # doctest: +SKIP
@@ -116,8 +116,15 @@ def read_squad(path: str | Path) -> list[SquadArticle]:
     """Parse a SQuAD 1.1 / 2.0-format JSON file; :class:`ConfigError` when it is not one.
 
     Example:
-        >>> [a.title for a in read_squad("dev-v2.0.json")][:2]  # doctest: +SKIP
-        ['Normans', 'Rhine']
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> qa = {"id": "q1", "question": "When did the ferries run?", "is_impossible": False,
+        ...       "answers": [{"text": "on Monday", "answer_start": 15}]}
+        >>> data = {"data": [{"title": "Ferries", "paragraphs": [
+        ...     {"context": "The ferries ran on Monday.", "qas": [qa]}]}]}
+        >>> _ = (folder / "tiny.json").write_text(json.dumps(data))
+        >>> [(a.title, a.text) for a in read_squad(folder / "tiny.json")]
+        [('Ferries', 'The ferries ran on Monday.')]
     """
     path = Path(path)
     try:
@@ -391,10 +398,16 @@ def import_squad(
     ``name`` names the suite and its collection (default: the output folder's name).
 
     Example:
-        >>> r = import_squad("dev-v2.0.json", "eval-runs/squad", sample=300, seed=13)
-        ... # doctest: +SKIP
-        >>> r.suite_path  # doctest: +SKIP
-        PosixPath('eval-runs/squad/squad.yaml')
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> qa = {"id": "q1", "question": "When did the ferries run?", "is_impossible": False,
+        ...       "answers": [{"text": "on Monday", "answer_start": 15}]}
+        >>> data = {"data": [{"title": "Ferries", "paragraphs": [
+        ...     {"context": "The ferries ran on Monday.", "qas": [qa]}]}]}
+        >>> _ = (folder / "tiny.json").write_text(json.dumps(data))
+        >>> r = import_squad(folder / "tiny.json", folder / "squad")
+        >>> r.suite_path.name, r.articles, r.answerable, r.unanswerable
+        ('squad.yaml', 1, 1, 0)
     """
     source, out = Path(path), Path(out_dir)
     articles = read_squad(source)

@@ -139,9 +139,9 @@ class Suite:
     """A parsed suite file: corpus, datasets, settings overrides and thresholds.
 
     Example:
-        >>> suite = load_suite("evals/smoke.yaml")  # doctest: +SKIP
-        >>> suite.name, len(suite.qa_cases)  # doctest: +SKIP
-        ('smoke', 10)
+        >>> suite = load_suite("evals/smoke.yaml")
+        >>> suite.name, len(suite.qa_cases)
+        ('smoke', 11)
     """
 
     name: str
@@ -182,7 +182,7 @@ def load_suite(path: str | Path) -> Suite:
     """Read and validate a suite YAML file and its datasets.
 
     Example:
-        >>> load_suite("evals/smoke.yaml").collection  # doctest: +SKIP
+        >>> load_suite("evals/smoke.yaml").collection
         'eval-smoke'
     """
     path = Path(path)

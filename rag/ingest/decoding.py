@@ -62,7 +62,7 @@ def read_file_bytes(path: Path, settings: Settings | None = None) -> bytes:
     """Read a file, refusing empty files and files over ``RAG_MAX_FILE_MB``.
 
     Example:
-        >>> read_file_bytes(Path("samples/briefs.jsonl"))[:1]  # doctest: +SKIP
+        >>> read_file_bytes(Path("samples/briefs.jsonl"))[:1]
         b'{'
     """
     max_bytes = max_file_bytes(settings)
