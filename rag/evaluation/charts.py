@@ -33,7 +33,7 @@ CHART_METRICS = (
 def write_charts(outcome: EvalOutcome) -> list[Path]:
     """PNG charts: scores per question type, summaries vs lead-3, latency histogram.
 
-    Example:
+    Example (``outcome`` comes from a run with the models):
         >>> [p.name for p in write_charts(outcome)]  # doctest: +SKIP
         ['scores_by_type.png', 'summaries_vs_lead3.png', 'latency.png']
     """

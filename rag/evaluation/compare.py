@@ -85,7 +85,7 @@ def compare_runs(
 ) -> Comparison:
     """Compare this run with the one saved in ``old_dir``, metric by metric and case by case.
 
-    Example:
+    Example (compares with the output folder of an earlier run):
         >>> comparison = compare_runs("eval-runs/before", results, summary)  # doctest: +SKIP
         >>> [c["id"] for c in comparison.regressions]  # doctest: +SKIP
     """

@@ -177,7 +177,7 @@ def load_baseline_run(path: str | Path, suite: Suite | None = None) -> dict[str,
     they came from, and any mismatch with ``suite`` (another suite, other cases) or with
     the naive pipeline under ``warnings``.
 
-    Example:
+    Example (reads the output folder of an earlier run of the naive pipeline):
         >>> floor = load_baseline_run("eval-runs/naive")  # doctest: +SKIP
         >>> floor["qa"]["must_include_recall"]  # doctest: +SKIP
         0.41

@@ -26,7 +26,7 @@ __all__ = ["EvalOutcome"]
 class EvalOutcome:
     """What a run produced: rows, aggregates, threshold checks and output paths.
 
-    Example:
+    Example (runs the models):
         >>> outcome = run_suite("evals/smoke.yaml")  # doctest: +SKIP
         >>> outcome.passed, outcome.out_dir  # doctest: +SKIP
     """

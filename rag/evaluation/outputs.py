@@ -51,7 +51,7 @@ def ragas_rows(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def write_outputs(outcome: EvalOutcome) -> list[Path]:
     """Write results.jsonl, summary.json, ragas.jsonl, report.md, charts (and compare.md).
 
-    Example:
+    Example (``outcome`` comes from a run with the models):
         >>> files = write_outputs(outcome)  # doctest: +SKIP
     """
     out = outcome.out_dir

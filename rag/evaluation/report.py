@@ -100,7 +100,7 @@ _PIPELINE_LABELS = {NAIVE_FLOOR: "Naive pipeline"}
 def render_report(outcome: EvalOutcome, charts: Sequence[str] = ()) -> str:
     """The Markdown report: thresholds, tables overall and per type, worst cases.
 
-    Example:
+    Example (``outcome`` comes from a run with the models):
         >>> print(render_report(outcome))  # doctest: +SKIP
     """
     m = outcome.summary["metrics"]
@@ -490,7 +490,7 @@ def _comparison_lines(comparison: Comparison, top: int | None = None) -> list[st
 def render_comparison(comparison: Comparison) -> str:
     """``compare.md``: metric deltas and every case whose score moved.
 
-    Example:
+    Example (``outcome`` comes from a run with the models):
         >>> print(render_comparison(outcome.comparison))  # doctest: +SKIP
     """
     lines = _comparison_lines(comparison)

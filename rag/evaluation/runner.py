@@ -21,7 +21,7 @@ corpus, QA and summary datasets (JSON Lines), settings overrides and pass thresh
    charts to the output folder (:mod:`rag.evaluation.outputs`), plus ``compare.md`` when
    compared with an earlier run (:mod:`rag.evaluation.compare`).
 
-Example:
+Example (runs the models, for minutes):
     >>> from rag.evaluation.runner import run_suite
     >>> outcome = run_suite("evals/smoke.yaml", out_dir="eval-runs/smoke")  # doctest: +SKIP
     >>> outcome.passed, outcome.summary["qa"]["hit_at_k"]  # doctest: +SKIP
@@ -211,7 +211,7 @@ def run_suite(
     same suite: its metrics become ``floors.naive``. Either way thresholds may be stated
     against ``floors.naive`` (one source per run: not both).
 
-    Example:
+    Example (runs the models):
         >>> outcome = run_suite("evals/smoke.yaml", limit=3)  # doctest: +SKIP
         >>> [f.name for f in outcome.files]  # doctest: +SKIP
         ['results.jsonl', 'summary.json', 'ragas.jsonl', 'report.md', ...]
