@@ -12,10 +12,13 @@ Every returned :class:`~langchain_core.documents.Document` carries, in its metad
 BM25), ``dense_rank``, ``bm25_rank``, ``bm25_score``, ``rank`` and ``chunk_id``.
 
 Example:
-    >>> retriever = HybridRetriever(store=store, settings=settings)  # doctest: +SKIP
-    >>> docs = retriever.invoke("What did Hegseth rule out?")  # doctest: +SKIP
-    >>> f = SearchFilters(sources=["Reuters"])
-    >>> docs = retriever.invoke("NATO", filters=f)  # doctest: +SKIP
+    >>> retriever = HybridRetriever(store=store, settings=settings)
+    >>> docs = retriever.invoke("What did Hegseth rule out?")
+    >>> docs[0].metadata["title"]
+    'Hegseth tells allies in Brussels that Ukraine will not join NATO in a peace deal'
+    >>> f = SearchFilters(sources=["Civic Wire"])
+    >>> {d.metadata["source"] for d in retriever.invoke("NATO", filters=f)}
+    {'Civic Wire'}
 """
 
 from __future__ import annotations
@@ -164,10 +167,13 @@ class HybridRetriever(BaseRetriever):
     words ("in 2024", "since March 3", "this week", "latest") are applied automatically,
     relative to ``clock()`` (injectable for tests).
 
-    Example:
-        >>> retriever = HybridRetriever(store=store, settings=load_settings())  # doctest: +SKIP
-        >>> for doc in retriever.invoke("Who won the vote?"):  # doctest: +SKIP
-        ...     print(doc.metadata["title"], doc.metadata["rrf_score"])
+    Example (the ``store`` here has fake vectors: its dense ranks are arbitrary):
+        >>> retriever = HybridRetriever(store=store, settings=settings)
+        >>> for doc in retriever.invoke("Who won the Westfield mayoral election?")[:2]:
+        ...     m = doc.metadata
+        ...     print(m["title"][:30], m["bm25_rank"], m["dense_rank"], round(m["rrf_score"], 4))
+        Ana Ruiz elected Westfield's f 5 17 0.0284
+        Norvanian Reserve Bank cuts in None 1 0.0164
     """
 
     store: Any = Field(description="An ArticleStore (or any object with the same methods).")
@@ -186,7 +192,9 @@ class HybridRetriever(BaseRetriever):
         """Build over ``store`` with k, mode, weights and caps from ``settings``.
 
         Example:
-            >>> retriever = HybridRetriever.from_settings(store, settings)  # doctest: +SKIP
+            >>> retriever = HybridRetriever.from_settings(store, settings)
+            >>> retriever.settings.retrieval_mode, retriever.settings.retrieval_k
+            ('hybrid', 5)
         """
         return cls(store=store, settings=settings, clock=clock or date.today)
 
@@ -203,8 +211,11 @@ class HybridRetriever(BaseRetriever):
         ``settings.max_chunks_per_article``).
 
         Example:
-            >>> f = SearchFilters(sources=["AP"])
-            >>> docs = retriever.search("NATO", f, k=3)  # doctest: +SKIP
+            >>> f = SearchFilters(sources=["Civic Wire"])
+            >>> docs = retriever.search("NATO", f, k=3)
+            >>> [d.metadata["title"][:40] for d in docs]
+            ['Hegseth tells allies in Brussels that Uk', 'Hegseth tells allies in Brussels that Uk',
+             'Flash floods hit the Ardent Valley after']
         """
         resolved, hints = self.resolve_filters(query, filters)
         k = k or self.settings.retrieval_k
@@ -239,8 +250,8 @@ class HybridRetriever(BaseRetriever):
         """Combine explicit filters with the question's time words (ranges are intersected).
 
         Example:
-            >>> f, hints = retriever.resolve_filters("What happened in 2024?")  # doctest: +SKIP
-            >>> f.since, f.until  # doctest: +SKIP
+            >>> f, hints = retriever.resolve_filters("What happened in 2024?")
+            >>> f.since, f.until
             (datetime.date(2024, 1, 1), datetime.date(2024, 12, 31))
         """
         filters = filters or SearchFilters()
@@ -261,8 +272,8 @@ class HybridRetriever(BaseRetriever):
         """Outlet names spelled as stored (matched case-insensitively); unknown names kept.
 
         Example:
-            >>> retriever.canonical_sources(["civic wire"])  # doctest: +SKIP
-            ['Civic Wire']
+            >>> retriever.canonical_sources(["civic wire", "Daily Planet"])
+            ['Civic Wire', 'Daily Planet']
         """
         known = self._known_outlets()
         return [known.get(name.strip().casefold(), name) for name in names]
@@ -288,8 +299,8 @@ class HybridRetriever(BaseRetriever):
         """The BM25 index over the store's chunks, brought in step with the store.
 
         Example:
-            >>> len(retriever.lexical_index().live_ids)  # doctest: +SKIP
-            4047
+            >>> len(retriever.lexical_index().live_ids)
+            78
         """
         if self._index is None:
             self._index = ChunkIndex(self.store)
