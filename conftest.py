@@ -16,7 +16,7 @@ for the examples that use it, all over the same temporary data folder):
 - ``embeddings``: a deterministic fake embedder (no model loaded);
 - ``store``: an :class:`rag.store.articles.ArticleStore` holding the articles of ``samples/``;
 - ``rag`` and ``service``: a :class:`rag.service.NewsRAG` over that store, with no chat model;
-- ``retriever``: its :class:`rag.retrieval.hybrid.HybridRetriever`;
+- ``retriever``, ``qa`` and ``summarizer``: its retriever, answer service and summarizer;
 - ``journal`` and ``embedder``: the store's write journal and checked embedder.
 """
 
@@ -155,6 +155,8 @@ EXAMPLE_NAMES: dict[str, Callable[[Path, dict[str, Any]], Any]] = {
     "service": lambda data_dir, made: made["rag"],
     "store": lambda data_dir, made: made["rag"].store,
     "retriever": lambda data_dir, made: made["rag"].retriever,
+    "qa": lambda data_dir, made: made["rag"].qa,
+    "summarizer": lambda data_dir, made: made["rag"].summarizer,
     "journal": lambda data_dir, made: made["store"]._journal,
     "embedder": lambda data_dir, made: made["store"]._embedder,
 }

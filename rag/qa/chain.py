@@ -10,7 +10,7 @@ retrieved source mentions (:mod:`rag.qa.coverage`) -- in both cases the LLM is n
 or the model replies with :data:`ABSTAIN_MESSAGE` as the prompt tells it to. Article text
 reaches the model inside ``<source>`` tags, declared as data and never instructions.
 
-Example:
+Example (needs the models):
     >>> qa = QAService(retriever, llm, settings)  # doctest: +SKIP
     >>> answer = qa.ask("What did Hegseth rule out?")  # doctest: +SKIP
     >>> answer.answer, [c.title for c in answer.citations]  # doctest: +SKIP
@@ -447,11 +447,10 @@ class _StreamCollector:
 class QAService:
     """Answer questions from the article store with citations (sync, streaming, async).
 
-    Example:
+    Example (a canned reply stands in for the chat model; the answer needs real vectors):
         >>> from langchain_core.language_models import FakeListChatModel
-        >>> qa = QAService(retriever, FakeListChatModel(responses=["Yes [1]."]),
-        ...                settings)  # doctest: +SKIP
-        >>> qa.ask("Did it happen?").citations[0].title  # doctest: +SKIP
+        >>> qa = QAService(retriever, FakeListChatModel(responses=["Yes [1]."]), settings)
+        >>> qa.ask("Did Hegseth rule out NATO membership?").answer  # doctest: +SKIP
     """
 
     def __init__(
@@ -489,8 +488,8 @@ class QAService:
         """The names and versions of the prompts behind an answer (part of cache keys).
 
         Example:
-            >>> qa.prompt_versions  # doctest: +SKIP
-            'qa_answer:v3,qa_condense:v2'
+            >>> qa.prompt_versions
+            'qa_excerpts:v1,qa_condense:v2'
         """
         prompts = (self._reader_prompt, self._condense_prompt)
         return ",".join(f"{p.name}:v{p.version}" for p in prompts)
@@ -499,7 +498,7 @@ class QAService:
     def chain(self) -> Runnable:
         """The LCEL chain: ``{"question", "history", "filters"}`` -> :class:`Answer`.
 
-        Example:
+        Example (needs the models):
             >>> qa.chain.invoke({"question": "Who won?"}).answer  # doctest: +SKIP
         """
         if self._chain is None:
@@ -519,8 +518,9 @@ class QAService:
     ) -> Answer:
         """Answer ``question`` (a follow-up when ``history`` is given) with citations.
 
-        Example:
-            >>> qa.ask("What did Hegseth rule out?").citations  # doctest: +SKIP
+        Example (needs the models):
+            >>> qa.ask("What did Hegseth rule out?").citations[0].title  # doctest: +SKIP
+            'Vance and Zelenskyy meet in Munich as Washington redraws its Ukraine policy'
         """
         return self.chain.invoke({"question": question, "history": history, "filters": filters})
 
@@ -542,7 +542,7 @@ class QAService:
     ) -> Iterator[str | Answer]:
         """Yield answer text pieces as the model generates them, then the final :class:`Answer`.
 
-        Example:
+        Example (needs the models):
             >>> for piece in qa.stream("Who met in Munich?"):  # doctest: +SKIP
             ...     print(piece if isinstance(piece, str) else piece.citations)
         """
@@ -558,7 +558,7 @@ class QAService:
     ) -> AsyncIterator[str | Answer]:
         """Async :meth:`stream`: text pieces as generated, then the final :class:`Answer`.
 
-        Example:
+        Example (needs the models):
             >>> async for piece in qa.astream("Who met in Munich?"):  # doctest: +SKIP
             ...     pass
         """
@@ -576,7 +576,7 @@ class QAService:
         """Yield :class:`Stage`, :class:`SourcesFound` (before any token), :class:`Token`s, then
         :class:`Done`. Closing the iterator early closes the model's stream (the server stops).
 
-        Example:
+        Example (needs the models):
             >>> for event in qa.stream_events("Who met in Munich?"):  # doctest: +SKIP
             ...     if isinstance(event, SourcesFound):
             ...         print([s.title for s in event.sources])
@@ -607,7 +607,7 @@ class QAService:
     ) -> AsyncIterator[QAEvent]:
         """Async :meth:`stream_events`.
 
-        Example:
+        Example (needs the models):
             >>> async for event in qa.astream_events("Who met in Munich?"):  # doctest: +SKIP
             ...     pass
         """
@@ -643,7 +643,14 @@ class QAService:
         """The exact answer prompt for ``question`` over ``documents`` (for inspection/tests).
 
         Example:
-            >>> print(qa.prompt_messages("Who?", docs)[1].content)  # doctest: +SKIP
+            >>> docs = [Document(page_content="Ana Ruiz won.", metadata={"title": "Vote"})]
+            >>> print(qa.prompt_messages("Who won?", docs)[-1].content)
+            <source id="1">
+            [1] Vote
+            Ana Ruiz won.
+            </source>
+            <BLANKLINE>
+            Question: Who won?
         """
         return self._answer_messages(question, format_sources(documents))
 
@@ -829,8 +836,8 @@ class QAService:
         for every question: sending it once at start puts it in the server's prompt cache.
 
         Example:
-            >>> [m.type for m in qa.warm_prompt_messages()][:2]  # doctest: +SKIP
-            ['system', 'human']
+            >>> [m.type for m in qa.warm_prompt_messages()]
+            ['system']
         """
         if self.settings.qa_mode == "evidence":
             messages = self._evidence_prompt.messages(evidence="", question="")
