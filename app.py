@@ -7,10 +7,11 @@ in ``samples/`` are added.
 The app is built from the library facade only (``rag.service.NewsRAG``); the layout lives in
 :mod:`rag.ui.app` so that the installed ``news-rag serve`` command runs the same app.
 
-Example:
+Example (``launch`` serves the app until stopped):
     >>> from rag.service import NewsRAG
     >>> from app import build_app
-    >>> build_app(NewsRAG.from_settings()).launch(ssr_mode=False)  # doctest: +SKIP
+    >>> demo = build_app(NewsRAG.from_settings())
+    >>> demo.launch(ssr_mode=False)  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -6,9 +6,9 @@ and digests so they can be stopped; ``rag.ui.chat`` keeps the conversation as pl
 ``rag.ui.format`` turns answers, summaries and reports into safe Markdown (article text is
 always shown as text, never as markup). Nothing here imports Gradio at import time.
 
-Example:
+Example (``launch`` serves the app until stopped):
     >>> from rag.ui.app import build_app
     >>> from rag.service import NewsRAG
-    >>> demo = build_app(NewsRAG.from_settings())  # doctest: +SKIP
+    >>> demo = build_app(NewsRAG.from_settings())
     >>> demo.launch()  # doctest: +SKIP
 """

@@ -40,8 +40,8 @@ class Api:
     """Handlers of the API endpoints, sharing the page's runs (so ``/stop`` and a closed
     session stop API work too).
 
-    Example:
-        >>> api = Api(service, Runs())  # doctest: +SKIP
+    Example (``ask`` needs the LLM):
+        >>> api = Api(service, Runs())
         >>> list(api.ask("Who won?"))[-1]["done"]  # doctest: +SKIP
         True
     """

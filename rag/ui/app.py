@@ -666,8 +666,9 @@ def build_app(service: NewsRAG, settings: Settings | None = None) -> gr.Blocks:
     listing and viewing run freely. Extra requests wait in the queue (up to 64). A browser
     tab that closes stops its running answers, summaries and digests.
 
-    Example:
-        >>> demo = build_app(NewsRAG.from_settings())  # doctest: +SKIP
+    Example (``launch`` serves the app until stopped):
+        >>> from rag.service import NewsRAG
+        >>> demo = build_app(NewsRAG.from_settings())
         >>> demo.launch(ssr_mode=False)  # doctest: +SKIP
     """
     import gradio as gr
@@ -750,7 +751,8 @@ def launch_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for ``Blocks.launch`` from settings (host, port, auth, limits).
 
     Example:
-        >>> launch_options(load_settings(ui_auth="ann:pw"))["auth"]  # doctest: +SKIP
+        >>> from rag.settings import load_settings
+        >>> launch_options(load_settings(ui_auth="ann:pw"))["auth"]
         ('ann', 'pw')
     """
     auth = None

@@ -158,11 +158,11 @@ class Generations:
     API alike: each method yields :class:`Update`\\ s (none when the request was stopped
     while it waited in the queue), raises the service's errors, and logs one line at the end.
 
-    Example:
-        >>> generations = Generations(service, Runs())  # doctest: +SKIP
-        >>> *working, last = generations.summary("3f2a9c", "brief")  # doctest: +SKIP
-        >>> last.result.text, working[-1].text == last.text  # doctest: +SKIP
-        ('Rates fell by half a point.', True)
+    Example (needs the LLM):
+        >>> generations = Generations(service, Runs())
+        >>> *working, last = generations.summary("f64af5a9ce14c4f7", "brief")  # doctest: +SKIP
+        >>> last.result.style, working[-1].text == last.text  # doctest: +SKIP
+        ('brief', True)
     """
 
     def __init__(self, service: NewsRAG, runs: Runs) -> None:

@@ -7,9 +7,9 @@ Summaries and digests run through :class:`rag.ui.generation.Generations` and upl
 through :meth:`Handlers.add_sources`, which the JSON API (:mod:`rag.ui.api`) shares: it
 only shapes their results differently.
 
-Example:
-    >>> handlers = Handlers(service)  # doctest: +SKIP
-    >>> messages, turns, _ = handlers.begin("Who won?", [])  # doctest: +SKIP
+Example (``chat`` needs the LLM):
+    >>> handlers = Handlers(service)
+    >>> messages, turns, _ = handlers.begin("Who won?", [])
     >>> for messages, final, stored in handlers.chat(turns, [], "", ""):  # doctest: +SKIP
     ...     pass
 """
@@ -223,8 +223,8 @@ class Handlers:
     conversation or a closed tab cancels that tab's runs only.
 
     Example:
-        >>> handlers = Handlers(service)  # doctest: +SKIP
-        >>> handlers.question_problems("", [], "", "")  # doctest: +SKIP
+        >>> handlers = Handlers(service)
+        >>> handlers.question_problems("", [], "", "")
         {'question': 'Type a question first.'}
     """
 
@@ -487,9 +487,10 @@ class Handlers:
         refused inputs), or None when nothing was given. ValueError over the input limits.
 
         Example:
-            >>> report, refused = handlers.add_sources([], "/etc/passwd")  # doctest: +SKIP
-            >>> report.added, refused[0][0]  # doctest: +SKIP
-            (0, '/etc/passwd')
+            >>> handlers = Handlers(service)
+            >>> report, refused = handlers.add_sources([], "/etc/passwd")
+            >>> report.added, refused
+            (0, [('/etc/passwd', 'not an http(s) URL (only web addresses go in the URL box)')])
         """
         sources, refused = checked_sources(files, urls)
         if not sources and not refused:
