@@ -11,10 +11,10 @@ access before Gradio is loaded.
 Stable API endpoints (for ``gradio_client``): ``/ask``, ``/summarize``, ``/digest``,
 ``/stop``, ``/ingest``, ``/ingest_text``, ``/list_articles``, ``/delete``.
 
-Example:
+Example (``launch`` serves the app until stopped):
     >>> from rag.service import NewsRAG
     >>> from rag.ui.app import build_app
-    >>> demo = build_app(NewsRAG.from_settings())  # doctest: +SKIP
+    >>> demo = build_app(NewsRAG.from_settings())
     >>> demo.launch(server_port=7860, ssr_mode=False)  # doctest: +SKIP
 """
 
