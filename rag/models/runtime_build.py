@@ -216,14 +216,19 @@ class RuntimeBuild:
         return json.loads(mark.read_text(encoding="utf-8")).get("error", "unknown error")
 
     def install(self, progress: Callable[[str], None] = logger.info) -> Path:
-        """Build (unless cached), install and verify; on failure restore the prebuilt wheel.
+        """Build (unless cached), install and verify; if the install or its check fails,
+        put the prebuilt wheel back (a failed build installed nothing).
 
-        Raises :class:`RuntimeBuildError` saying what failed and that the prebuilt
-        runtime is in place; a failure is remembered so automatic attempts stop.
+        Raises :class:`RuntimeBuildError` saying what failed; a failure is remembered so
+        automatic attempts stop.
         """
         self.wheel_dir.mkdir(parents=True, exist_ok=True)
         try:
             wheel = self.cached_wheel() or self._build(progress)
+        except RuntimeBuildError as exc:  # nothing was installed: the prebuilt one stays
+            self._remember_failure(exc.message)
+            raise
+        try:
             progress(f"Installing {wheel.name}")
             self._pip("install", "--no-deps", "--force-reinstall", str(wheel))
             self._verify()

@@ -101,16 +101,23 @@ def test_build_installs_a_native_wheel_and_caches_it(tmp_path: Path, statuses: l
     assert again.subcommands() == ["install"]  # the cached wheel: no second build
 
 
-def test_a_failed_build_restores_the_prebuilt_and_is_remembered(
+def test_a_failed_build_leaves_the_prebuilt_alone_and_is_remembered(
     tmp_path: Path, statuses: list
 ) -> None:
     pip = FakePip(fail=["wheel"])
     build = _build(tmp_path, pip)
     with pytest.raises(rb.RuntimeBuildError, match="pip wheel failed: wheel broke"):
         build.install(progress=lambda line: None)
-    assert pip.subcommands() == ["wheel", "install"]
-    assert "--only-binary" in pip.commands[1]  # the prebuilt wheel put back
+    assert pip.subcommands() == ["wheel"]  # nothing installed, nothing to put back
     assert "pip wheel failed" in (build.failed_before() or "")
+
+
+def test_a_failed_install_restores_the_prebuilt(tmp_path: Path, statuses: list) -> None:
+    pip = FakePip(fail=["install"])
+    with pytest.raises(rb.RuntimeBuildError, match="pip install failed"):
+        _build(tmp_path, pip).install(progress=lambda line: None)
+    assert pip.subcommands() == ["wheel", "install", "install"]
+    assert "--only-binary" in pip.commands[2]  # the prebuilt wheel put back
 
 
 def test_a_build_that_still_skips_features_is_rolled_back(tmp_path: Path, statuses: list) -> None:
@@ -147,7 +154,7 @@ def test_missing_compiler_is_a_clear_error(
     with pytest.raises(rb.RuntimeBuildError, match="cmake not found") as raised:
         _build(tmp_path, pip).install(progress=lambda line: None)
     assert "apt-get install g++ cmake" in str(raised.value)
-    assert pip.subcommands() == ["install"]  # only the prebuilt restore
+    assert pip.subcommands() == []  # the prebuilt runtime was never touched
 
 
 def test_only_one_build_holds_the_lock(tmp_path: Path) -> None:
