@@ -32,7 +32,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from rag.errors import ModelError
@@ -286,19 +285,6 @@ class RuntimeBuild:
     def _remember_failure(self, error: str) -> None:
         record = {"error": error, "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
         (self.wheel_dir / FAILED_MARK).write_text(json.dumps(record), encoding="utf-8")
-
-
-def installed_version() -> str | None:
-    """The installed runtime's version (None when it is not installed).
-
-    Example:
-        >>> installed_version() is None or installed_version().count(".") >= 1
-        True
-    """
-    try:
-        return version(PACKAGE)
-    except PackageNotFoundError:
-        return None
 
 
 @contextmanager
