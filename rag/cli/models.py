@@ -43,7 +43,7 @@ once into RAG_DATA_DIR/models and checked against its sha256.
 
 \b
 The prebuilt runtime uses AVX2 only; on a CPU with AVX-512 or VNNI a build for
-it reads prompts faster (~1.35x measured). --build-runtime builds it from source
+it reads prompts faster (~1.4x measured). --build-runtime builds it from source
 (needs g++ and cmake), caches the wheel in RAG_DATA_DIR/runtime, checks it loads
 and otherwise puts the prebuilt one back. `make app` starts it in the background."""
 )

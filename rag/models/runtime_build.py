@@ -2,7 +2,7 @@
 
 The prebuilt ``xllamacpp`` wheel carries AVX2 kernels only and picks none at run time, so
 on a CPU with AVX-512 or VNNI it processes prompts slower than it could (measured here:
-~1.35x faster prompts with a build for this CPU; generation is the same). The same
+~1.4x faster prompts with a build for this CPU, ~1.1x faster generation). The same
 version built from its source with ``GGML_NATIVE=ON`` uses everything the CPU has.
 
 :func:`runtime_status` compares what the installed runtime uses with what the CPU offers;
