@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.documents import Document
 
+from rag.qa.relative_dates import date_relative_days
 from rag.retrieval.lexical import bm25_tokenize
 from rag.text import estimate_llm_tokens, paragraph_spans, sentence_spans
 
@@ -94,6 +95,18 @@ class EvidenceSentence:
     lexical: float = 0.0
     dense: float = 0.0
     anchor: bool = False
+    shown: str = ""
+    """The text as the model reads it (relative days dated); '' when it is ``text``."""
+
+    @property
+    def seen(self) -> str:
+        """What the model reads: ``text`` with weekdays and "yesterday" dated by the article.
+
+        Example:
+            >>> EvidenceSentence(number=1, text="It rained.", passage=0, position=(0, 0)).seen
+            'It rained.'
+        """
+        return self.shown or self.text
 
 
 @dataclass
@@ -117,7 +130,7 @@ class Evidence:
                 current = sentence.passage
                 letter = _article_label(current)
                 lines.append(f"Article {letter}: {self.passages[current].header}")
-            lines.append(f"[{sentence.number}] {sentence.text}")
+            lines.append(f"[{sentence.number}] {sentence.seen}")
         return "\n".join(lines)
 
     def render_excerpts(self) -> str:
@@ -142,7 +155,7 @@ class Evidence:
                 blocks[-1] += " "
             else:
                 blocks[-1] += " … "
-            blocks[-1] += sentence.text
+            blocks[-1] += sentence.seen
             previous = sentence
         return "\n\n".join(blocks)
 
@@ -398,6 +411,11 @@ def select_evidence(
     return _number(passages, list(chosen.values()), {id(a) for a in anchors})
 
 
+def _dated(text: str, published: str) -> str:
+    dated = date_relative_days(text, published)
+    return dated if dated != text else ""
+
+
 def _number(passages: list[Passage], chosen: list[_Candidate], anchor_ids: set[int]) -> Evidence:
     """Order by article (best article first), then by place; number from 1; drop unused."""
     best: dict[int, float] = {}
@@ -410,6 +428,7 @@ def _number(passages: list[Passage], chosen: list[_Candidate], anchor_ids: set[i
         EvidenceSentence(
             number=i,
             text=c.text,
+            shown=_dated(c.text, passages[c.passage].published),
             passage=renumber[c.passage],
             position=(c.segment, c.index),
             score=round(c.score, 4),

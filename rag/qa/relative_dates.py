@@ -1,0 +1,80 @@
+"""Weekdays and "today"/"yesterday"/"tomorrow" in article sentences, dated by the article.
+
+News reports say "began on Tuesday" and mean the Tuesday before the article's date. A
+reader model that sees only "on Tuesday" answers "When did it begin?" with "on Tuesday",
+which tells the user nothing. The sentences shown to the model carry the calendar date
+next to such words, worked out from the article's publication date: "on Tuesday (April
+15, 2025)". Past is assumed unless the sentence speaks of the future ("will", "is due
+to", "next").
+
+The annotation is for the model's eyes only: quotes and citations keep the article's words.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_WORDS = re.compile(
+    r"\b(?:(?P<which>last|next|this)\s+)?(?P<day>"
+    + "|".join(_WEEKDAYS)
+    + r"|today|yesterday|tomorrow)\b(?!\s*(?:,\s*)?(?:\(|\d|january|february|march|april|may"
+    r"|june|july|august|september|october|november|december))",
+    re.IGNORECASE,
+)
+_FUTURE = re.compile(
+    r"\b(?:will|shall|won't|going to|is due|are due|due to|is set to|are set to|scheduled"
+    r"|expected to|plans? to|planned|is to|are to)\b|'ll\b",
+    re.IGNORECASE,
+)
+_SHIFT = {"today": 0, "yesterday": -1, "tomorrow": 1}
+
+
+def date_relative_days(sentence: str, published: str) -> str:
+    """``sentence`` with a calendar date after each weekday or today/yesterday/tomorrow.
+
+    Unchanged when the publication date is unknown or the word already has a date.
+
+    Example (2025-04-15 was a Tuesday):
+        >>> date_relative_days("Work began on Tuesday.", "2025-04-15")
+        'Work began on Tuesday (April 15, 2025).'
+        >>> date_relative_days("Talks ended on Friday, officials said.", "2025-04-15")
+        'Talks ended on Friday (April 11, 2025), officials said.'
+        >>> date_relative_days("The board will meet on Friday.", "2025-04-15")
+        'The board will meet on Friday (April 18, 2025).'
+        >>> date_relative_days("It opened on Tuesday, February 18.", "2025-04-15")
+        'It opened on Tuesday, February 18.'
+        >>> date_relative_days("It opened on Tuesday.", "")
+        'It opened on Tuesday.'
+    """
+    published_day = _parse(published)
+    if published_day is None:
+        return sentence
+    future = bool(_FUTURE.search(sentence))
+
+    def dated(match: re.Match[str]) -> str:
+        day = _resolve(match["day"].lower(), (match["which"] or "").lower(), published_day, future)
+        return f"{match[0]} ({day.strftime('%B')} {day.day}, {day.year})"
+
+    return _DAY_WORDS.sub(dated, sentence)
+
+
+def _resolve(word: str, which: str, published: date, future: bool) -> date:
+    if word in _SHIFT:
+        return published + timedelta(days=_SHIFT[word])
+    target = _WEEKDAYS.index(word)
+    ahead = (target - published.weekday()) % 7  # 0..6 days after publication
+    behind = (published.weekday() - target) % 7  # 0..6 days before
+    if which == "next" or (future and which != "last"):
+        return published + timedelta(days=ahead or 7)
+    if which == "last":
+        return published - timedelta(days=behind or 7)
+    return published - timedelta(days=behind)
+
+
+def _parse(published: str) -> date | None:
+    try:
+        return date.fromisoformat(published[:10])
+    except ValueError:
+        return None
