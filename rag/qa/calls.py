@@ -50,7 +50,11 @@ class Call:
     ``collector``: stream the reply into it (its tokens become :class:`Token` events) and
     send back its whole text.
 
-    Example: see the module example.
+    Example:
+        >>> from langchain_core.runnables import RunnableLambda
+        >>> call = Call(RunnableLambda(len), "four", model=False)
+        >>> call.runnable.invoke(call.input)  # what a sync driver does with it
+        4
     """
 
     runnable: Runnable
@@ -86,12 +90,7 @@ def drive(step: Step[T], config: RunnableConfig | None = None) -> Iterator[QAEve
         [Token(text='Hi'), Result(value='done')]
     """
     reply: Any = None
-    while True:
-        try:
-            item = step.send(reply)
-        except StopIteration as done:
-            yield Result(done.value)
-            return
+    while not isinstance(item := _advance(step, reply), Result):
         reply = None
         if not isinstance(item, Call):
             yield item
@@ -104,6 +103,7 @@ def drive(step: Step[T], config: RunnableConfig | None = None) -> Iterator[QAEve
                     if text := item.collector.take(chunk):
                         yield Token(text)
             reply = item.collector.close()
+    yield item
 
 
 async def adrive(
@@ -122,12 +122,7 @@ async def adrive(
         [Token(text='Hi'), Result(value='done')]
     """
     reply: Any = None
-    while True:
-        try:
-            item = step.send(reply)
-        except StopIteration as done:
-            yield Result(done.value)
-            return
+    while not isinstance(item := _advance(step, reply), Result):
         reply = None
         if not isinstance(item, Call):
             yield item
@@ -140,12 +135,26 @@ async def adrive(
                     if text := item.collector.take(chunk):
                         yield Token(text)
             reply = item.collector.close()
+    yield item
+
+
+def _advance(step: Step[T], reply: Any) -> Call | QAEvent | Result[T]:
+    """Send ``reply`` to ``step``: its next call or event, or its result when it is done."""
+    try:
+        return step.send(reply)
+    except StopIteration as done:
+        return Result(done.value)
 
 
 def run(step: Step[T], config: RunnableConfig | None = None) -> T:
     """What ``step`` returns, its calls made synchronously (its events are dropped).
 
-    Example: see the module example.
+    Example:
+        >>> from langchain_core.runnables import RunnableLambda
+        >>> def count(text):
+        ...     return (yield Call(RunnableLambda(len), text, model=False))
+        >>> run(count("four"))
+        4
     """
     for item in drive(step, config):
         if isinstance(item, Result):
@@ -156,7 +165,13 @@ def run(step: Step[T], config: RunnableConfig | None = None) -> T:
 async def arun(step: Step[T], config: RunnableConfig | None = None) -> T:
     """Async :func:`run`.
 
-    Example: see the module example.
+    Example:
+        >>> import asyncio
+        >>> from langchain_core.runnables import RunnableLambda
+        >>> def count(text):
+        ...     return (yield Call(RunnableLambda(len), text, model=False))
+        >>> asyncio.run(arun(count("four")))
+        4
     """
     async for item in adrive(step, config):
         if isinstance(item, Result):
