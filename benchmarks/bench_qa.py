@@ -104,7 +104,7 @@ def _sample_store(data_dir: Path):
 # --------------------------------------------------------------------------- experiment
 def _score(retriever, k: int) -> dict[str, float]:
     from rag.models.embeddings import embedding_tokenizer
-    from rag.qa.chain import format_sources
+    from rag.qa.sources import format_sources
 
     tokenizer = embedding_tokenizer()
     tokenizer.no_truncation()
@@ -186,7 +186,8 @@ def _abstention(store) -> dict[str, Any]:
 def run_llm(work: Path, model_dir: Path | None) -> dict[str, Any]:
     """Time to first token, total time and prompt tokens of ask with the embedded model."""
     from rag.models.llm import build_chat_model
-    from rag.qa.chain import Answer, QAService
+    from rag.qa.answer import Answer
+    from rag.qa.chain import QAService
     from rag.retrieval.hybrid import HybridRetriever
 
     store = _sample_store(work / "samples")

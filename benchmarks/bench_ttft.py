@@ -112,7 +112,7 @@ def _server(service: Any) -> Any:
 
 def measure(service: Any, server: Any, question: str, history: list) -> dict[str, Any]:
     """One question through ``service.stream``: wall-clock times plus the server's split."""
-    from rag.qa.chain import Answer
+    from rag.qa.answer import Answer
 
     before = server.metrics()
     started = time.perf_counter()

@@ -43,8 +43,9 @@ if TYPE_CHECKING:
     from rag.ingest.article import Article
     from rag.ingest.pipeline import IngestReport
     from rag.models.warmup import Step, Warmup
+    from rag.qa.answer import Answer, QAEvent
     from rag.qa.answer_cache import AnswerCache
-    from rag.qa.chain import Answer, QAEvent, QAService
+    from rag.qa.chain import QAService
     from rag.retrieval.hybrid import HybridRetriever, SearchFilters
     from rag.store.articles import ArticleStore
     from rag.store.reports import ArticleInfo, StoreStats
@@ -404,12 +405,12 @@ class NewsRAG:
         the model.
 
         Example (needs the LLM):
-            >>> from rag.qa.chain import SourcesFound
+            >>> from rag.qa.answer import SourcesFound
             >>> for event in rag.stream_events("Who met in Munich?"):  # doctest: +SKIP
             ...     if isinstance(event, SourcesFound):
             ...         print([s.title for s in event.sources])
         """
-        from rag.qa.chain import Done, SourcesFound, Token
+        from rag.qa.answer import Done, SourcesFound, Token
 
         key = self._answer_key(question, history, filters)
         if key and (hit := self.answer_cache.get(key)) is not None:
@@ -458,7 +459,7 @@ class NewsRAG:
             yield piece
 
     def _caching_events(self, events: Iterator[QAEvent], key: str | None) -> Iterator[QAEvent]:
-        from rag.qa.chain import Done
+        from rag.qa.answer import Done
 
         with contextlib.closing(events):  # closed early: the model's stream closes too
             for event in events:

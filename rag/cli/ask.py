@@ -18,7 +18,7 @@ from rag.cli.common import handle_errors, open_service
 from rag.errors import RagError
 
 if TYPE_CHECKING:
-    from rag.qa.chain import Answer
+    from rag.qa.answer import Answer
     from rag.retrieval.hybrid import SearchFilters
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -73,7 +73,7 @@ def format_sources(answer: Answer) -> str:
     """The numbered sources cited by ``answer``, one block each (title, outlet, date, url).
 
     Example:
-        >>> from rag.qa.chain import Answer, Citation
+        >>> from rag.qa.answer import Answer, Citation
         >>> cited = Citation(number=1, article_id="a1", title="Hegseth tells allies",
         ...                  source="Civic Wire", published="2025-02-12",
         ...                  url="https://civicwire.example/hegseth", text="...")

@@ -47,7 +47,7 @@ from langchain_core.documents import Document
 
 from rag.errors import RagError
 from rag.prompts import load_prompt
-from rag.qa.chain import Answer, Citation
+from rag.qa.answer import Answer, Citation
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -285,7 +285,7 @@ class NaiveRAG:
     """The quick-start RAG with the facade's eval methods (ingest, list, ask, ...).
 
     Wraps a :class:`rag.service.NewsRAG` for the store, the embedder and the chat model;
-    ``ask`` returns a :class:`rag.qa.chain.Answer` whose ``sources`` and ``citations`` are the
+    ``ask`` returns a :class:`rag.qa.answer.Answer` whose ``sources`` and ``citations`` are the
     four retrieved chunks, numbered 1-4.
 
     Example (needs the LLM):

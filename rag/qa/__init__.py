@@ -1,5 +1,5 @@
-"""Question answering: the LCEL chain, evidence selection, the reply format, citations
-and the answer cache.
+"""Question answering: the LCEL chain and its steps, evidence selection, the reply format,
+citations, abstention and the answer cache.
 
 Example:
     >>> from rag.qa import QAService
@@ -9,26 +9,26 @@ from rag.lazy import exports
 
 # public name -> the submodule that defines it
 _EXPORTS: dict[str, str] = {
-    "ABSTAIN_MESSAGE": "chain",
-    "Answer": "chain",
+    "ABSTAIN_MESSAGE": "answer",
+    "Answer": "answer",
     "AnswerCache": "answer_cache",
     "AnswerStream": "answer_format",
-    "Citation": "chain",
-    "Done": "chain",
+    "Citation": "answer",
+    "Done": "answer",
     "Evidence": "evidence",
     "EvidenceReply": "answer_format",
     "EvidenceSentence": "evidence",
-    "Flag": "chain",
+    "Flag": "citations",
     "ParsedAnswer": "citations",
     "Passage": "evidence",
-    "QAEvent": "chain",
+    "QAEvent": "answer",
     "QAService": "chain",
-    "SourcesFound": "chain",
-    "Stage": "chain",
-    "Token": "chain",
+    "SourcesFound": "answer",
+    "Stage": "answer",
+    "Token": "answer",
     "build_qa_chain": "chain",
     "drop_unsourced_links": "citations",
-    "format_sources": "chain",
+    "format_sources": "sources",
     "infer_citations": "citations",
     "is_abstention": "citations",
     "missing_names": "coverage",

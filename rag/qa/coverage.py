@@ -3,7 +3,7 @@
 A question about a person, place or organisation that no retrieved source mentions cannot be
 answered from those sources, however similar the rest of the question is ("What did Hegseth
 say about Taiwan?" over articles that never mention Taiwan). Small models answer such
-questions anyway with a related fact, so :mod:`rag.qa.chain` abstains before calling the model.
+questions anyway with a related fact, so :mod:`rag.qa.abstention` abstains before calling the model.
 
 The check errs on the side of answering: a multi-word name counts as present when any of its
 words is; words match by a shared prefix (``Ukrainian`` ~ ``Ukraine``); sentence-initial

@@ -65,7 +65,7 @@ class Api:
         with the full answer, its citations and ``"done": True``."""
         if not (question or "").strip():
             raise user_error(ValueError("question is empty"), api=True)
-        from rag.qa.chain import Done, SourcesFound, Token
+        from rag.qa.answer import Done, SourcesFound, Token
 
         try:
             filters = search_filters(sources, since, until)

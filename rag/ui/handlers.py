@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000  # as rag.qa.chain accepts; shown next to the question box
+MAX_QUESTION_CHARS = 2000  # as rag.qa.turn accepts; shown next to the question box
 MAX_UPLOAD_FILES = 100  # files per upload (each one is also limited to RAG_MAX_FILE_MB)
 MAX_URLS = 50  # URL lines per request
 STOPPED_NOTE = "*(stopped)*"
@@ -626,7 +626,7 @@ class Handlers:
 
 def _follow(event: Any, live: chat.Live, timing: Timing) -> Any:
     """Apply one answer event to the live view; returns the ``Answer`` when it is done."""
-    from rag.qa.chain import Done, SourcesFound, Stage, Token
+    from rag.qa.answer import Done, SourcesFound, Stage, Token
 
     if isinstance(event, Stage):
         live.stage = event.detail or event.name.capitalize()

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.qa.chain import ABSTAIN_MESSAGE, Answer, QAService
+from rag.qa.answer import ABSTAIN_MESSAGE, Answer
+from rag.qa.chain import QAService
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.qa.chain import ABSTAIN_MESSAGE
+from rag.qa.answer import ABSTAIN_MESSAGE
 from rag.qa.citations import (
     infer_citations,
     is_abstention,

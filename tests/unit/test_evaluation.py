@@ -35,7 +35,7 @@ from rag.evaluation.runner import run_suite
 from rag.evaluation.scoring import score_qa
 from rag.evaluation.suite import QA_TYPES, QACase, Suite, load_suite
 from rag.evaluation.thresholds import check_thresholds, parse_thresholds
-from rag.qa.chain import ABSTAIN_MESSAGE, Answer, Citation
+from rag.qa.answer import ABSTAIN_MESSAGE, Answer, Citation
 from rag.store.reports import ArticleInfo, IngestReport
 from rag.summaries.summarizer import Summary
 from rag.text import split_sentences

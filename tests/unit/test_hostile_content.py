@@ -22,7 +22,8 @@ from langchain_core.retrievers import BaseRetriever
 from markdown_it import MarkdownIt
 from pydantic import Field
 
-from rag.qa.chain import ABSTAIN_MESSAGE, QAService
+from rag.qa.answer import ABSTAIN_MESSAGE
+from rag.qa.chain import QAService
 from rag.qa.citations import drop_unsourced_links
 from rag.settings import load_settings
 from rag.summaries.summarizer import as_prompt_data

@@ -62,7 +62,7 @@ def test_undeclared_template_variable_is_an_error():
 
 
 def test_answer_prompt_keeps_sources_as_data_and_the_abstain_phrase():
-    from rag.qa.chain import ABSTAIN_MESSAGE
+    from rag.qa.answer import ABSTAIN_MESSAGE
 
     messages = load_prompt("qa_answer").messages(
         question="Q?", sources='<source id="1">x</source>', abstain=ABSTAIN_MESSAGE

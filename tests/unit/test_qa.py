@@ -19,7 +19,9 @@ from langchain_core.runnables import Runnable
 from pydantic import Field
 
 from rag.errors import LLMUnavailableError, RagError
-from rag.qa.chain import ABSTAIN_MESSAGE, Answer, QAService, build_qa_chain, format_sources
+from rag.qa.answer import ABSTAIN_MESSAGE, Answer
+from rag.qa.chain import QAService, build_qa_chain
+from rag.qa.sources import format_sources
 from rag.retrieval.hybrid import SearchFilters
 from rag.settings import load_settings
 

@@ -12,8 +12,9 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from test_qa import HEGSETH, MUNICH, TROOPS, FakeRetriever, ScriptedChatModel, doc
 
+from rag.qa.answer import ABSTAIN_MESSAGE, Done, SourcesFound, Stage, Token
 from rag.qa.answer_format import AnswerStream, no_evidence_probability, parse_reply, reply_schema
-from rag.qa.chain import ABSTAIN_MESSAGE, Done, QAService, SourcesFound, Stage, Token
+from rag.qa.chain import QAService
 from rag.qa.evidence import select_evidence
 from rag.settings import load_settings
 from rag.text import estimate_llm_tokens

@@ -114,7 +114,7 @@ def test_answer_cache_can_be_turned_off(tmp_path: Path) -> None:
 
 
 def test_stream_events_show_sources_before_words_and_replay_from_the_cache(tmp_path: Path) -> None:
-    from rag.qa.chain import Done, SourcesFound, Stage, Token
+    from rag.qa.answer import Done, SourcesFound, Stage, Token
 
     rag = _service(tmp_path, ["Streamed answer [1]."])
     rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")

@@ -14,7 +14,8 @@ import pytest
 
 from rag.errors import IngestError, LLMUnavailableError, NotFoundError
 from rag.ingest.article import Article
-from rag.qa.chain import ABSTAIN_MESSAGE, Answer, Citation, Done, Flag, SourcesFound, Stage, Token
+from rag.qa.answer import ABSTAIN_MESSAGE, Answer, Citation, Done, SourcesFound, Stage, Token
+from rag.qa.citations import Flag
 from rag.settings import load_settings
 from rag.store.reports import ArticleInfo, IngestProgress, IngestReport, StoreStats
 from rag.summaries.request import DigestRequest

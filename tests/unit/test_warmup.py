@@ -117,7 +117,7 @@ def test_warm_up_loads_embedder_and_model_and_primes_the_answer_prefix(
     assert kwargs.get("max_tokens") == 1
     expected = rag.qa.warm_prompt_messages()  # the fixed head of the answer prompt
     assert [m.content for m in messages] == [m.content for m in expected]
-    real = rag.qa._excerpts_prompt.messages(excerpts="A fact.", question="Q?", not_found=NOT_FOUND)
+    real = rag.qa.prompts.excerpts.messages(excerpts="A fact.", question="Q?", not_found=NOT_FOUND)
     assert [m.content for m in real[: len(expected)]] == [m.content for m in expected]
     assert messages[0].type == "system"
 
