@@ -99,7 +99,7 @@ def answer_support(sentences: Sequence[EvidenceSentence], answer: str, question:
         >>> answer_support([], "Ana Ruiz won the vote.", "Who won the vote?")  # "vote" only
         0.3333333333333333
     """
-    support_words = set(bm25_tokenize(" ".join(s.text for s in sentences) + " " + question))
+    support_words = set(bm25_tokenize(" ".join(s.seen for s in sentences) + " " + question))
     answer_words = bm25_tokenize(answer)
     if not answer_words:
         return 0.0
@@ -151,7 +151,7 @@ def covering_sentences(
     answer_words = bm25_tokenize(answer)
     if not answer_words:
         return []
-    bags = [set(bm25_tokenize(sentence.text)) for sentence in sentences]
+    bags = [set(bm25_tokenize(sentence.seen)) for sentence in sentences]
 
     def support(words: set[str]) -> float:
         return sum(1 for w in answer_words if w in words) / len(answer_words)

@@ -323,6 +323,17 @@ def test_excerpts_answer_is_cited_to_the_sentence_holding_its_words(docs):
     assert answer.citations[0].article_id == "hegseth"
 
 
+def test_excerpts_answer_may_use_the_date_of_a_weekday_and_quotes_keep_the_article_words():
+    began = "Construction of the tram line began on Tuesday."
+    tram = doc("tram", f"{began} It will cost 229 million dollars.", published="2025-04-15")
+    qa = excerpts_service([tram], "On April 15, 2025.")
+    answer = qa.ask("When did construction of the tram line begin?")
+    assert "began on Tuesday (April 15, 2025)." in qa.llm.calls[0][-1].content
+    assert not answer.abstained
+    assert answer.answer == "On April 15, 2025. [1]"
+    assert [c.quote for c in answer.citations] == [began]
+
+
 def test_excerpts_refusal_and_unsupported_answers_abstain(docs):
     refused = excerpts_service(docs, ABSTAIN_MESSAGE).ask("Who won the World Cup?")
     assert refused.abstained and refused.abstain_reason == "model"
