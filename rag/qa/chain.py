@@ -37,7 +37,7 @@ from pydantic import BaseModel, Field
 
 from rag.errors import RagError
 from rag.ingest.chunking import chunk_id
-from rag.models.llm import translate_llm_errors
+from rag.models.llm_errors import translate_llm_errors
 from rag.prompts import Prompt, load_prompt
 from rag.qa.answer_format import (
     NOT_FOUND,

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from rag.errors import NotFoundError
-from rag.models.llm import translate_llm_errors
+from rag.models.llm_errors import translate_llm_errors
 from rag.prompts import load_prompt
 from rag.qa.citations import strip_instructions
 from rag.summaries.cache import SummaryCache
