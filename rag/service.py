@@ -47,7 +47,8 @@ if TYPE_CHECKING:
     from rag.retrieval.hybrid import HybridRetriever, SearchFilters
     from rag.store.articles import ArticleStore
     from rag.store.reports import ArticleInfo, StoreStats
-    from rag.summaries.summarizer import Digest, Summarizer, Summary
+    from rag.summaries.results import Digest, Summary
+    from rag.summaries.summarizer import Summarizer
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from rag.qa.chain import ABSTAIN_MESSAGE, Answer, Citation, Done, Flag, SourcesF
 from rag.settings import load_settings
 from rag.store.reports import ArticleInfo, IngestProgress, IngestReport, StoreStats
 from rag.summaries.request import DigestRequest
-from rag.summaries.summarizer import Digest, DigestArticle, Summary
+from rag.summaries.results import Digest, DigestArticle, Summary
 from rag.ui import app as ui_app
 from rag.ui import chat
 from rag.ui import format as fmt
