@@ -113,13 +113,13 @@ def _free_names(test: doctest.DocTest) -> set[str]:
 
 def _lock_away_the_models(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make any attempt to start the embedded LLM or load the embedder fail at once."""
-    from rag.models import embeddings, llm
+    from rag.models import embeddings, llm_server
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise RuntimeError("docstring examples load no model: mark this one +SKIP")
 
-    monkeypatch.setattr(llm, "prepare_model", refuse)
-    monkeypatch.setattr(llm.EmbeddedServer, "start", refuse)
+    monkeypatch.setattr(llm_server, "prepare_model", refuse)
+    monkeypatch.setattr(llm_server.EmbeddedServer, "start", refuse)
     monkeypatch.setattr(embeddings, "_load_runtime", refuse)
 
 

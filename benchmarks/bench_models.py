@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.models import embeddings as E  # noqa: E402
-from rag.models import llm as L  # noqa: E402
+from rag.models import llm_server as S  # noqa: E402
+from rag.models import model_file as M  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "bench_models.json"
@@ -139,7 +140,7 @@ def bench_embeddings(n_texts: int, batch_size: int, threads: int, repeats: int) 
 
 
 # --------------------------------------------------------------------------- LLM
-def _post(server: L.EmbeddedServer, body: dict[str, Any]) -> dict[str, Any]:
+def _post(server: S.EmbeddedServer, body: dict[str, Any]) -> dict[str, Any]:
     request = urllib.request.Request(
         f"{server.base_url}/chat/completions",
         json.dumps(body).encode(),
@@ -158,11 +159,11 @@ def long_prompt(seed: int, target_words: int = 860) -> str:
 
 def bench_llm(settings: Any, repeats: int, gen_tokens: int) -> dict[str, Any]:
     start = time.perf_counter()
-    model_path = L.prepare_model(settings)
+    model_path = M.prepare_model(settings)
     prepare_s = time.perf_counter() - start
-    config = L.ServerConfig.from_settings(settings, model_path)
+    config = S.ServerConfig.from_settings(settings, model_path)
     busy = cpu_busy()
-    server = L.EmbeddedServer.start(config, timeout=settings.llm_startup_timeout)
+    server = S.EmbeddedServer.start(config, timeout=settings.llm_startup_timeout)
     try:
         prompt_rates, gen_rates, prompt_tokens = [], [], []
         for i in range(repeats):

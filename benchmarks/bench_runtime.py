@@ -46,7 +46,7 @@ THREADS = 2
 
 
 def _model_path(model_dir: Path | None) -> Path:
-    from rag.models.llm import prepare_model
+    from rag.models.model_file import prepare_model
     from rag.settings import load_settings
 
     overrides = {"model_dir": model_dir} if model_dir else {}
@@ -64,7 +64,7 @@ def measure_xllamacpp(model: Path, repeats: int) -> dict[str, Any]:
 
     import xllamacpp
 
-    from rag.models.llm import EmbeddedServer, ServerConfig
+    from rag.models.llm_server import EmbeddedServer, ServerConfig
 
     config = ServerConfig(model, threads=THREADS, batch_threads=THREADS, ctx_size=2048)
     server = EmbeddedServer.start(config, timeout=300)

@@ -36,7 +36,9 @@ from rag.retrieval.hybrid import HybridRetriever  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 from rag.store.articles import ArticleStore  # noqa: E402
 from rag.summaries.request import DigestRequest  # noqa: E402
-from rag.summaries.summarizer import STYLES, Summarizer, Summary  # noqa: E402
+from rag.summaries.results import Summary  # noqa: E402
+from rag.summaries.styles import STYLES  # noqa: E402
+from rag.summaries.summarizer import Summarizer  # noqa: E402
 from rag.text import estimate_llm_tokens  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "bench_summaries.json"

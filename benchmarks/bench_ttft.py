@@ -102,7 +102,7 @@ def _service(settings: Any) -> tuple[Any, dict[str, float]]:
 
 
 def _server(service: Any) -> Any:
-    from rag.models.llm import running_servers
+    from rag.models.llm_server import running_servers
 
     servers = running_servers()
     if not servers:
@@ -169,7 +169,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run_cache(work: Path, model_dir: Path | None) -> dict[str, Any]:
     """Prompt tokens processed vs cached on consecutive questions, cache reuse off and on."""
-    from rag.models.llm import stop_embedded_servers
+    from rag.models.llm_server import stop_embedded_servers
 
     runs = []
     for reuse in (0, 256):

@@ -21,7 +21,6 @@ Example (the embedder and the LLM load on the first ingest and the first questio
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
@@ -29,8 +28,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag import __version__
 from rag.errors import NotFoundError
+from rag.qa.cached_answers import CachedAnswers
 from rag.settings import Settings, load_settings
 from rag.summaries.request import DigestRequest
 
@@ -42,14 +41,15 @@ if TYPE_CHECKING:
 
     from rag.ingest.article import Article
     from rag.ingest.pipeline import IngestReport
-    from rag.models.warmup import Step, Warmup
-    from rag.qa.answer import Answer, QAEvent
+    from rag.models.warmup import Warmup
     from rag.qa.answer_cache import AnswerCache
+    from rag.qa.answer import Answer, QAEvent
     from rag.qa.chain import QAService
     from rag.retrieval.hybrid import HybridRetriever, SearchFilters
     from rag.store.articles import ArticleStore
     from rag.store.reports import ArticleInfo, StoreStats
-    from rag.summaries.summarizer import Digest, Summarizer, Summary
+    from rag.summaries.results import Digest, Summary
+    from rag.summaries.summarizer import Summarizer
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ class NewsRAG:
         self._llm_lock = threading.Lock()
         self._warmup: Warmup | None = None
         self._warmup_lock = threading.Lock()
+        self._answers = CachedAnswers(self)
 
     @classmethod
     def from_settings(
@@ -181,11 +182,12 @@ class NewsRAG:
             >>> warmup.wait(120), warmup.state
             (True, 'ready')
         """
+        from rag.assembly import warmup_steps
         from rag.models.warmup import Warmup
 
         with self._warmup_lock:
             if self._warmup is None:
-                self._warmup = Warmup(self._warmup_steps())
+                self._warmup = Warmup(warmup_steps(self, llm_injected=self._llm_injected))
                 if background:
                     self._warmup.start()
                 else:
@@ -196,25 +198,6 @@ class NewsRAG:
     def warmup(self) -> Warmup | None:
         """The warm-up started by :meth:`warm_up` (its ``state``: running, ready, failed)."""
         return self._warmup
-
-    def _warmup_steps(self) -> list[Step]:
-        steps: list[Step] = [("embedder", self._load_embedder)]
-        if self.settings.retrieval_mode != "dense":
-            steps.append(("search index", lambda: self.retriever.lexical_index()))
-        steps.append(("model", lambda: self.llm))
-        if self.settings.uses_embedded_llm and not self._llm_injected:
-            steps.append(("prompt prefix", self._prime_answer_prompt))
-        return steps
-
-    def _load_embedder(self) -> None:
-        load = getattr(self.embeddings, "load", None)
-        if callable(load):  # the local model; a remote endpoint needs no loading
-            load()
-
-    def _prime_answer_prompt(self) -> None:
-        from rag.models.llm import prime_prompt_cache
-
-        prime_prompt_cache(self.llm, self.warm_prompt_messages())
 
     def warm_prompt_messages(self) -> list[BaseMessage]:
         """The answer prompt's fixed part, sent once at warm-up to fill the prompt cache.
@@ -326,26 +309,13 @@ class NewsRAG:
         """What is in use (LLM, embedder, store, version), without secrets.
 
         Example:
+            >>> from rag import __version__
             >>> rag.describe()["version"] == __version__
             True
         """
-        from rag.models.llm import describe_llm
+        from rag.assembly import describe_setup
 
-        settings = self.settings
-        if settings.embedding_provider == "local":
-            embedder = "all-MiniLM-L6-v2 (int8 ONNX, local)"
-        else:
-            endpoint = settings.embedding_base_url or settings.llm_base_url
-            embedder = f"{settings.embedding_model} at {endpoint}"
-        return {
-            "version": __version__,
-            "llm": describe_llm(settings),
-            "embedder": embedder,
-            "store": settings.chroma_url or str(settings.chroma_dir),
-            "store_mode": "server" if settings.chroma_url else "embedded",
-            "collection": settings.collection,
-            "retrieval": f"{settings.retrieval_mode}, k={settings.retrieval_k}",
-        }
+        return describe_setup(self.settings)
 
     # --- questions ---------------------------------------------------------------
     def ask(
@@ -367,13 +337,7 @@ class NewsRAG:
             >>> a.citations[0].title  # doctest: +SKIP
             'Vance and Zelenskyy meet in Munich as Washington redraws its Ukraine policy'
         """
-        key = self._answer_key(question, history, filters)
-        if key and (hit := self.answer_cache.get(key)) is not None:
-            return hit
-        answer = self.qa.ask(question, history=history, filters=filters)
-        if key:
-            self.answer_cache.put(key, _as_cached(answer))
-        return answer
+        return self._answers.ask(question, history=history, filters=filters)
 
     def stream(
         self,
@@ -388,10 +352,7 @@ class NewsRAG:
             >>> for piece in rag.stream("Who met in Munich?"):  # doctest: +SKIP
             ...     print(piece if isinstance(piece, str) else "", end="")
         """
-        key = self._answer_key(question, history, filters)
-        if key and (hit := self.answer_cache.get(key)) is not None:
-            return iter([hit.answer, hit])
-        return self._caching(self.qa.stream(question, history=history, filters=filters), key)
+        return self._answers.stream(question, history=history, filters=filters)
 
     def stream_events(
         self,
@@ -410,13 +371,7 @@ class NewsRAG:
             ...     if isinstance(event, SourcesFound):
             ...         print([s.title for s in event.sources])
         """
-        from rag.qa.answer import Done, SourcesFound, Token
-
-        key = self._answer_key(question, history, filters)
-        if key and (hit := self.answer_cache.get(key)) is not None:
-            return iter([SourcesFound(list(hit.sources)), Token(hit.answer), Done(hit)])
-        events = self.qa.stream_events(question, history=history, filters=filters)
-        return self._caching_events(events, key)
+        return self._answers.stream_events(question, history=history, filters=filters)
 
     def astream(
         self,
@@ -431,49 +386,7 @@ class NewsRAG:
             >>> async for piece in rag.astream("Who met in Munich?"):  # doctest: +SKIP
             ...     pass
         """
-        key = self._answer_key(question, history, filters)
-        if key and (hit := self.answer_cache.get(key)) is not None:
-            return _replay(hit)
-        return self._acaching(self.qa.astream(question, history=history, filters=filters), key)
-
-    def _answer_key(
-        self, question: str, history: History | None, filters: SearchFilters | None
-    ) -> str | None:
-        """The answer-cache key, or None when the cache is off."""
-        if not self.answer_cache.enabled:
-            return None
-        generation = self.store.generation()
-        return self.answer_cache.make_key(
-            question, history, filters, generation, self._answer_fingerprint
-        )
-
-    @cached_property
-    def _answer_fingerprint(self) -> str:
-        """Settings and prompt versions: fixed for this object's life, computed once."""
-        return f"{self.settings.model_dump_json()}|{self.qa.prompt_versions}"
-
-    def _caching(self, pieces: Iterator[str | Answer], key: str | None) -> Iterator[str | Answer]:
-        for piece in pieces:
-            if key and not isinstance(piece, str):
-                self.answer_cache.put(key, _as_cached(piece))
-            yield piece
-
-    def _caching_events(self, events: Iterator[QAEvent], key: str | None) -> Iterator[QAEvent]:
-        from rag.qa.answer import Done
-
-        with contextlib.closing(events):  # closed early: the model's stream closes too
-            for event in events:
-                if key and isinstance(event, Done):
-                    self.answer_cache.put(key, _as_cached(event.answer))
-                yield event
-
-    async def _acaching(
-        self, pieces: AsyncIterator[str | Answer], key: str | None
-    ) -> AsyncIterator[str | Answer]:
-        async for piece in pieces:
-            if key and not isinstance(piece, str):
-                self.answer_cache.put(key, _as_cached(piece))
-            yield piece
+        return self._answers.astream(question, history=history, filters=filters)
 
     # --- summaries -----------------------------------------------------------------
     def summarize(self, article_id: str, *, style: str = "brief", refresh: bool = False) -> Summary:
@@ -535,16 +448,3 @@ class NewsRAG:
     def close(self) -> None:
         """Release resources (the embedded model server stops at process exit)."""
         logger.debug("NewsRAG closed")
-
-
-def _as_cached(answer: Answer) -> Answer:
-    """The copy the cache hands out: marked cached, without the first run's costs."""
-    return answer.model_copy(
-        update={"cached": True, "timings": {}, "prompt_tokens": None, "completion_tokens": None}
-    )
-
-
-async def _replay(answer: Answer) -> AsyncIterator[str | Answer]:
-    """A cached answer as a stream: its text, then the answer itself."""
-    yield answer.answer
-    yield answer

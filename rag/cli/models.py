@@ -62,7 +62,8 @@ def models(
 ) -> None:
     """Show the configured LLM and embedder; optionally prepare the embedded model."""
     from rag.models.embeddings import describe_embeddings
-    from rag.models.llm import describe_llm, prepare_model
+    from rag.models.llm import describe_llm
+    from rag.models.model_file import prepare_model
 
     settings = load_cli_settings()
     if build_runtime and not settings.uses_embedded_llm:

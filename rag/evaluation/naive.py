@@ -400,7 +400,7 @@ class NaiveRAG:
             >>> naive.ask("What did Hegseth rule out?").sources[0].number  # doctest: +SKIP
             1
         """
-        from rag.models.llm import translate_llm_errors
+        from rag.models.llm_errors import translate_llm_errors
 
         started = time.perf_counter()
         self.sync()

@@ -21,7 +21,7 @@ _EXPORTS: dict[str, str] = {
     "retry_limited_clients": "chat_guard",
     "shared_local_embeddings": "embeddings",
     "track_reads": "interrupt",
-    "translate_llm_errors": "llm",
+    "translate_llm_errors": "llm_errors",
 }
 
 __all__ = sorted(_EXPORTS)

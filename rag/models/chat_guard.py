@@ -80,7 +80,7 @@ class GuardedChatOpenAI(ChatOpenAI):
         except RagError:
             raise
         except openai.OpenAIError:
-            raise  # translated by rag.models.llm.translate_llm_errors
+            raise  # translated by rag.models.llm_errors.translate_llm_errors
         except MALFORMED as exc:
             detail = redact(f"{type(exc).__name__}: {exc}", self._secrets())
             raise LLMUnavailableError(

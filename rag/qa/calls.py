@@ -26,7 +26,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from langchain_core.messages import BaseMessageChunk
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
-from rag.models.llm import translate_llm_errors
+from rag.models.llm_errors import translate_llm_errors
 from rag.qa.answer import QAEvent, Token
 
 __all__ = ["Call", "Result", "Step", "adrive", "arun", "drive", "run", "step_runnable"]

@@ -286,7 +286,8 @@ class WriteJournal:
             return
         version, count = int(meta["version"]), int(meta["chunks"])
         expected = [chunk_id(article_id, version, i) for i in range(count)]
-        present = self._chunks.get(ids=expected, include=[])["ids"]
+        # Chroma refuses an empty id list: a write of no chunks has none to look up.
+        present = self._chunks.get(ids=expected, include=[])["ids"] if expected else []
         record = self._registry.get(ids=[article_id], include=["metadatas"])["metadatas"]
         committed = bool(record) and int(record[0].get("version", 0)) == version
         complete = len(present) == count and bool(doc)

@@ -9,8 +9,8 @@ from rag.lazy import exports
 
 # public name -> the submodule that defines it
 _EXPORTS: dict[str, str] = {
-    "Digest": "summarizer",
-    "DigestArticle": "summarizer",
+    "Digest": "results",
+    "DigestArticle": "results",
     "DigestRequest": "request",
     "NO_QUOTES_TEXT": "styles",
     "STYLES": "styles",
@@ -18,9 +18,9 @@ _EXPORTS: dict[str, str] = {
     "StreamGate": "styles",
     "StyleSpec": "styles",
     "Summarizer": "summarizer",
-    "Summary": "summarizer",
+    "Summary": "results",
     "SummaryCache": "cache",
-    "as_prompt_data": "summarizer",
+    "as_prompt_data": "model_calls",
     "bullet_items": "styles",
     "check_faithfulness": "faithfulness",
     "clean_output": "styles",
@@ -33,7 +33,7 @@ _EXPORTS: dict[str, str] = {
     "render_quote_choice": "styles",
     "render_quote_choices": "styles",
     "source_numbers": "faithfulness",
-    "split_sections": "summarizer",
+    "split_sections": "long_articles",
     "summary_numbers": "faithfulness",
     "unknown_names": "faithfulness",
 }

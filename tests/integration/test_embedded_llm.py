@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 
 from rag.models import llm as L
+from rag.models import llm_errors as E
+from rag.models import llm_server as S
+from rag.models import model_file as M
 from rag.settings import load_settings
 
 pytestmark = pytest.mark.integration
@@ -30,7 +33,7 @@ def embedded_settings(model_dir: Path, tmp_path_factory: pytest.TempPathFactory)
         llm_max_tokens=60,
     )
     yield settings
-    L.stop_embedded_servers()
+    S.stop_embedded_servers()
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +49,7 @@ def _messages(question: str) -> list[tuple[str, str]]:
 
 
 def test_grounded_short_answer_contains_the_fact(chat: Any) -> None:
-    with L.translate_llm_errors():
+    with E.translate_llm_errors():
         reply = chat.invoke(_messages("When will the Alqueva reservoir reopen to boats?"))
     assert "14 April" in reply.content or "April 14" in reply.content
     assert reply.usage_metadata["input_tokens"] > 50
@@ -54,7 +57,7 @@ def test_grounded_short_answer_contains_the_fact(chat: Any) -> None:
 
 def test_streaming_yields_several_chunks_and_usage(chat: Any) -> None:
     chunks = []
-    with L.translate_llm_errors():
+    with E.translate_llm_errors():
         for chunk in chat.stream(_messages("Who is the agency's director and what did she say?")):
             chunks.append(chunk)
     text = "".join(str(c.content) for c in chunks)
@@ -67,15 +70,15 @@ def test_streaming_yields_several_chunks_and_usage(chat: Any) -> None:
 def test_second_start_reuses_cached_file_and_server(
     embedded_settings: Any, chat: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = embedded_settings.models_dir / L.DEFAULT_MODEL.filename
+    path = embedded_settings.models_dir / M.DEFAULT_MODEL.filename
     before = path.stat()
 
     def _no_rebuild(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the cached model file must be reused")
 
-    monkeypatch.setattr(L, "_build", _no_rebuild)
-    monkeypatch.setattr(L, "sha256_file", _no_rebuild)
-    assert L.prepare_model(embedded_settings) == path
+    monkeypatch.setattr(M, "_build", _no_rebuild)
+    monkeypatch.setattr(M, "sha256_file", _no_rebuild)
+    assert M.prepare_model(embedded_settings) == path
     again = L.build_chat_model(embedded_settings)
     assert again.openai_api_base == chat.openai_api_base  # same server, not a second one
     after = path.stat()
@@ -85,14 +88,14 @@ def test_second_start_reuses_cached_file_and_server(
 
 def test_corrupted_cache_file_is_detected_and_rebuilt(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path / "data", model_dir=tmp_path / "models")
-    target = settings.models_dir / L.DEFAULT_MODEL.filename
+    target = settings.models_dir / M.DEFAULT_MODEL.filename
     target.parent.mkdir(parents=True)
     target.write_bytes(b"GGUF" + os.urandom(1 << 20))  # a truncated, corrupt leftover
     assert L.describe_llm(settings)["status"] == "unverified"
     try:
-        path = L.prepare_model(settings)
+        path = M.prepare_model(settings)
         assert path == target
         assert path.stat().st_size > 1_000_000_000
-        assert L.cache_status(path, L.DEFAULT_MODEL.sha256) == "verified"
+        assert M.cache_status(path, M.DEFAULT_MODEL.sha256) == "verified"
     finally:
         shutil.rmtree(tmp_path / "models", ignore_errors=True)  # 1.1 GB: do not keep it

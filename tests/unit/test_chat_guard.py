@@ -17,7 +17,7 @@ from rag.models.chat_guard import (
     retry_after_seconds,
     retry_limited_clients,
 )
-from rag.models.llm import translate_llm_errors
+from rag.models.llm_errors import translate_llm_errors
 
 pytestmark = pytest.mark.unit
 

@@ -14,7 +14,7 @@ from rag.errors import InvalidRequestError, RagError
 from rag.service import NewsRAG
 from rag.settings import load_settings
 from rag.summaries.request import MAX_DIGEST_ARTICLES, DigestRequest
-from rag.summaries.summarizer import Digest, DigestArticle
+from rag.summaries.results import Digest, DigestArticle
 from rag.ui import handlers as ui_handlers
 from rag.ui.api import Api
 from rag.ui.handlers import Handlers

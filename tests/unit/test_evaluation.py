@@ -37,7 +37,7 @@ from rag.evaluation.suite import QA_TYPES, QACase, Suite, load_suite
 from rag.evaluation.thresholds import check_thresholds, parse_thresholds
 from rag.qa.answer import ABSTAIN_MESSAGE, Answer, Citation
 from rag.store.reports import ArticleInfo, IngestReport
-from rag.summaries.summarizer import Summary
+from rag.summaries.results import Summary
 from rag.text import split_sentences
 
 pytestmark = pytest.mark.unit

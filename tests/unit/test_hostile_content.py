@@ -26,7 +26,7 @@ from rag.qa.answer import ABSTAIN_MESSAGE
 from rag.qa.chain import QAService
 from rag.qa.citations import drop_unsourced_links
 from rag.settings import load_settings
-from rag.summaries.summarizer import as_prompt_data
+from rag.summaries.model_calls import as_prompt_data
 from rag.ui.format import (
     escape_block,
     escape_md,

@@ -20,13 +20,16 @@ import pytest
 
 from rag.errors import LLMUnavailableError, ModelError
 from rag.models import llm as L
+from rag.models import llm_errors as E
+from rag.models import llm_server as S
+from rag.models import model_file as M
 from rag.settings import load_settings
 
 pytestmark = pytest.mark.unit
 
 
 # --------------------------------------------------------------------------- fake part packages
-def _make_parts(root: Path, prefix: str, chunks: list[bytes]) -> L.BundledModel:
+def _make_parts(root: Path, prefix: str, chunks: list[bytes]) -> M.BundledModel:
     """Create importable-looking packages ``{prefix}_partN/data/partNN.bin`` under ``root``."""
     packages = []
     for index, chunk in enumerate(chunks, start=1):
@@ -36,7 +39,7 @@ def _make_parts(root: Path, prefix: str, chunks: list[bytes]) -> L.BundledModel:
         (root / package / "__init__.py").write_text("")
         (data / f"part{index:02d}.bin").write_bytes(chunk)
         packages.append(package)
-    return L.BundledModel(
+    return M.BundledModel(
         name=f"{prefix}-model",
         filename=f"{prefix}.gguf",
         sha256=hashlib.sha256(b"".join(chunks)).hexdigest(),
@@ -45,7 +48,7 @@ def _make_parts(root: Path, prefix: str, chunks: list[bytes]) -> L.BundledModel:
 
 
 @pytest.fixture
-def fake_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> L.BundledModel:
+def fake_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> M.BundledModel:
     site = tmp_path / "site"
     prefix = f"fakegguf{time.time_ns()}"
     chunks = [b"GGUF" + b"a" * 1000, b"b" * 1500, b"c" * 700]
@@ -55,85 +58,85 @@ def fake_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> L.BundledMode
     return model
 
 
-def _content(model: L.BundledModel) -> bytes:
-    return b"".join(p.read_bytes() for p in L.locate_parts(model))
+def _content(model: M.BundledModel) -> bytes:
+    return b"".join(p.read_bytes() for p in M.locate_parts(model))
 
 
-def test_assembles_parts_in_order_with_sidecar(tmp_path: Path, fake_model: L.BundledModel) -> None:
+def test_assembles_parts_in_order_with_sidecar(tmp_path: Path, fake_model: M.BundledModel) -> None:
     calls: list[tuple[int, int]] = []
-    path = L.assemble_model(
+    path = M.assemble_model(
         tmp_path / "models", fake_model, progress=lambda d, t: calls.append((d, t))
     )
     assert path.read_bytes() == _content(fake_model)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == fake_model.sha256
-    assert L.cache_status(path, fake_model.sha256) == "verified"
+    assert M.cache_status(path, fake_model.sha256) == "verified"
     assert calls[-1] == (3204, 3204)
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".partial")]
     assert not sys.modules.get(fake_model.packages[0])  # parts located, never imported
 
 
 def test_restart_reuses_file_without_rehashing(
-    tmp_path: Path, fake_model: L.BundledModel, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fake_model: M.BundledModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = L.assemble_model(tmp_path, fake_model)
+    path = M.assemble_model(tmp_path, fake_model)
     inode = path.stat().st_ino
 
     def _fail(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("must not run on a verified cache")
 
-    monkeypatch.setattr(L, "_build", _fail)
-    monkeypatch.setattr(L, "sha256_file", _fail)
-    assert L.assemble_model(tmp_path, fake_model) == path
+    monkeypatch.setattr(M, "_build", _fail)
+    monkeypatch.setattr(M, "sha256_file", _fail)
+    assert M.assemble_model(tmp_path, fake_model) == path
     assert path.stat().st_ino == inode
 
 
 def test_corrupt_cache_same_size_is_detected_and_rebuilt(
-    tmp_path: Path, fake_model: L.BundledModel
+    tmp_path: Path, fake_model: M.BundledModel
 ) -> None:
-    path = L.assemble_model(tmp_path, fake_model)
+    path = M.assemble_model(tmp_path, fake_model)
     data = bytearray(path.read_bytes())
     data[1234] ^= 0xFF
     path.write_bytes(bytes(data))
-    assert L.cache_status(path, fake_model.sha256) == "unverified"
-    assert L.cache_status(path, fake_model.sha256, verify=True) == "corrupt"
-    L.assemble_model(tmp_path, fake_model)
+    assert M.cache_status(path, fake_model.sha256) == "unverified"
+    assert M.cache_status(path, fake_model.sha256, verify=True) == "corrupt"
+    M.assemble_model(tmp_path, fake_model)
     assert path.read_bytes() == _content(fake_model)
-    assert L.cache_status(path, fake_model.sha256) == "verified"
+    assert M.cache_status(path, fake_model.sha256) == "verified"
 
 
 def test_partial_file_and_stale_sidecar_are_rebuilt(
-    tmp_path: Path, fake_model: L.BundledModel
+    tmp_path: Path, fake_model: M.BundledModel
 ) -> None:
-    path = L.assemble_model(tmp_path, fake_model)
+    path = M.assemble_model(tmp_path, fake_model)
     sidecar = json.loads((tmp_path / f"{path.name}.verified.json").read_text())
     path.write_bytes(path.read_bytes()[:1000])  # half-written by someone else
-    assert L.cache_status(path, fake_model.sha256) != "verified"
-    L.assemble_model(tmp_path, fake_model)
+    assert M.cache_status(path, fake_model.sha256) != "verified"
+    M.assemble_model(tmp_path, fake_model)
     assert path.stat().st_size == sidecar["size"]
     assert path.read_bytes() == _content(fake_model)
 
 
-def test_unverified_but_correct_file_is_kept(tmp_path: Path, fake_model: L.BundledModel) -> None:
+def test_unverified_but_correct_file_is_kept(tmp_path: Path, fake_model: M.BundledModel) -> None:
     path = tmp_path / fake_model.filename
     path.write_bytes(_content(fake_model))  # e.g. copied from another machine, no sidecar
     inode = path.stat().st_ino
-    assert L.cache_status(path, fake_model.sha256) == "unverified"
-    assert L.assemble_model(tmp_path, fake_model) == path
+    assert M.cache_status(path, fake_model.sha256) == "unverified"
+    assert M.assemble_model(tmp_path, fake_model) == path
     assert path.stat().st_ino == inode
-    assert L.cache_status(path, fake_model.sha256) == "verified"
+    assert M.cache_status(path, fake_model.sha256) == "verified"
 
 
 def test_wrong_parts_fail_cleanly_and_leave_nothing(
-    tmp_path: Path, fake_model: L.BundledModel
+    tmp_path: Path, fake_model: M.BundledModel
 ) -> None:
-    bad = L.BundledModel(
+    bad = M.BundledModel(
         name=fake_model.name,
         filename=fake_model.filename,
         sha256="0" * 64,
         packages=fake_model.packages,
     )
     with pytest.raises(ModelError) as err:
-        L.assemble_model(tmp_path / "m", bad)
+        M.assemble_model(tmp_path / "m", bad)
     assert "sha256" in err.value.message and "corrupt" in err.value.message
     assert "pip install" in (err.value.hint or "")
     leftovers = [p.name for p in (tmp_path / "m").iterdir() if not p.name.endswith(".lock")]
@@ -141,39 +144,39 @@ def test_wrong_parts_fail_cleanly_and_leave_nothing(
 
 
 def test_missing_part_package_says_what_to_install(tmp_path: Path) -> None:
-    model = L.BundledModel(
+    model = M.BundledModel(
         name="absent", filename="absent.gguf", sha256="0" * 64, packages=("no_such_pkg_zz1",)
     )
     with pytest.raises(ModelError) as err:
-        L.assemble_model(tmp_path, model)
+        M.assemble_model(tmp_path, model)
     assert "no-such-pkg-zz1" in err.value.message
     assert "pip install 'news-rag[local]'" in (err.value.hint or "")
     assert "RAG_LLM_BASE_URL" in (err.value.hint or "")
 
 
 def test_default_model_parts_are_declared() -> None:
-    assert len(L.DEFAULT_MODEL.packages) == 22
-    assert L.DEFAULT_MODEL.part_file(22) == "data/part22.bin"
+    assert len(M.DEFAULT_MODEL.packages) == 22
+    assert M.DEFAULT_MODEL.part_file(22) == "data/part22.bin"
 
 
 # --------------------------------------------------------------------------- RAG_LLM_GGUF
 def test_check_gguf(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="does not exist"):
-        L.check_gguf(tmp_path / "nope.gguf")
+        M.check_gguf(tmp_path / "nope.gguf")
     text = tmp_path / "notes.gguf"
     text.write_text("hello")
     with pytest.raises(ModelError, match="not a GGUF"):
-        L.check_gguf(text)
+        M.check_gguf(text)
     good = tmp_path / "m.gguf"
     good.write_bytes(b"GGUF\x03\x00\x00\x00")
-    assert L.check_gguf(good) == good.resolve()
+    assert M.check_gguf(good) == good.resolve()
 
 
 def test_prepare_model_uses_user_gguf_without_hash(tmp_path: Path) -> None:
     good = tmp_path / "any.gguf"
     good.write_bytes(b"GGUF" + b"\x00" * 16)
     settings = load_settings(data_dir=tmp_path / "d", llm_gguf=good)
-    assert L.prepare_model(settings) == good.resolve()
+    assert M.prepare_model(settings) == good.resolve()
 
 
 # --------------------------------------------------------------------------- fake runtime
@@ -281,7 +284,7 @@ def gguf_settings(tmp_path: Path):
         llm_batch_size=128,
         llm_startup_timeout=1.0,
     )
-    L.stop_embedded_servers()
+    S.stop_embedded_servers()
 
 
 def test_embedded_server_started_once_with_settings_and_key(
@@ -314,8 +317,8 @@ def test_embedded_server_started_once_with_settings_and_key(
     assert info["mode"] == "embedded" and info["served_at"] == f"{fake_endpoint.url}/v1"
     assert params.api_keys[0] not in json.dumps(info)
 
-    L.stop_embedded_servers()
-    assert L.running_servers() == []
+    S.stop_embedded_servers()
+    assert S.running_servers() == []
 
 
 def test_missing_runtime_names_the_extra(
@@ -399,7 +402,7 @@ def test_status_errors_translated(
 ) -> None:
     fake_endpoint.status = status
     chat = _remote(fake_endpoint.url, tmp_path)
-    with pytest.raises(LLMUnavailableError) as err, L.translate_llm_errors():
+    with pytest.raises(LLMUnavailableError) as err, E.translate_llm_errors():
         chat.invoke("hi")
     text = str(err.value)
     assert expected in text
@@ -413,7 +416,7 @@ def test_connection_refused_translated(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     chat = _remote(f"http://127.0.0.1:{port}", tmp_path)
-    with pytest.raises(LLMUnavailableError) as err, L.translate_llm_errors():
+    with pytest.raises(LLMUnavailableError) as err, E.translate_llm_errors():
         chat.invoke("hi")
     assert f"Cannot reach the LLM at http://127.0.0.1:{port}" in err.value.message
     assert "RAG_LLM_BASE_URL" in (err.value.hint or "")
@@ -422,7 +425,7 @@ def test_connection_refused_translated(tmp_path: Path) -> None:
 def test_slow_endpoint_translated(fake_endpoint: Any, tmp_path: Path) -> None:
     fake_endpoint.delay = 1.0
     chat = _remote(fake_endpoint.url, tmp_path, llm_timeout=0.3)
-    with pytest.raises(LLMUnavailableError) as err, L.translate_llm_errors():
+    with pytest.raises(LLMUnavailableError) as err, E.translate_llm_errors():
         chat.invoke("hi")
     assert "did not answer in time" in err.value.message
     assert "RAG_LLM_TIMEOUT" in (err.value.hint or "")
@@ -431,13 +434,13 @@ def test_slow_endpoint_translated(fake_endpoint: Any, tmp_path: Path) -> None:
 def test_streaming_errors_translated(fake_endpoint: Any, tmp_path: Path) -> None:
     fake_endpoint.status = 503
     chat = _remote(fake_endpoint.url, tmp_path)
-    with pytest.raises(LLMUnavailableError, match="HTTP 503"), L.translate_llm_errors():
+    with pytest.raises(LLMUnavailableError, match="HTTP 503"), E.translate_llm_errors():
         for _ in chat.stream("hi"):
             pass
 
 
 def test_other_exceptions_pass_through() -> None:
-    with pytest.raises(KeyError), L.translate_llm_errors():
+    with pytest.raises(KeyError), E.translate_llm_errors():
         raise KeyError("x")
 
 
@@ -465,7 +468,7 @@ def test_one_server_per_gguf_even_with_other_thread_settings(
     L.build_chat_model(gguf_settings)
     L.build_chat_model(gguf_settings.model_copy(update={"llm_threads": 1}))
     assert len(runtime.created) == 1
-    assert len(L.running_servers()) == 1
+    assert len(S.running_servers()) == 1
 
 
 # --------------------------------------------------------------------------- CLI
@@ -486,13 +489,13 @@ def test_cli_models_remote_json_has_no_secret(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_cli_models_prepare_assembles_and_reports(
-    tmp_path: Path, fake_model: L.BundledModel, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fake_model: M.BundledModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from click.testing import CliRunner
 
     from rag.cli.models import models
 
-    monkeypatch.setattr(L, "DEFAULT_MODEL", fake_model)
+    monkeypatch.setattr(M, "DEFAULT_MODEL", fake_model)
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
     runner = CliRunner()
     before = runner.invoke(models, [])
@@ -507,16 +510,16 @@ def test_cli_models_prepare_assembles_and_reports(
 
 
 def test_cli_models_prepare_error_is_clean(
-    tmp_path: Path, fake_model: L.BundledModel, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fake_model: M.BundledModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from click.testing import CliRunner
 
     from rag.cli.models import models
 
-    broken = L.BundledModel(
+    broken = M.BundledModel(
         name="broken", filename="broken.gguf", sha256="1" * 64, packages=fake_model.packages
     )
-    monkeypatch.setattr(L, "DEFAULT_MODEL", broken)
+    monkeypatch.setattr(M, "DEFAULT_MODEL", broken)
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
     result = CliRunner().invoke(models, ["--prepare"])
     assert result.exit_code == 1
@@ -532,11 +535,11 @@ def test_metrics_text_is_parsed_without_the_runtime_prefix() -> None:
         "llamacpp:prompt_seconds_total 13.43\n"
         "garbage line\n"
     )
-    assert L.parse_metrics(text) == {"prompt_tokens_total": 1105.0, "prompt_seconds_total": 13.43}
+    assert S.parse_metrics(text) == {"prompt_tokens_total": 1105.0, "prompt_seconds_total": 13.43}
 
 
 def test_cache_reuse_comes_from_settings(gguf_settings: Any) -> None:
-    config = L.ServerConfig.from_settings(
+    config = S.ServerConfig.from_settings(
         gguf_settings.model_copy(update={"llm_cache_reuse": 0}), Path("m.gguf")
     )
     assert config.cache_reuse == 0

@@ -299,6 +299,15 @@ def test_recovery_rolls_forward_complete_write(store: ArticleStore) -> None:
     assert report.unchanged == 1
 
 
+def test_recovery_finishes_a_journal_that_lists_no_chunks(store: ArticleStore) -> None:
+    article = make_article(10)
+    _write_journal(store, article, 0, _dead_pid())
+    assert store.recover() == 1
+    assert not store.registry.get(ids=[JOURNAL_PREFIX + article.id])["ids"]
+    assert store.get_article(article.id) == article
+    assert store.recover() == 0
+
+
 def test_recovery_leaves_journals_of_live_writers_alone(store: ArticleStore) -> None:
     article = make_article(9)
     total = _upsert_chunks(store, article, limit=1)

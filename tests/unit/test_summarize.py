@@ -24,9 +24,11 @@ from rag.errors import NotFoundError, RagError
 from rag.settings import load_settings
 from rag.summaries import summarizer as summarize_module
 from rag.summaries.cache import SummaryCache
+from rag.summaries.long_articles import split_sections
 from rag.summaries.request import DigestRequest
+from rag.summaries.results import Digest, Summary
 from rag.summaries.styles import NO_QUOTES_TEXT, StreamGate, enforce_style
-from rag.summaries.summarizer import Digest, Summarizer, Summary, split_sections
+from rag.summaries.summarizer import Summarizer
 from rag.text import estimate_llm_tokens, split_sentences
 
 pytestmark = pytest.mark.unit

@@ -19,7 +19,7 @@ from rag.qa.citations import Flag
 from rag.settings import load_settings
 from rag.store.reports import ArticleInfo, IngestProgress, IngestReport, StoreStats
 from rag.summaries.request import DigestRequest
-from rag.summaries.summarizer import Digest, DigestArticle, Summary
+from rag.summaries.results import Digest, DigestArticle, Summary
 from rag.ui import app as ui_app
 from rag.ui import chat
 from rag.ui import format as fmt

@@ -1,0 +1,161 @@
+"""Questions answered through the answer cache: a repeat is replayed, a new answer is kept.
+
+:class:`CachedAnswers` wraps the answer service of a :class:`rag.service.NewsRAG` for its
+four ways of asking (whole, streamed text, streamed events, async). The key covers the
+question, history, filters, the store generation and a fingerprint of the settings and
+prompt versions (see :mod:`rag.qa.answer_cache`).
+
+Example:
+    >>> answers = CachedAnswers(rag)
+    >>> answers.key("Who won?", None, None) == answers.key("Who  won?", None, None)
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rag.qa.answer import Answer, QAEvent
+    from rag.retrieval.hybrid import SearchFilters
+    from rag.service import NewsRAG
+
+__all__ = ["CachedAnswers"]
+
+History = Sequence[tuple[str, str]]
+
+
+class CachedAnswers:
+    """The facade's questions, answered from its answer cache while nothing changed.
+
+    Reads the facade's parts (``qa``, ``answer_cache``, ``store``, ``settings``) when a
+    question comes, so building it starts nothing.
+
+    Example (needs the LLM):
+        >>> CachedAnswers(rag).ask("What did Hegseth rule out?").cached  # doctest: +SKIP
+        False
+    """
+
+    def __init__(self, parts: NewsRAG) -> None:
+        self._parts = parts
+
+    def ask(
+        self, question: str, *, history: History | None, filters: SearchFilters | None
+    ) -> Answer:
+        """The answer, from the cache when the same question was answered before.
+
+        Example (needs the LLM):
+            >>> CachedAnswers(rag).ask("Who met?", history=None, filters=None)  # doctest: +SKIP
+        """
+        key = self.key(question, history, filters)
+        cache = self._parts.answer_cache
+        if key and (hit := cache.get(key)) is not None:
+            return hit
+        answer = self._parts.qa.ask(question, history=history, filters=filters)
+        if key:
+            cache.put(key, _as_cached(answer))
+        return answer
+
+    def stream(
+        self, question: str, *, history: History | None, filters: SearchFilters | None
+    ) -> Iterator[str | Answer]:
+        """Answer tokens, then the ``Answer``; a cached answer comes as one piece.
+
+        Example (needs the LLM):
+            >>> answers = CachedAnswers(rag)
+            >>> list(answers.stream("Who met?", history=None, filters=None))  # doctest: +SKIP
+        """
+        key = self.key(question, history, filters)
+        if key and (hit := self._parts.answer_cache.get(key)) is not None:
+            return iter([hit.answer, hit])
+        return self._caching(self._parts.qa.stream(question, history=history, filters=filters), key)
+
+    def stream_events(
+        self, question: str, *, history: History | None, filters: SearchFilters | None
+    ) -> Iterator[QAEvent]:
+        """The answer as events; a cached answer as its sources, one token and ``Done``.
+
+        Example (needs the LLM):
+            >>> answers = CachedAnswers(rag)
+            >>> [*answers.stream_events("Who met?", history=None, filters=None)]  # doctest: +SKIP
+        """
+        from rag.qa.answer import Done, SourcesFound, Token
+
+        key = self.key(question, history, filters)
+        if key and (hit := self._parts.answer_cache.get(key)) is not None:
+            return iter([SourcesFound(list(hit.sources)), Token(hit.answer), Done(hit)])
+        events = self._parts.qa.stream_events(question, history=history, filters=filters)
+        return self._caching_events(events, key)
+
+    def astream(
+        self, question: str, *, history: History | None, filters: SearchFilters | None
+    ) -> AsyncIterator[str | Answer]:
+        """Async version of :meth:`stream`.
+
+        Example (needs the LLM):
+            >>> CachedAnswers(rag).astream("Who met?", history=None, filters=None)  # doctest: +SKIP
+        """
+        key = self.key(question, history, filters)
+        if key and (hit := self._parts.answer_cache.get(key)) is not None:
+            return _replay(hit)
+        pieces = self._parts.qa.astream(question, history=history, filters=filters)
+        return self._acaching(pieces, key)
+
+    def key(
+        self, question: str, history: History | None, filters: SearchFilters | None
+    ) -> str | None:
+        """The answer-cache key, or None when the cache is off.
+
+        Example:
+            >>> len(CachedAnswers(rag).key("Who won?", None, None))
+            64
+        """
+        cache = self._parts.answer_cache
+        if not cache.enabled:
+            return None
+        generation = self._parts.store.generation()
+        return cache.make_key(question, history, filters, generation, self._fingerprint)
+
+    @cached_property
+    def _fingerprint(self) -> str:
+        """Settings and prompt versions: fixed for the facade's life, computed once."""
+        return f"{self._parts.settings.model_dump_json()}|{self._parts.qa.prompt_versions}"
+
+    def _caching(self, pieces: Iterator[str | Answer], key: str | None) -> Iterator[str | Answer]:
+        for piece in pieces:
+            if key and not isinstance(piece, str):
+                self._parts.answer_cache.put(key, _as_cached(piece))
+            yield piece
+
+    def _caching_events(self, events: Iterator[QAEvent], key: str | None) -> Iterator[QAEvent]:
+        from rag.qa.answer import Done
+
+        with contextlib.closing(events):  # closed early: the model's stream closes too
+            for event in events:
+                if key and isinstance(event, Done):
+                    self._parts.answer_cache.put(key, _as_cached(event.answer))
+                yield event
+
+    async def _acaching(
+        self, pieces: AsyncIterator[str | Answer], key: str | None
+    ) -> AsyncIterator[str | Answer]:
+        async for piece in pieces:
+            if key and not isinstance(piece, str):
+                self._parts.answer_cache.put(key, _as_cached(piece))
+            yield piece
+
+
+def _as_cached(answer: Answer) -> Answer:
+    """The copy the cache hands out: marked cached, without the first run's costs."""
+    return answer.model_copy(
+        update={"cached": True, "timings": {}, "prompt_tokens": None, "completion_tokens": None}
+    )
+
+
+async def _replay(answer: Answer) -> AsyncIterator[str | Answer]:
+    """A cached answer as a stream: its text, then the answer itself."""
+    yield answer.answer
+    yield answer
