@@ -42,8 +42,8 @@ if TYPE_CHECKING:
     from rag.ingest.article import Article
     from rag.ingest.pipeline import IngestReport
     from rag.models.warmup import Warmup
-    from rag.qa.answer_cache import AnswerCache
     from rag.qa.answer import Answer, QAEvent
+    from rag.qa.answer_cache import AnswerCache
     from rag.qa.chain import QAService
     from rag.retrieval.hybrid import HybridRetriever, SearchFilters
     from rag.store.articles import ArticleStore
