@@ -66,8 +66,9 @@ def _names_missing(turn: Turn) -> bool:
 
 
 def unsure(signals: Mapping[str, float], settings: Settings) -> bool:
-    """The calibrated refusal: the model nearly named no evidence, or its answer's words
-    are mostly not in the sentences it named (both thresholds fitted on held-out data).
+    """The calibrated refusal: the model nearly named no evidence, its answer's words are
+    mostly not in the sentences it named (both thresholds fitted on held-out data), or
+    the answer adds no word to the question's own.
 
     Example:
         >>> unsure({"p_no_evidence": 0.99, "answer_support": 1.0}, settings)
@@ -76,6 +77,9 @@ def unsure(signals: Mapping[str, float], settings: Settings) -> bool:
     p_none = signals.get("p_no_evidence")
     if p_none is not None and p_none >= settings.qa_abstain_probability:
         logger.debug("abstaining: P(no evidence) %.3f", p_none)
+        return True
+    if signals.get("answer_new_words", 1.0) == 0:
+        logger.debug("abstaining: the answer only restates the question")
         return True
     support = signals.get("answer_support", 1.0)
     if support < settings.qa_min_answer_support:

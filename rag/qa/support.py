@@ -193,4 +193,22 @@ def evidence_signals(
         "chosen": float(len(chosen)),
         "chosen_best_score": max((s.score for s in chosen), default=0.0),
         "answer_support": answer_support(chosen, answer, question),
+        "answer_new_words": float(len(new_words(answer, question))),
     }
+
+
+def new_words(answer: str, question: str) -> list[str]:
+    """The answer's words that the question does not already hold: what it adds.
+
+    An answer that adds nothing only restates the question ("Kofi Mensah provided the
+    cross for his goal"), however well the evidence "supports" it.
+
+    Example:
+        >>> new_words("The budget is 3 million dollars.", "How big is the budget?")
+        ['3', 'million', 'dollar']
+        >>> new_words("Mensah provided the cross for his goal.", "Who provided the cross for "
+        ...           "Mensah's goal?")
+        []
+    """
+    asked = set(bm25_tokenize(question))
+    return [word for word in bm25_tokenize(answer) if word not in asked]

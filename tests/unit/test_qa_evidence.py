@@ -334,6 +334,13 @@ def test_excerpts_answer_may_use_the_date_of_a_weekday_and_quotes_keep_the_artic
     assert [c.quote for c in answer.citations] == [began]
 
 
+def test_excerpts_answer_that_only_restates_the_question_abstains(docs):
+    restated = excerpts_service(docs, "Hegseth did say about the troops.")
+    answer = restated.ask("What did Hegseth say about troops?")
+    assert answer.abstained and answer.abstain_reason == "unsure" and answer.citations == []
+    assert answer.signals["answer_new_words"] == 0
+
+
 def test_excerpts_refusal_and_unsupported_answers_abstain(docs):
     refused = excerpts_service(docs, ABSTAIN_MESSAGE).ask("Who won the World Cup?")
     assert refused.abstained and refused.abstain_reason == "model"
