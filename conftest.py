@@ -17,7 +17,8 @@ for the examples that use it, all over the same temporary data folder):
 - ``store``: an :class:`rag.store.articles.ArticleStore` holding the articles of ``samples/``;
 - ``rag`` and ``service``: a :class:`rag.service.NewsRAG` over that store, with no chat model;
 - ``retriever``, ``qa`` and ``summarizer``: its retriever, answer service and summarizer;
-- ``journal`` and ``embedder``: the store's write journal and checked embedder.
+- ``journal`` and ``embedder``: the store's write journal and checked embedder;
+- ``squad_file``: a SQuAD 2.0 file of one paragraph and one answerable question.
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ def _doctest_context(request: pytest.FixtureRequest) -> None:
     _lock_away_the_models(monkeypatch)
 
     test = request.node.dtest
+    for name in _free_names(test) & EXAMPLE_FILES.keys():
+        test.globs[name] = EXAMPLE_FILES[name](data_dir)
     wanted = _free_names(test) & EXAMPLE_NAMES.keys()
     if not wanted:
         return
@@ -148,6 +151,23 @@ def _service(data_dir: Path, made: dict[str, Any] | None = None) -> Any:
     return NewsRAG.from_settings(settings, embeddings=embeddings, llm=no_model)
 
 
+def _squad_file(data_dir: Path) -> Path:
+    import json
+
+    qa = {
+        "id": "q1",
+        "question": "When did the ferries run?",
+        "is_impossible": False,
+        "answers": [{"text": "on Monday", "answer_start": 15}],
+    }
+    paragraph = {"context": "The ferries ran on Monday.", "qas": [qa]}
+    data = {"data": [{"title": "Ferries", "paragraphs": [paragraph]}]}
+    path = data_dir.parent / "squad-input" / "tiny.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
 EXAMPLE_NAMES: dict[str, Callable[[Path, dict[str, Any]], Any]] = {
     "settings": _settings,
     "embeddings": _embeddings,
@@ -160,3 +180,6 @@ EXAMPLE_NAMES: dict[str, Callable[[Path, dict[str, Any]], Any]] = {
     "journal": lambda data_dir, made: made["store"]._journal,
     "embedder": lambda data_dir, made: made["store"]._embedder,
 }
+
+# Input files some examples read (none depends on the names above).
+EXAMPLE_FILES: dict[str, Callable[[Path], Path]] = {"squad_file": _squad_file}

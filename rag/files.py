@@ -1,4 +1,5 @@
-"""Small file helpers shared by the model loaders and ingestion: hashing and package folders.
+"""Small file helpers shared by the model loaders, ingestion, prompts and eval suites:
+hashing, package folders and YAML mappings read with a message a person can act on.
 
 Example:
     >>> from rag.files import package_dir
@@ -12,6 +13,11 @@ import hashlib
 import importlib.util
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rag.errors import RagError
 
 
 def package_dir(package: str) -> Path | None:
@@ -54,3 +60,29 @@ def sha256_file(
             if progress:
                 progress(done, total)
     return digest.hexdigest()
+
+
+def read_yaml_mapping(
+    path: Path, what: str, error: type[RagError], hint: str | None = None
+) -> dict[str, Any]:
+    """The mapping a YAML file holds; ``error`` naming ``what`` (e.g. "suite file") when the
+    file is missing (with ``hint``), is not YAML or holds something else.
+
+    Example:
+        >>> from rag.errors import ConfigError
+        >>> read_yaml_mapping(Path("evals/smoke.yaml"), "suite file", ConfigError)["name"]
+        'smoke'
+        >>> read_yaml_mapping(Path("nope.yaml"), "suite file", ConfigError)
+        Traceback (most recent call last):
+        ...
+        rag.errors.ConfigError: suite file not found: nope.yaml
+    """
+    if not path.is_file():
+        raise error(f"{what} not found: {path}", hint=hint)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise error(f"{what} {path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise error(f"{what} {path} must hold a mapping")
+    return data

@@ -37,10 +37,10 @@ from pathlib import Path
 
 import jinja2
 import jinja2.meta
-import yaml
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from rag.errors import RagError
+from rag.files import read_yaml_mapping
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
@@ -136,12 +136,5 @@ def load_prompt(name: str, directory: Path = PROMPTS_DIR) -> Prompt:
         'qa_answer'
     """
     path = directory / f"{name}.yaml"
-    if not path.is_file():
-        raise PromptError(f"prompt file not found: {path}", hint="check the prompts/ folder")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise PromptError(f"prompt file {path} is not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise PromptError(f"prompt file {path} must hold a mapping")
+    data = read_yaml_mapping(path, "prompt file", PromptError, hint="check the prompts/ folder")
     return Prompt.from_dict(data, source=str(path))

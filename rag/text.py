@@ -14,7 +14,8 @@ stop words, URL keys and typed dates.
   comparison key (no scheme, ``www.``, query or final slash) for matching URLs written
   by people.
 * Dates: :func:`parse_day` and :func:`parse_range` read the ``YYYY-MM-DD`` days a person
-  types (a date filter, a digest's range) with one message for a bad or reversed one.
+  types (a date filter, a digest's range) with one message for a bad or reversed one;
+  :func:`published_day` reads an article's stored date, None when it has no full one.
 
 Example:
     >>> split_sentences("Mr. Vance spoke on Feb. 14. Europe reacted.")
@@ -260,6 +261,20 @@ def parse_day(value: date | str | None, label: str) -> date | None:
         except ValueError:
             pass
     raise ValueError(f"{label}: {text!r} is not a date; use YYYY-MM-DD, e.g. 2025-02-14")
+
+
+def published_day(published: object) -> date | None:
+    """The day of an article's ``published`` value (``YYYY-MM-DD``, maybe with a time),
+    None when it is empty or not a full date.
+
+    Example:
+        >>> published_day("2025-02-14T09:30:00"), published_day("2025-02"), published_day(None)
+        (datetime.date(2025, 2, 14), None, None)
+    """
+    try:
+        return date.fromisoformat(str(published or "")[:10])
+    except ValueError:
+        return None
 
 
 def parse_range(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -134,12 +134,18 @@ class CaseRunner:
     # --- QA -----------------------------------------------------------------------
     def run_qa(self) -> list[dict[str, Any]]:
         """Ask every QA case; returns the QA rows."""
-        total = len(self.qa_cases)
-        self.progress("qa", 0, total)
-        for done, case in enumerate(self.qa_cases, start=1):
-            self._record(self.qa_case(case))
-            self.progress("qa", done, total)
-        return [r for r in self.results if r["kind"] == "qa"]
+        return self._run_cases("qa", self.qa_cases, self.qa_case, kind="qa")
+
+    def _run_cases(
+        self, stage: str, cases: Sequence[Any], run_case: Callable[[Any], dict[str, Any]], kind: str
+    ) -> list[dict[str, Any]]:
+        """Each case's row recorded in turn, progress named ``stage``; the rows of ``kind``."""
+        total = len(cases)
+        self.progress(stage, 0, total)
+        for done, case in enumerate(cases, start=1):
+            self._record(run_case(case))
+            self.progress(stage, done, total)
+        return [r for r in self.results if r["kind"] == kind]
 
     def _record(self, row: dict[str, Any]) -> None:
         """Keep a row (also on disk, as it comes); stop when the LLM keeps failing."""
@@ -299,12 +305,7 @@ class CaseRunner:
     # --- summaries ----------------------------------------------------------------
     def run_summaries(self) -> list[dict[str, Any]]:
         """Summarize every summary case; returns the summary rows."""
-        total = len(self.summary_cases)
-        self.progress("summaries", 0, total)
-        for done, case in enumerate(self.summary_cases, start=1):
-            self._record(self.summary_case(case))
-            self.progress("summaries", done, total)
-        return [r for r in self.results if r["kind"] == "summary"]
+        return self._run_cases("summaries", self.summary_cases, self.summary_case, kind="summary")
 
     def summary_case(self, case: SummaryCase) -> dict[str, Any]:
         """One summary case's row: the summary and its scores beside the lead baselines."""

@@ -15,11 +15,11 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from rag.evaluation import metrics, squad_metrics
 from rag.evaluation.suite import QACase, SummaryCase
+from rag.text import published_day
 
 __all__ = [
     "QA_METRICS",
@@ -175,11 +175,8 @@ def grading_source(article: Any) -> str:
         'T\\nPost 2025-02-14 Friday February 14, 2025 14 February 2025\\nBody.'
     """
     published = str(getattr(article, "published", None) or "")
-    try:
-        day = date.fromisoformat(published[:10])
-        spelled = f"{day:%A %B} {day.day}, {day.year} {day.day} {day:%B %Y}"
-    except ValueError:
-        spelled = ""
+    day = published_day(published)
+    spelled = f"{day:%A %B} {day.day}, {day.year} {day.day} {day:%B %Y}" if day else ""
     parts = (getattr(article, "source", None), getattr(article, "author", None), published)
     meta = " ".join(str(p) for p in (*parts, spelled) if p)
     return f"{getattr(article, 'title', '') or ''}\n{meta}\n{article.text}"

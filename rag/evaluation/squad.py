@@ -397,15 +397,8 @@ def import_squad(
 
     ``name`` names the suite and its collection (default: the output folder's name).
 
-    Example:
-        >>> import tempfile
-        >>> folder = Path(tempfile.mkdtemp())
-        >>> qa = {"id": "q1", "question": "When did the ferries run?", "is_impossible": False,
-        ...       "answers": [{"text": "on Monday", "answer_start": 15}]}
-        >>> data = {"data": [{"title": "Ferries", "paragraphs": [
-        ...     {"context": "The ferries ran on Monday.", "qas": [qa]}]}]}
-        >>> _ = (folder / "tiny.json").write_text(json.dumps(data))
-        >>> r = import_squad(folder / "tiny.json", folder / "squad")
+    Example (``squad_file``: the one-question file of :func:`read_squad`'s example):
+        >>> r = import_squad(squad_file, squad_file.parent / "squad")
         >>> r.suite_path.name, r.articles, r.answerable, r.unanswerable
         ('squad.yaml', 1, 1, 0)
     """

@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from rag.errors import ConfigError
 from rag.evaluation import metrics
 from rag.evaluation.thresholds import parse_thresholds
+from rag.files import read_yaml_mapping
 
 __all__ = ["QA_TYPES", "QACase", "Suite", "SummaryCase", "load_suite"]
 
@@ -186,16 +185,8 @@ def load_suite(path: str | Path) -> Suite:
         'eval-smoke'
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(
-            f"suite file not found: {path}", hint="try: news-rag eval evals/smoke.yaml"
-        )
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"suite {path} is not valid YAML: {exc}") from None
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"suite {path} must be a mapping")
+    hint = "try: news-rag eval evals/smoke.yaml"
+    data = read_yaml_mapping(path, "suite file", ConfigError, hint=hint)
     base = path.parent
     name = str(data.get("name") or path.stem)
     corpus = [Path(os.path.normpath(base / str(p))) for p in _as_list(data.get("corpus"))]

@@ -4,47 +4,36 @@ Example:
     >>> from rag.ingest import Article
 """
 
-from rag.lazy import exports
+from rag.lazy import exported_names, exports
 
-# public name -> the submodule that defines it
-_EXPORTS: dict[str, str] = {
-    "Article": "article",
-    "ArticleChunk": "chunking",
-    "Chunker": "chunking",
-    "EXTENSIONS": "sources",
-    "Fetched": "fetch",
-    "IngestProgress": "pipeline",
-    "IngestReport": "pipeline",
-    "LoadFailure": "article",
-    "MAX_CHARS_PER_TOKEN": "chunking",
-    "MAX_TITLE_TOKENS": "chunking",
-    "article_id": "article",
-    "check_public_url": "fetch",
-    "chunk_id": "chunking",
-    "clean_text": "article",
-    "content_hash": "article",
-    "decode_bytes": "decoding",
-    "default_token_counter": "chunking",
-    "embedding_text": "chunking",
-    "fetch_url": "fetch",
-    "html_fragment_to_text": "formats",
-    "ingest_sources": "pipeline",
-    "ingest_text": "pipeline",
-    "is_url": "fetch",
-    "iter_feed": "feeds",
-    "iter_folder": "sources",
-    "iter_jsonl": "formats",
-    "load_file": "sources",
-    "load_source": "sources",
-    "load_url": "sources",
-    "looks_like_feed": "feeds",
-    "parse_date": "dates",
-    "parse_html": "formats",
-    "parse_markdown": "formats",
-    "parse_text": "formats",
-    "published_int": "chunking",
-    "split_text": "chunking",
+# submodule -> the public names it defines
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "article": ("Article", "LoadFailure", "article_id", "clean_text", "content_hash"),
+    "chunking": (
+        "ArticleChunk",
+        "Chunker",
+        "MAX_CHARS_PER_TOKEN",
+        "MAX_TITLE_TOKENS",
+        "chunk_id",
+        "default_token_counter",
+        "embedding_text",
+        "published_int",
+        "split_text",
+    ),
+    "dates": ("parse_date",),
+    "decoding": ("decode_bytes",),
+    "feeds": ("iter_feed", "looks_like_feed"),
+    "fetch": ("Fetched", "check_public_url", "fetch_url", "is_url"),
+    "formats": (
+        "html_fragment_to_text",
+        "iter_jsonl",
+        "parse_html",
+        "parse_markdown",
+        "parse_text",
+    ),
+    "pipeline": ("IngestProgress", "IngestReport", "ingest_sources", "ingest_text"),
+    "sources": ("EXTENSIONS", "iter_folder", "load_file", "load_source", "load_url"),
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = exported_names(_EXPORTS)
 __getattr__ = exports(__name__, _EXPORTS)

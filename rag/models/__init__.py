@@ -5,24 +5,17 @@ Example:
     >>> from rag.models import build_chat_model
 """
 
-from rag.lazy import exports
+from rag.lazy import exported_names, exports
 
-# public name -> the submodule that defines it
-_EXPORTS: dict[str, str] = {
-    "LocalEmbeddings": "embeddings",
-    "Step": "warmup",
-    "Warmup": "warmup",
-    "build_chat_model": "llm",
-    "describe_llm": "llm",
-    "endpoint_label": "chat_guard",
-    "interrupt_reads": "interrupt",
-    "interruptible": "interrupt",
-    "retry_after_seconds": "chat_guard",
-    "retry_limited_clients": "chat_guard",
-    "shared_local_embeddings": "embeddings",
-    "track_reads": "interrupt",
-    "translate_llm_errors": "llm_errors",
+# submodule -> the public names it defines
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "chat_guard": ("endpoint_label", "retry_after_seconds", "retry_limited_clients"),
+    "embeddings": ("LocalEmbeddings", "shared_local_embeddings"),
+    "interrupt": ("interrupt_reads", "interruptible", "track_reads"),
+    "llm": ("build_chat_model", "describe_llm"),
+    "llm_errors": ("translate_llm_errors",),
+    "warmup": ("Step", "Warmup"),
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = exported_names(_EXPORTS)
 __getattr__ = exports(__name__, _EXPORTS)

@@ -5,42 +5,43 @@ Example:
     >>> from rag.qa import QAService
 """
 
-from rag.lazy import exports
+from rag.lazy import exported_names, exports
 
-# public name -> the submodule that defines it
-_EXPORTS: dict[str, str] = {
-    "ABSTAIN_MESSAGE": "answer",
-    "Answer": "answer",
-    "AnswerCache": "answer_cache",
-    "AnswerStream": "answer_format",
-    "Citation": "answer",
-    "Done": "answer",
-    "Evidence": "evidence",
-    "EvidenceReply": "answer_format",
-    "EvidenceSentence": "evidence",
-    "Flag": "citations",
-    "ParsedAnswer": "citations",
-    "Passage": "evidence",
-    "QAEvent": "answer",
-    "QAService": "chain",
-    "SourcesFound": "answer",
-    "Stage": "answer",
-    "Token": "answer",
-    "build_qa_chain": "chain",
-    "drop_unsourced_links": "citations",
-    "format_sources": "sources",
-    "infer_citations": "citations",
-    "is_abstention": "citations",
-    "missing_names": "coverage",
-    "no_evidence_probability": "answer_format",
-    "normalize_text": "citations",
-    "parse_citations": "citations",
-    "parse_reply": "answer_format",
-    "question_names": "coverage",
-    "reply_schema": "answer_format",
-    "select_evidence": "evidence",
-    "strip_instructions": "citations",
+# submodule -> the public names it defines
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "answer": (
+        "ABSTAIN_MESSAGE",
+        "Answer",
+        "Citation",
+        "Done",
+        "QAEvent",
+        "SourcesFound",
+        "Stage",
+        "Token",
+    ),
+    "answer_cache": ("AnswerCache",),
+    "answer_format": (
+        "AnswerStream",
+        "EvidenceReply",
+        "no_evidence_probability",
+        "parse_reply",
+        "reply_schema",
+    ),
+    "chain": ("QAService", "build_qa_chain"),
+    "citations": (
+        "Flag",
+        "ParsedAnswer",
+        "drop_unsourced_links",
+        "infer_citations",
+        "is_abstention",
+        "normalize_text",
+        "parse_citations",
+        "strip_instructions",
+    ),
+    "coverage": ("missing_names", "question_names"),
+    "evidence": ("Evidence", "EvidenceSentence", "Passage", "select_evidence"),
+    "sources": ("format_sources",),
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = exported_names(_EXPORTS)
 __getattr__ = exports(__name__, _EXPORTS)

@@ -14,18 +14,16 @@ Example:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rag.qa.answer import Answer, QAEvent
     from rag.retrieval.hybrid import SearchFilters
-    from rag.service import NewsRAG
+    from rag.service import History, NewsRAG
 
 __all__ = ["CachedAnswers"]
-
-History = Sequence[tuple[str, str]]
 
 
 class CachedAnswers:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from rag.text import published_day
+
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DAY_WORDS = re.compile(
     r"\b(?:(?P<which>last|next|this)\s+)?(?P<day>"
@@ -48,13 +50,13 @@ def date_relative_days(sentence: str, published: str) -> str:
         >>> date_relative_days("It opened on Tuesday.", "")
         'It opened on Tuesday.'
     """
-    published_day = _parse(published)
-    if published_day is None:
+    published_on = published_day(published)
+    if published_on is None:
         return sentence
     future = bool(_FUTURE.search(sentence))
 
     def dated(match: re.Match[str]) -> str:
-        day = _resolve(match["day"].lower(), (match["which"] or "").lower(), published_day, future)
+        day = _resolve(match["day"].lower(), (match["which"] or "").lower(), published_on, future)
         return f"{match[0]} ({day.strftime('%B')} {day.day}, {day.year})"
 
     return _DAY_WORDS.sub(dated, sentence)
@@ -71,10 +73,3 @@ def _resolve(word: str, which: str, published: date, future: bool) -> date:
     if which == "last":
         return published - timedelta(days=behind or 7)
     return published - timedelta(days=behind)
-
-
-def _parse(published: str) -> date | None:
-    try:
-        return date.fromisoformat(published[:10])
-    except ValueError:
-        return None

@@ -4,20 +4,14 @@ Example:
     >>> from rag.retrieval import HybridRetriever
 """
 
-from rag.lazy import exports
+from rag.lazy import exported_names, exports
 
-# public name -> the submodule that defines it
-_EXPORTS: dict[str, str] = {
-    "BM25Index": "lexical",
-    "ChunkIndex": "lexical",
-    "ChunkSource": "lexical",
-    "HybridRetriever": "hybrid",
-    "RECENCY_BOOST": "hybrid",
-    "SearchFilters": "hybrid",
-    "TimeHints": "timewords",
-    "bm25_tokenize": "lexical",
-    "parse_time_expressions": "timewords",
+# submodule -> the public names it defines
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "hybrid": ("HybridRetriever", "RECENCY_BOOST", "SearchFilters"),
+    "lexical": ("BM25Index", "ChunkIndex", "ChunkSource", "bm25_tokenize"),
+    "timewords": ("TimeHints", "parse_time_expressions"),
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = exported_names(_EXPORTS)
 __getattr__ = exports(__name__, _EXPORTS)

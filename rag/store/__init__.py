@@ -4,20 +4,15 @@ Example:
     >>> from rag.store import ArticleStore
 """
 
-from rag.lazy import exports
+from rag.lazy import exported_names, exports
 
-# public name -> the submodule that defines it
-_EXPORTS: dict[str, str] = {
-    "ArticleInfo": "reports",
-    "ArticleStore": "articles",
-    "GENERATION_ID": "records",
-    "IngestProgress": "reports",
-    "IngestReport": "reports",
-    "JOURNAL_PREFIX": "journal",
-    "ProgressCallback": "reports",
-    "StoreStats": "reports",
-    "metadata_hash": "records",
+# submodule -> the public names it defines
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "articles": ("ArticleStore",),
+    "journal": ("JOURNAL_PREFIX",),
+    "records": ("GENERATION_ID", "metadata_hash"),
+    "reports": ("ArticleInfo", "IngestProgress", "IngestReport", "ProgressCallback", "StoreStats"),
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = exported_names(_EXPORTS)
 __getattr__ = exports(__name__, _EXPORTS)

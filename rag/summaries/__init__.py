@@ -5,38 +5,40 @@ Example:
     >>> from rag.summaries import DigestRequest, Summarizer
 """
 
-from rag.lazy import exports
+from rag.lazy import exported_names, exports
 
-# public name -> the submodule that defines it
-_EXPORTS: dict[str, str] = {
-    "Digest": "results",
-    "DigestArticle": "results",
-    "DigestRequest": "request",
-    "NO_QUOTES_TEXT": "styles",
-    "STYLES": "styles",
-    "SourceIndex": "faithfulness",
-    "StreamGate": "styles",
-    "StyleSpec": "styles",
-    "Summarizer": "summarizer",
-    "Summary": "results",
-    "SummaryCache": "cache",
-    "as_prompt_data": "model_calls",
-    "bullet_items": "styles",
-    "check_faithfulness": "faithfulness",
-    "clean_output": "styles",
-    "enforce_style": "styles",
-    "extract_quotations": "styles",
-    "find_speakers": "styles",
-    "get_style": "styles",
-    "missing_quotes": "faithfulness",
-    "number_quotations": "styles",
-    "render_quote_choice": "styles",
-    "render_quote_choices": "styles",
-    "source_numbers": "faithfulness",
-    "split_sections": "long_articles",
-    "summary_numbers": "faithfulness",
-    "unknown_names": "faithfulness",
+# submodule -> the public names it defines
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "cache": ("SummaryCache",),
+    "faithfulness": (
+        "SourceIndex",
+        "check_faithfulness",
+        "missing_quotes",
+        "source_numbers",
+        "summary_numbers",
+        "unknown_names",
+    ),
+    "long_articles": ("split_sections",),
+    "model_calls": ("as_prompt_data",),
+    "request": ("DigestRequest",),
+    "results": ("Digest", "DigestArticle", "Summary"),
+    "styles": (
+        "NO_QUOTES_TEXT",
+        "STYLES",
+        "StreamGate",
+        "StyleSpec",
+        "bullet_items",
+        "clean_output",
+        "enforce_style",
+        "extract_quotations",
+        "find_speakers",
+        "get_style",
+        "number_quotations",
+        "render_quote_choice",
+        "render_quote_choices",
+    ),
+    "summarizer": ("Summarizer",),
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = exported_names(_EXPORTS)
 __getattr__ = exports(__name__, _EXPORTS)

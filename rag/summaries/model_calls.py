@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from rag.models.llm_errors import translate_llm_errors
@@ -29,6 +28,7 @@ from rag.summaries.styles import (
     extract_quotations,
     number_quotations,
 )
+from rag.text import published_day
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -117,12 +117,8 @@ def article_meta(article: Any) -> str:
 
 def grounding_text(article: Any) -> str:
     """What a summary may draw on: the title, outlet, date (also spelled out) and text."""
-    published = str(getattr(article, "published", None) or "")
-    try:
-        day = date.fromisoformat(published[:10])
-        spelled = f"{day:%A %B} {day.day}, {day.year}"
-    except ValueError:
-        spelled = ""
+    day = published_day(getattr(article, "published", None))
+    spelled = f"{day:%A %B} {day.day}, {day.year}" if day else ""
     return f"{article.title}\n{article_meta(article)} {spelled}\n{article.text}"
 
 

@@ -203,48 +203,34 @@ class FakeLLMServer:
         self._thread.join(timeout=10)
 
 
+USAGE = {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70}
+
+
 def completion(text: str, body: dict[str, Any]) -> dict[str, Any]:
     """A non-streaming chat completion holding ``text``."""
-    return {
-        "id": "chatcmpl-fake",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": body.get("model", "fake-model"),
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70},
-    }
+    choice = {"index": 0, "message": {"role": "assistant", "content": text}}
+    return _reply("chat.completion", body, [{**choice, "finish_reason": "stop"}], usage=USAGE)
 
 
 def chunk(text: str, body: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
     """One streamed ``chat.completion.chunk`` carrying ``text``."""
-    return {
-        "id": "chatcmpl-fake",
-        "object": "chat.completion.chunk",
-        "created": int(time.time()),
-        "model": body.get("model", "fake-model"),
-        "choices": [
-            {
-                "index": 0,
-                "delta": {"role": "assistant", "content": text} if text else {},
-                "finish_reason": finish,
-            }
-        ],
-    }
+    delta = {"role": "assistant", "content": text} if text else {}
+    choice = {"index": 0, "delta": delta, "finish_reason": finish}
+    return _reply("chat.completion.chunk", body, [choice])
 
 
 def usage_chunk(body: dict[str, Any]) -> dict[str, Any]:
     """The final usage-only chunk sent when ``stream_options.include_usage`` is set."""
+    return _reply("chat.completion.chunk", body, [], usage=USAGE)
+
+
+def _reply(kind: str, body: dict[str, Any], choices: list[Any], **extra: Any) -> dict[str, Any]:
+    """The envelope every reply shares: id, object, time, the model asked for, choices."""
     return {
         "id": "chatcmpl-fake",
-        "object": "chat.completion.chunk",
+        "object": kind,
         "created": int(time.time()),
         "model": body.get("model", "fake-model"),
-        "choices": [],
-        "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70},
+        "choices": choices,
+        **extra,
     }

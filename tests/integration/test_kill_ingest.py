@@ -10,7 +10,6 @@ and checks that every article is complete or absent. A final run completes the j
 from __future__ import annotations
 
 import json
-import os
 import queue
 import signal
 import subprocess
@@ -21,10 +20,10 @@ import time
 from pathlib import Path
 
 import pytest
+from child_python import child_env, run_python
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
 ARTICLES = 192
 # Debug log lines of rag.store.articles marking the phases of each batch.
 EMBED = "Embedding "
@@ -101,12 +100,6 @@ def write_articles(folder: Path) -> None:
         )
 
 
-def child_env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env["RAG_DATA_DIR"] = str(data_dir)
-    return env
-
-
 def ingest_command(folder: Path, verbose: bool = False) -> list[str]:
     script = Path(sys.executable).parent / "news-rag"
     if script.exists():
@@ -163,17 +156,7 @@ class Child:
 
 
 def inspect(data_dir: Path) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-c", INSPECT, str(data_dir / "chroma"), "news"],
-        env=child_env(data_dir),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_python(INSPECT, str(data_dir / "chroma"), "news", env=child_env(data_dir))
 
 
 def test_sigkill_mid_ingest_never_leaves_half_an_article(tmp_path: Path) -> None:

@@ -6,14 +6,11 @@ runs the same tests against a real Chroma server.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from child_python import child_env, run_python
 
 from rag.ingest.article import Article
 from rag.ingest.pipeline import ingest_sources
@@ -24,7 +21,6 @@ from rag.store.articles import ArticleStore
 pytestmark = pytest.mark.integration
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ingest"
-REPO = Path(__file__).resolve().parents[2]
 
 STORIES = {
     "ferry": (
@@ -157,22 +153,10 @@ SUBPROCESS_SCRIPT = textwrap.dedent(
 
 def run_in_subprocess(settings: Settings) -> dict:
     """Run a small script against the same store from another process; returns its JSON."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env["RAG_DATA_DIR"] = str(settings.data_dir)
-    env["RAG_COLLECTION"] = settings.collection
+    env = child_env(settings.data_dir, collection=settings.collection)
     if settings.chroma_url:
         env["RAG_CHROMA_URL"] = settings.chroma_url
-    done = subprocess.run(
-        [sys.executable, "-c", SUBPROCESS_SCRIPT],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_python(SUBPROCESS_SCRIPT, env=env)
 
 
 class TestEmbeddedStore(StoreBehaviour):
@@ -190,16 +174,5 @@ class TestEmbeddedStore(StoreBehaviour):
             "s = ArticleStore.from_settings(load_settings(), shared_local_embeddings()); "
             "print(json.dumps([d.metadata['url'] for d, _ in s.dense_search('interest rates', 1)]))"
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-        env["RAG_DATA_DIR"] = str(store_settings.data_dir)
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        assert json.loads(done.stdout.strip().splitlines()[-1]) == ["https://news.example/rates"]
+        urls = run_python(code, env=child_env(store_settings.data_dir))
+        assert urls == ["https://news.example/rates"]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from langchain_core.embeddings import DeterministicFakeEmbedding
+from small_chunks import small_chunk_settings, small_chunk_store  # noqa: F401 (fixtures)
 
-from rag.ingest.chunking import Chunker
 from rag.ingest.pipeline import IngestProgress, ingest_sources, ingest_text
 from rag.settings import Settings, load_settings
 from rag.store.articles import ArticleStore
@@ -20,26 +20,10 @@ pytestmark = pytest.mark.unit
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ingest"
 
 
-def words(text: str) -> int:
-    return len(text.split())
-
-
 def body(topic: str, sentences: int = 12) -> str:
     return " ".join(
         f"The {topic} report number {i} describes events in the harbour district today."
         for i in range(sentences)
-    )
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return load_settings(data_dir=tmp_path / "data", chunk_tokens=60, chunk_overlap=10)
-
-
-@pytest.fixture
-def store(settings: Settings) -> ArticleStore:
-    return ArticleStore.from_settings(
-        settings, DeterministicFakeEmbedding(size=384), chunker=Chunker(60, 10, count_tokens=words)
     )
 
 

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from langchain_core.embeddings import DeterministicFakeEmbedding
+from small_chunks import small_chunk_settings, small_chunk_store  # noqa: F401 (fixtures)
 
 import rag.ingest.sources
 from rag.ingest.article import Article, LoadFailure
-from rag.ingest.chunking import Chunker
 from rag.ingest.pipeline import ingest_sources
 from rag.ingest.sources import load_source
-from rag.settings import Settings, load_settings
+from rag.settings import Settings
 from rag.store.articles import ArticleStore
 
 pytestmark = pytest.mark.unit
@@ -23,20 +22,6 @@ UNSUPPORTED = "unsupported URL scheme (only http:// and https://)"
 STORY = "Title: Ferry times change\n\n" + " ".join(
     f"The ferry report number {i} describes the new timetable in the harbour." for i in range(12)
 )
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return load_settings(data_dir=tmp_path / "data", chunk_tokens=60, chunk_overlap=10)
-
-
-@pytest.fixture
-def store(settings: Settings) -> ArticleStore:
-    return ArticleStore.from_settings(
-        settings,
-        DeterministicFakeEmbedding(size=384),
-        chunker=Chunker(60, 10, count_tokens=lambda text: len(text.split())),
-    )
 
 
 def library_reasons(source: str | Path, settings: Settings | None = None) -> list[str]:

@@ -28,71 +28,61 @@ def sentences(text: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- sentences
-def test_abbreviations_do_not_end_a_sentence() -> None:
-    text = (
+SENTENCE_CASES = {
+    "abbreviations_do_not_end_a_sentence": (
         "Mr. Vance met Dr. Lee on Feb. 14. Gen. Kellogg, Sen. Reed and Rep. Cole came too. "
-        "Acme Corp. and Smith Bros. Ltd. signed, etc. Talks went on."
-    )
-    assert sentences(text) == [
-        "Mr. Vance met Dr. Lee on Feb. 14.",
-        "Gen. Kellogg, Sen. Reed and Rep. Cole came too.",
         "Acme Corp. and Smith Bros. Ltd. signed, etc. Talks went on.",
-    ]
-
-
-def test_initials_and_dotted_abbreviations_do_not_end_a_sentence() -> None:
-    text = (
+        [
+            "Mr. Vance met Dr. Lee on Feb. 14.",
+            "Gen. Kellogg, Sen. Reed and Rep. Cole came too.",
+            "Acme Corp. and Smith Bros. Ltd. signed, etc. Talks went on.",
+        ],
+    ),
+    "initials_and_dotted_abbreviations_do_not_end_a_sentence": (
         "J. D. Vance and J.D. Vance are one man. The U.S. and U.S.A. officials met at "
-        "3 p.m. Monday, a.k.a. Day One. E. coli was found. Then they left."
-    )
-    assert sentences(text) == [
-        "J. D. Vance and J.D. Vance are one man.",
-        "The U.S. and U.S.A. officials met at 3 p.m. Monday, a.k.a. Day One.",
-        "E. coli was found.",
-        "Then they left.",
-    ]
-
-
-def test_quotes_and_brackets_stay_with_their_sentence() -> None:
-    text = (
+        "3 p.m. Monday, a.k.a. Day One. E. coli was found. Then they left.",
+        [
+            "J. D. Vance and J.D. Vance are one man.",
+            "The U.S. and U.S.A. officials met at 3 p.m. Monday, a.k.a. Day One.",
+            "E. coli was found.",
+            "Then they left.",
+        ],
+    ),
+    "quotes_and_brackets_stay_with_their_sentence": (
         '"It moved fast," she said. He added: "Go now." (It was late.) '
-        "“We will not be traded.” Officials agreed. ‘Fine.’ [Done.] Next."
-    )
-    assert sentences(text) == [
-        '"It moved fast," she said.',
-        'He added: "Go now."',
-        "(It was late.)",
-        "“We will not be traded.”",
-        "Officials agreed.",
-        "‘Fine.’",
-        "[Done.]",
-        "Next.",
-    ]
-
-
-def test_decimals_urls_and_lowercase_continuations_do_not_split() -> None:
-    text = (
+        "“We will not be traded.” Officials agreed. ‘Fine.’ [Done.] Next.",
+        [
+            '"It moved fast," she said.',
+            'He added: "Go now."',
+            "(It was late.)",
+            "“We will not be traded.”",
+            "Officials agreed.",
+            "‘Fine.’",
+            "[Done.]",
+            "Next.",
+        ],
+    ),
+    "decimals_urls_and_lowercase_continuations_do_not_split": (
         "Rates rose to 3.5 percent, or 3.50 in the notes. See https://news.example/a/b.html "
-        "or www.news.example/x. e.g. not here. Prices fell 2.5%. 40 people came."
-    )
-    assert sentences(text) == [
-        "Rates rose to 3.5 percent, or 3.50 in the notes.",
-        "See https://news.example/a/b.html or www.news.example/x. e.g. not here.",
-        "Prices fell 2.5%.",
-        "40 people came.",
-    ]
+        "or www.news.example/x. e.g. not here. Prices fell 2.5%. 40 people came.",
+        [
+            "Rates rose to 3.5 percent, or 3.50 in the notes.",
+            "See https://news.example/a/b.html or www.news.example/x. e.g. not here.",
+            "Prices fell 2.5%.",
+            "40 people came.",
+        ],
+    ),
+    "question_marks_exclamations_and_ellipses_end_sentences": (
+        "Was it useful? Yes! Officials said yes... Then… Nothing.",
+        ["Was it useful?", "Yes!", "Officials said yes...", "Then…", "Nothing."],
+    ),
+    "cjk_marks_end_sentences": ("会谈结束。下一步？好", ["会谈结束。", "下一步？", "好"]),
+}
 
 
-def test_question_marks_exclamations_ellipses_and_cjk_end_sentences() -> None:
-    text = "Was it useful? Yes! Officials said yes... Then… Nothing."
-    assert sentences(text) == [
-        "Was it useful?",
-        "Yes!",
-        "Officials said yes...",
-        "Then…",
-        "Nothing.",
-    ]
-    assert sentences("会谈结束。下一步？好") == ["会谈结束。", "下一步？", "好"]
+@pytest.mark.parametrize(("text", "expected"), SENTENCE_CASES.values(), ids=SENTENCE_CASES.keys())
+def test_sentence_ends(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
 
 
 def test_spans_are_exact_offsets_without_whitespace_within_the_range() -> None:
