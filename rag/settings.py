@@ -255,6 +255,13 @@ class Settings(BaseSettings):
         description="Answer that the articles do not say when less than this share of the "
         "answer's words appear in the sentences it is cited to (or the question); 0 = off.",
     )
+    summary_brief_words: int = Field(
+        220,
+        ge=0,
+        description="Brief summaries are written from the article's opening sentences up to "
+        "this many words (where news puts its key facts; half the prompt); 0 = the whole "
+        "article (e.g. for a large remote model). Other styles always read the whole article.",
+    )
     qa_constrained_output: bool = Field(
         True,
         description="Constrain the reply to the evidence JSON schema (OpenAI `response_format`; "

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from rag.summaries.faithfulness import SourceIndex, check_faithfulness, missing_quotes
 from rag.summaries.long_articles import map_notes
 from rag.summaries.model_calls import Generation, Usage, drain, grounding_text, style_messages
+from rag.summaries.opening import text_to_summarize
 from rag.summaries.results import Method, Summary
 from rag.summaries.styles import (
     NO_QUOTES_TEXT,
@@ -64,7 +65,8 @@ def generate_summary(
         return _summary(summarizer, article, spec, NO_QUOTES_TEXT, [], [], "stuff", usage, started)
     method = summarizer.route(article, spec.name)
     if method == "stuff":
-        text, notes_mode = article.text, False
+        words = summarizer.settings.summary_brief_words
+        text, notes_mode = text_to_summarize(article.text, spec.name, words), False
     else:
         text, notes_mode = map_notes(summarizer, article, spec, usage), True
     messages = style_messages(spec, article, text, notes=notes_mode, quotations=quotations)

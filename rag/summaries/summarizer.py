@@ -49,6 +49,7 @@ from rag.summaries.cache import SummaryCache
 from rag.summaries.digest import stream_digest_of
 from rag.summaries.long_articles import MAP_PROMPT, split_sections
 from rag.summaries.model_calls import CHAT_TEMPLATE_TOKENS, ModelCalls, drain, style_messages
+from rag.summaries.opening import text_to_summarize
 from rag.summaries.request import DigestRequest
 from rag.summaries.results import Digest, DigestArticle, Method, Summary
 from rag.summaries.selection import recent_article_ids, topic_article_ids
@@ -130,13 +131,16 @@ class Summarizer:
 
         Example:
             >>> summarizer.prompt_version("brief")
-            'summary_brief:v3+summary_map:v1+pipeline:v1'
+            'summary_brief:v3+summary_map:v1+pipeline:v1+opening:220'
         """
         spec = get_style(style)
-        return (
+        version = (
             f"{spec.prompt}:v{load_prompt(spec.prompt).version}"
             f"+{MAP_PROMPT}:v{load_prompt(MAP_PROMPT).version}+pipeline:v{PIPELINE_VERSION}"
         )
+        if spec.name == "brief" and self.settings.summary_brief_words:
+            version += f"+opening:{self.settings.summary_brief_words}"
+        return version
 
     def cache_key(self, article: Any, style: str) -> str:
         """The cache key of ``article`` in ``style`` (content hash, style, model, prompts)."""
@@ -155,18 +159,21 @@ class Summarizer:
         return ctx - answer_tokens - ctx // 10 - CHAT_TEMPLATE_TOKENS
 
     def route(self, article: Any, style: str = "brief") -> Method:
-        """``stuff`` when the whole article fits in one prompt, else ``map_reduce``.
+        """``stuff`` when what the style reads (the whole article; a brief summary, its
+        opening) fits in one prompt, else ``map_reduce``.
 
         Example:
             >>> summarizer.route(store.get_article("8782db0870783fc4"))
             'stuff'
             >>> from rag.ingest.article import Article
             >>> long_article = Article.create(title="Budget", text="Fares rose. " * 5000)
-            >>> summarizer.route(long_article)
+            >>> summarizer.route(long_article, "bullets")
             'map_reduce'
+            >>> summarizer.route(long_article, "brief")  # a brief reads the opening only
+            'stuff'
         """
         spec = get_style(style)
-        prompt = style_messages(spec, article, article.text, notes=False)
+        prompt = self.messages_for(article, style)
         fits = self.calls.count_messages(prompt) <= self.input_budget(self.answer_budget(spec))
         return "stuff" if fits else "map_reduce"
 
@@ -178,7 +185,8 @@ class Summarizer:
             >>> [m.type for m in summarizer.messages_for(article, "headline")]
             ['system', 'human']
         """
-        return style_messages(get_style(style), article, article.text, notes=False)
+        text = text_to_summarize(article.text, style, self.settings.summary_brief_words)
+        return style_messages(get_style(style), article, text, notes=False)
 
     # --- single article ----------------------------------------------------------------
     def summarize(self, article_id: str, style: str = "brief", refresh: bool = False) -> Summary:

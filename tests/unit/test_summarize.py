@@ -200,7 +200,7 @@ def test_short_article_is_stuffed_in_one_call(tmp_path: Path) -> None:
 
 def test_long_article_is_mapped_then_reduced(tmp_path: Path) -> None:
     article = long_article()
-    summarizer, llm, _, _ = make(tmp_path, [], article, llm_ctx_size=1024)
+    summarizer, llm, _, _ = make(tmp_path, [], article, llm_ctx_size=1024, summary_brief_words=0)
     parts = iter(range(100))
     llm.reply = lambda prompt: (
         GOOD_BRIEF if "Notes on each part" in prompt else f"- Note {next(parts)} about guarantees."
@@ -225,8 +225,19 @@ def test_routing_threshold_follows_the_context_size(tmp_path: Path) -> None:
     article = long_article(12)
     small, *_ = make(tmp_path, [], article, llm_ctx_size=1024)
     large, *_ = make(tmp_path, [], article, llm_ctx_size=8192)
-    assert small.route(article) == "map_reduce"
-    assert large.route(article) == "stuff"
+    assert small.route(article, "bullets") == "map_reduce"
+    assert large.route(article, "bullets") == "stuff"
+
+
+def test_a_brief_summary_reads_the_opening_of_a_long_article_in_one_call(tmp_path: Path) -> None:
+    article = long_article()
+    summarizer, llm, _, _ = make(tmp_path, [GOOD_BRIEF], article, llm_ctx_size=1024)
+    assert summarizer.route(article, "brief") == "stuff"
+    summary = summarizer.summarize("long")
+    assert summary.method == "stuff" and len(llm.calls) == 1
+    shown = llm.prompt(0).rsplit("<article>", 1)[1].split("</article>")[0].strip()
+    assert article.text.startswith(shown) and len(shown) < len(article.text)
+    assert len(shown.split()) >= summarizer.settings.summary_brief_words
 
 
 def test_split_sections_is_even_and_loses_nothing() -> None:
@@ -644,8 +655,11 @@ def test_style_prompts_share_the_article_prefix_for_prompt_caching(tmp_path: Pat
         for style in ("brief", "bullets", "headline", "quotes")
     ]
     assert len({messages[0].content for messages in rendered}) == 1
-    prefixes = {str(messages[1].content).split("</article>")[0] for messages in rendered}
-    assert len(prefixes) == 1 and MUNICH in prefixes.pop()
+    prefixes = [str(messages[1].content).split("</article>")[0] for messages in rendered]
+    brief, *others = prefixes
+    assert len(set(others)) == 1 and MUNICH in others[0]
+    # a brief summary reads the article's opening: a prefix of what the others read
+    assert others[0].startswith(brief.rstrip())
 
 
 def test_degenerate_digest_output_is_cut_and_articles_still_covered(tmp_path: Path) -> None:
