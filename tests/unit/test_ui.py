@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -413,7 +414,7 @@ def test_summaries_and_digests_export_as_markdown() -> None:
 
 
 def test_parse_range_validates_dates() -> None:
-    assert fmt.parse_range("2025-02-01", " ") == (fmt.date(2025, 2, 1), None)
+    assert fmt.parse_range("2025-02-01", " ") == (date(2025, 2, 1), None)
     with pytest.raises(ValueError, match="Since: '2025/02/01' is not a date"):
         fmt.parse_range("2025/02/01", "")
     with pytest.raises(ValueError, match="Until"):
@@ -754,7 +755,7 @@ def test_digest_shows_progress_per_article_and_links_markers(handlers, service) 
             DigestRequest(
                 topic="Ukraine",
                 outlet="The Meridian Post",
-                since=fmt.date(2025, 2, 1),
+                since=date(2025, 2, 1),
                 until=None,
                 limit=3,
             ),
