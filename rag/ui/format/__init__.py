@@ -7,10 +7,9 @@ digests by :mod:`rag.ui.format.summaries`, the Library's lists and reports by
 :mod:`rag.ui.format.library`; :mod:`rag.ui.format.jsonable` shapes results as the API's JSON.
 
 Example:
-    >>> escape_md("<b>1.5%</b> *rise*")
-    '&lt;b&gt;1\\\\.5%&lt;/b&gt; \\\\*rise\\\\*'
-    >>> safe_url("javascript:alert(1)") is None
-    True
+    >>> from rag.ui import format as fmt
+    >>> fmt.format_partial("<b>NATO</b>")
+    '&lt;b&gt;NATO&lt;/b&gt; ▌'
 """
 
 from __future__ import annotations

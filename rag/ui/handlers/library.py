@@ -6,9 +6,9 @@ Each action's core (:meth:`LibraryHandlers.add_sources`, :meth:`LibraryHandlers.
 with the JSON API (:mod:`rag.ui.api`), which only shapes its results and errors differently.
 
 Example:
-    >>> sources, refused = checked_sources([], "https://news.example/a\\n/etc/passwd")
-    >>> sources, [origin for origin, _ in refused]
-    (['https://news.example/a'], ['/etc/passwd'])
+    >>> from rag.ui.handlers import Handlers
+    >>> Handlers(service).delete([], None)
+    ('Nothing deleted: no article selected.', None, None)
 """
 
 from __future__ import annotations

@@ -29,7 +29,12 @@ CONVERSATION_KEY = "news-rag-conversation"  # where the browser keeps the conver
 
 
 def ask_tab(gr: Any, handlers: Handlers, limits: Limits) -> SimpleNamespace:
-    """Chat with sources shown first, streamed answers, Stop, regenerate and edit."""
+    """Chat with sources shown first, streamed answers, Stop, regenerate and edit; returns
+    its components (``restore`` loads the conversation the browser kept).
+
+    Example (inside ``gr.Blocks``, with Gradio loaded):
+        >>> demo.load(**ask_tab(gr, handlers, limits).restore)  # doctest: +SKIP
+    """
     ui = SimpleNamespace()
     ui.turns = gr.State([])
     ui.stored = gr.BrowserState([], storage_key=CONVERSATION_KEY)

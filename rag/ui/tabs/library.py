@@ -21,7 +21,11 @@ __all__ = ["library_tab", "wire_library"]
 
 
 def library_tab(gr: Any, handlers: Handlers, limits: Limits) -> SimpleNamespace:
-    """Upload files, add URLs/feeds or pasted text; the article table; read; delete."""
+    """Upload files, add URLs/feeds or pasted text; the article table; read; delete.
+
+    Example (inside ``gr.Blocks``, with Gradio loaded):
+        >>> library = library_tab(gr, handlers, limits)  # doctest: +SKIP
+    """
     ui = SimpleNamespace()
     ui.recent = gr.State([])  # ids added in this tab: listed first
     ui.reading = gr.State(None)  # id of the article shown in the preview
@@ -131,7 +135,13 @@ def wire_library(
     library: SimpleNamespace,
     about: Any,
 ) -> None:
-    """Keep every article/outlet list fresh: on load, on tab select and after changes."""
+    """Keep every article/outlet list fresh: on load, on tab select and after changes; add
+    and delete articles (one write at a time), then refresh.
+
+    Example (inside ``gr.Blocks``, after the tabs were laid out):
+        >>> lists = (tabs, ask, summaries, library, about)  # doctest: +SKIP
+        >>> wire_library(gr, demo, handlers, limits, *lists)  # doctest: +SKIP
+    """
     outputs = [
         ask.sources,
         summaries.article,

@@ -31,7 +31,11 @@ __all__ = ["summaries_tab"]
 
 def summaries_tab(gr: Any, handlers: Handlers, limits: Limits) -> SimpleNamespace:
     """One-article summaries in a style, and digests by topic/outlet/dates (stoppable,
-    exportable as Markdown)."""
+    exportable as Markdown).
+
+    Example (inside ``gr.Blocks``, with Gradio loaded):
+        >>> summaries = summaries_tab(gr, handlers, limits)  # doctest: +SKIP
+    """
     ui = SimpleNamespace()
     with gr.Row(elem_classes=["nr-stack"]):
         with gr.Column():
