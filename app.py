@@ -5,7 +5,8 @@ Open http://127.0.0.1:7860 (``RAG_UI_HOST`` / ``RAG_UI_PORT`` change it, and
 in ``samples/`` are added.
 
 The app is built from the library facade only (``rag.service.NewsRAG``); the layout lives in
-:mod:`rag.ui.app` so that the installed ``news-rag serve`` command runs the same app.
+:mod:`rag.ui.app` and the server setup in :mod:`rag.ui.server`, so that the installed
+``news-rag serve`` command runs the same app.
 
 Example (``launch`` serves the app until stopped):
     >>> from rag.service import NewsRAG
@@ -16,7 +17,8 @@ Example (``launch`` serves the app until stopped):
 
 from __future__ import annotations
 
-from rag.ui.app import build_app, main
+from rag.ui.app import build_app
+from rag.ui.server import main
 
 __all__ = ["build_app", "main"]
 

@@ -26,6 +26,6 @@ samples/ is ingested.""",
 @handle_errors
 def serve(host: str | None, port: int | None) -> None:
     """Serve the web app: chat with sources, summaries, and the article library."""
-    from rag.ui.app import main
+    from rag.ui.server import main
 
     main(ui_host=host, ui_port=port)

@@ -3,9 +3,12 @@
 Endpoints (stable names): ``/ask``, ``/summarize``, ``/digest`` (streamed), ``/stop``,
 ``/ingest``, ``/ingest_text``, ``/list_articles`` and ``/delete``. Streams are stoppable
 runs of the caller's session: ``/stop`` ends them, and they end with what was written so
-far and ``"stopped": True``. Summaries, digests and ingests run through the page's own
-cores (:class:`rag.ui.generation.Generations`, :meth:`rag.ui.handlers.Handlers.add_sources`);
-this module only shapes their results as JSON and their errors as API errors.
+far and ``"stopped": True``. Every endpoint runs the page's own core of its action (answers:
+:func:`rag.ui.answering.follow_answer`; summaries and digests:
+:class:`rag.ui.generation.Generations`; the Library: :class:`rag.ui.handlers.Handlers`'
+``add_sources``, ``add_text``, ``stored_articles`` and ``delete_articles``); this module
+only shapes their results as JSON and their errors as API errors. :func:`register` adds the
+endpoints to the app.
 
 Example (a client)::
 
@@ -23,10 +26,14 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from rag.ui.answering import AnswerUpdate, follow_answer
 from rag.ui.format import answer_to_dict, to_jsonable
-from rag.ui.generation import Timing, Update
-from rag.ui.handlers import Handlers, digest_request, search_filters, user_error
+from rag.ui.generation import Update
+from rag.ui.handlers import Handlers
+from rag.ui.handlers.feedback import user_error
+from rag.ui.handlers.summaries import digest_request
 from rag.ui.runs import Runs
+from rag.ui.wiring import Limits, session_of, with_gradio_args
 
 if TYPE_CHECKING:
     from rag.service import NewsRAG
@@ -65,37 +72,17 @@ class Api:
         with the full answer, its citations and ``"done": True``."""
         if not (question or "").strip():
             raise user_error(ValueError("question is empty"), api=True)
-        from rag.qa.answer import Done, SourcesFound, Token
-
         try:
-            filters = search_filters(sources, since, until)
             pairs = [(str(p[0]), str(p[1])) for p in (history or []) if len(p) == 2]
             run = self.runs.start("answer", session)
-            timing = Timing("question (API)")
-            partial, found, answer = "", [], None
-
-            def events() -> Iterator[Any]:
-                return self.service.stream_events(question.strip(), history=pairs, filters=filters)
-
-            with contextlib.closing(run.items(events)) as items:
-                for event in items:
-                    if isinstance(event, SourcesFound):
-                        timing.mark("sources")
-                        found = answer_to_dict({"sources": event.sources})["sources"]
-                        yield {"answer": partial, "sources": found, "done": False}
-                    elif isinstance(event, Token):
-                        timing.mark("first token")
-                        partial += event.text
-                        yield {"answer": partial, "done": False}
-                    elif isinstance(event, Done):
-                        answer = event.answer
-            if answer is None:
-                logger.info(timing.line(f"stopped ({run.reason})"))
-                yield {"answer": partial, "sources": found, "done": True, "stopped": True}
+            if run is None:  # only a request with a time is refused by an earlier Stop
                 return
-            timing.tokens = (answer.prompt_tokens, answer.completion_tokens)
-            logger.info(timing.line("done"))
-            yield {**answer_to_dict(answer), "done": True}
+            label = "question (API)"
+            updates = follow_answer(
+                self.service, run, question.strip(), pairs, sources, since, until, label=label
+            )
+            with contextlib.closing(updates):
+                yield from _answer_json(updates)
         except Exception as exc:
             raise user_error(exc, api=True) from None
 
@@ -147,14 +134,7 @@ class Api:
     ) -> dict:
         """Add one article given as raw text; returns the ingest report."""
         try:
-            report = self.service.ingest_text(
-                text,
-                title,
-                source=source or None,
-                url=url or None,
-                published=published or None,
-            )
-            return to_jsonable(report)
+            return to_jsonable(self.handlers.add_text(text, title, source, url, published))
         except Exception as exc:
             raise user_error(exc, api=True) from None
 
@@ -162,14 +142,14 @@ class Api:
         """All stored articles (optionally of one outlet): id, title, source, url, published,
         author, chunks..."""
         try:
-            return to_jsonable(self.service.list_articles(source=source or None))
+            return to_jsonable(self.handlers.stored_articles(source))
         except Exception as exc:
             raise user_error(exc, api=True) from None
 
     def delete(self, article_ids: list[str]) -> dict:
         """Delete articles by id; returns ``{"deleted": n}``."""
         try:
-            return {"deleted": int(self.service.delete(list(article_ids or [])))}
+            return {"deleted": self.handlers.delete_articles(article_ids or [])}
         except Exception as exc:
             raise user_error(exc, api=True) from None
 
@@ -187,3 +167,77 @@ def _as_json(updates: Iterator[Update]) -> Iterator[dict]:
                 yield {"text": update.text, "done": False}
     except Exception as exc:
         raise user_error(exc, api=True) from None
+
+
+def register(gr: Any, api: Api, limits: Limits) -> None:
+    """Add the JSON API for ``gradio_client`` to the app being built: stable names, the same
+    queue limits as the page.
+
+    Example (inside ``gr.Blocks``, with Gradio loaded):
+        >>> register(gr, Api(service, Runs()), limits)  # doctest: +SKIP
+    """
+
+    def ask(
+        question: str,
+        history: list[list[str]] | None = None,
+        sources: list[str] | None = None,
+        since: str = "",
+        until: str = "",
+        request=None,  # type: ignore[no-untyped-def]
+    ) -> Iterator[dict]:
+        """Answer a question from the articles; streams ``{"answer": partial, "done": False}``
+        (the first update lists the ``sources`` being read), ends with the answer, its
+        citations and ``"done": True`` (``"stopped": True`` after ``/stop``)."""
+        yield from api.ask(question, history, sources, since, until, session_of(request))
+
+    def summarize(article_id: str, style: str = "brief", request=None) -> Iterator[dict]:  # type: ignore[no-untyped-def]
+        """Summarize one article (``style``: brief, bullets, headline or quotes); streams
+        ``{"text": partial, "done": False}`` and ends with the summary and ``"done": True``."""
+        yield from api.summarize(article_id, style, session_of(request))
+
+    def digest(
+        topic: str = "",
+        source: str = "",
+        since: str = "",
+        until: str = "",
+        limit: int = 5,
+        request=None,  # type: ignore[no-untyped-def]
+    ) -> Iterator[dict]:
+        """A digest across articles chosen by topic, outlet and/or date range, with ``[n]``
+        markers; streams ``{"text": partial, "done": False}``, ends with ``"done": True``."""
+        yield from api.digest(topic, source, since, until, limit, session_of(request))
+
+    def stop(request=None) -> dict:  # type: ignore[no-untyped-def]
+        """Stop this client's running /ask, /summarize and /digest; ``{"stopped": n}``."""
+        return api.stop(session_of(request))
+
+    for name, fn in (("ask", ask), ("summarize", summarize), ("digest", digest)):
+        gr.api(with_gradio_args(gr, fn, request="Request"), api_name=name, **limits.generation)
+    gr.api(with_gradio_args(gr, stop, request="Request"), api_name="stop", queue=False)
+    gr.api(api.ingest_text, api_name="ingest_text", **limits.write)
+    gr.api(api.list_articles, api_name="list_articles", **limits.free)
+    gr.api(api.delete, api_name="delete", **limits.write)
+    # /ingest takes uploaded files, so it uses real (hidden) file components: Gradio then
+    # accepts only files uploaded through it, never arbitrary server paths.
+    files = gr.File(file_count="multiple", visible=False, label="files")
+    urls = gr.Textbox(visible=False, label="urls")
+    report = gr.JSON(visible=False, label="report")
+    trigger = gr.Button(visible=False)
+    trigger.click(api.ingest, [files, urls], report, api_name="ingest", **limits.write)
+
+
+def _answer_json(updates: Iterator[AnswerUpdate]) -> Iterator[dict]:
+    """An answer's updates as ``/ask`` streams them: the sources once found, the answer each
+    time it grows, then the answer with its citations (or what was written before a stop)
+    with ``"done": True``."""
+    found: list[dict] = []
+    for update in updates:
+        if update.event == "sources":
+            found = answer_to_dict({"sources": update.sources})["sources"]
+            yield {"answer": update.text, "sources": found, "done": False}
+        elif update.event == "token":
+            yield {"answer": update.text, "done": False}
+        elif update.event == "stopped":
+            yield {"answer": update.text, "sources": found, "done": True, "stopped": True}
+        elif update.event == "done":
+            yield {**answer_to_dict(update.result), "done": True}

@@ -3,8 +3,8 @@
 :class:`Generations` starts a summary or a digest as a stoppable :class:`rag.ui.runs.Run`
 of the caller's session, logs how it went, and yields :class:`Update`\\ s: the text so far
 and what the model is doing, then the result or the reason it stopped. The page shows each
-update as Markdown (:mod:`rag.ui.handlers`); the API sends the ones where the text grew as
-JSON (:mod:`rag.ui.api`). :func:`follow` turns what a run delivers (text, a digest's
+update as Markdown (:mod:`rag.ui.handlers.summaries`); the API sends the ones where the
+text grew as JSON (:mod:`rag.ui.api`). :func:`follow` turns what a run delivers (text, a digest's
 article :class:`Step`\\ s, heartbeats, the result) into those updates; :class:`Timing`
 records when the parts of a generation arrived, for its log line.
 

@@ -15,9 +15,9 @@ from rag.service import NewsRAG
 from rag.settings import load_settings
 from rag.summaries.request import MAX_DIGEST_ARTICLES, DigestRequest
 from rag.summaries.results import Digest, DigestArticle
-from rag.ui import handlers as ui_handlers
 from rag.ui.api import Api
 from rag.ui.handlers import Handlers
+from rag.ui.handlers import feedback as ui_feedback
 from rag.ui.runs import Runs
 
 pytestmark = pytest.mark.unit
@@ -61,7 +61,7 @@ def service() -> RecordingService:
 @pytest.fixture
 def warnings_shown(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     shown: list[str] = []
-    monkeypatch.setattr(ui_handlers, "warn", shown.append)
+    monkeypatch.setattr(ui_feedback, "warn", shown.append)
     return shown
 
 

@@ -17,8 +17,9 @@ from rag import redaction
 from rag.errors import LLMUnavailableError
 from rag.service import NewsRAG
 from rag.settings import Settings, load_settings
-from rag.ui import app as ui_app
 from rag.ui import handlers as ui_handlers
+from rag.ui import server as ui_server
+from rag.ui.handlers import feedback as ui_feedback
 
 pytestmark = pytest.mark.unit
 
@@ -78,7 +79,7 @@ def test_invalid_setting_messages_never_echo_secrets(monkeypatch: pytest.MonkeyP
 
 
 def test_about_tab_and_describe_outputs(service: NewsRAG) -> None:
-    handlers = ui_app.Handlers(service)
+    handlers = ui_handlers.Handlers(service)
     about = handlers.about()
     assert "llm\\.example" in about  # the endpoint is named, its credentials are not
     assert_clean(about, "About tab")
@@ -104,7 +105,7 @@ def test_errors_shown_to_users_mask_secrets(
 ) -> None:
     import gradio as gr
 
-    handlers = ui_app.Handlers(service)
+    handlers = ui_handlers.Handlers(service)
     echoed = f"upstream said: invalid key {LLM_KEY} for user bob:{URL_PASSWORD}"
 
     def boom(*args: Any, **kwargs: Any) -> Any:
@@ -115,11 +116,11 @@ def test_errors_shown_to_users_mask_secrets(
         with pytest.raises(gr.Error) as info:
             handlers.library()
         assert_clean(str(info.value), "gr.Error (unexpected)")
-        markdown = ui_handlers.error_markdown(RuntimeError(echoed))
+        markdown = ui_feedback.error_markdown(RuntimeError(echoed))
         assert_clean(markdown, "error panel")
-        rag_error = ui_handlers.error_markdown(LLMUnavailableError(echoed, hint=f"key {EMBED_KEY}"))
+        rag_error = ui_feedback.error_markdown(LLMUnavailableError(echoed, hint=f"key {EMBED_KEY}"))
         assert_clean(rag_error, "error panel (RagError)")
-        assert_clean(str(ui_handlers.user_error(ValueError(echoed))), "gr.Error (ValueError)")
+        assert_clean(str(ui_feedback.user_error(ValueError(echoed))), "gr.Error (ValueError)")
 
 
 def test_cli_errors_mask_secrets(secret_env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -194,7 +195,7 @@ def test_eval_reports_never_contain_secrets(secret_env: Settings, tmp_path: Path
 def test_app_launch_options_carry_the_login_but_the_log_line_does_not(
     secret_env: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    options = ui_app.launch_options(secret_env)
+    options = ui_server.launch_options(secret_env)
     assert options["auth"] == ("ann", UI_PASSWORD)
     assert options["show_error"] is False and options["share"] is False
     with caplog.at_level(logging.DEBUG):

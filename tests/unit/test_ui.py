@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,12 @@ from rag.ui import app as ui_app
 from rag.ui import chat
 from rag.ui import format as fmt
 from rag.ui import handlers as ui_handlers
+from rag.ui import wiring as ui_wiring
 from rag.ui.api import Api
+from rag.ui.handlers import feedback as ui_feedback
+from rag.ui.handlers.library import checked_sources
 from rag.ui.runs import Run, Runs, Stopped, Tick
+from rag.ui.server import ingest_samples_if_empty, launch_options
 
 pytestmark = pytest.mark.unit
 
@@ -242,7 +247,7 @@ def handlers(service: FakeService) -> ui_handlers.Handlers:
 @pytest.fixture
 def warnings_shown(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     shown: list[str] = []
-    monkeypatch.setattr(ui_handlers, "warn", shown.append)
+    monkeypatch.setattr(ui_feedback, "warn", shown.append)
     return shown
 
 
@@ -413,7 +418,7 @@ def test_summaries_and_digests_export_as_markdown() -> None:
 
 
 def test_parse_range_validates_dates() -> None:
-    assert fmt.parse_range("2025-02-01", " ") == (fmt.date(2025, 2, 1), None)
+    assert fmt.parse_range("2025-02-01", " ") == (date(2025, 2, 1), None)
     with pytest.raises(ValueError, match="Since: '2025/02/01' is not a date"):
         fmt.parse_range("2025/02/01", "")
     with pytest.raises(ValueError, match="Until"):
@@ -754,7 +759,7 @@ def test_digest_shows_progress_per_article_and_links_markers(handlers, service) 
             DigestRequest(
                 topic="Ukraine",
                 outlet="The Meridian Post",
-                since=fmt.date(2025, 2, 1),
+                since=date(2025, 2, 1),
                 until=None,
                 limit=3,
             ),
@@ -976,15 +981,15 @@ def test_build_app_names_endpoints_and_limits_generation(tmp_path: Path) -> None
     }
     for name in ("ask", "summarize", "digest"):
         assert public[name].concurrency_limit == 2
-        assert public[name].concurrency_id == ui_app.GENERATION
+        assert public[name].concurrency_id == ui_wiring.GENERATION
     for name in ("ingest", "ingest_text", "delete"):
         assert public[name].concurrency_limit == 1
-        assert public[name].concurrency_id == ui_app.LIBRARY_WRITE
+        assert public[name].concurrency_id == ui_wiring.LIBRARY_WRITE
     assert public["list_articles"].concurrency_limit is None
     assert not public["stop"].queue  # a stop never waits behind the work it stops
     answers = [fn for fn in demo.fns.values() if fn.name == "answer"]
     assert len(answers) == 3  # after Ask, regenerate and edit
-    assert all(fn.concurrency_id == ui_app.GENERATION for fn in answers)
+    assert all(fn.concurrency_id == ui_wiring.GENERATION for fn in answers)
     assert all(fn.concurrency_limit == 2 for fn in answers)
     assert demo._queue.max_size == ui_app.QUEUE_MAX_SIZE
     info = demo.get_api_info()["named_endpoints"]
@@ -1012,12 +1017,12 @@ def test_the_chat_trash_and_a_closed_tab_are_wired(tmp_path: Path) -> None:
 
 def test_launch_options_from_settings(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path, ui_auth="ann:pa:ss", ui_port=8123, max_file_mb=1)
-    options = ui_app.launch_options(settings)
+    options = launch_options(settings)
     assert options["auth"] == ("ann", "pa:ss")
     assert options["server_port"] == 8123 and options["server_name"] == "127.0.0.1"
     assert options["ssr_mode"] is False and options["share"] is False
     assert options["max_file_size"] == 1024 * 1024
-    assert ui_app.launch_options(load_settings(data_dir=tmp_path))["auth"] is None
+    assert launch_options(load_settings(data_dir=tmp_path))["auth"] is None
 
 
 def test_samples_are_ingested_only_into_an_empty_store(tmp_path: Path, monkeypatch) -> None:
@@ -1026,12 +1031,12 @@ def test_samples_are_ingested_only_into_an_empty_store(tmp_path: Path, monkeypat
     (samples / "a.txt").write_text("Title\n\nBody.")
     monkeypatch.chdir(tmp_path)
     service = FakeService(tmp_path)
-    ui_app.ingest_samples_if_empty(service, service.settings)  # 2 articles: nothing to do
+    ingest_samples_if_empty(service, service.settings)  # 2 articles: nothing to do
     assert service.calls == []
     service.articles.clear()
-    ui_app.ingest_samples_if_empty(service, load_settings(data_dir=tmp_path, ingest_samples=False))
+    ingest_samples_if_empty(service, load_settings(data_dir=tmp_path, ingest_samples=False))
     assert service.calls == []
-    ui_app.ingest_samples_if_empty(service, service.settings)
+    ingest_samples_if_empty(service, service.settings)
     assert service.calls == [("ingest", [samples])]
 
 
@@ -1044,7 +1049,7 @@ def test_importing_the_app_does_not_import_gradio() -> None:
 
 
 def test_the_app_checks_uploads_and_urls() -> None:
-    sources, refused = ui_app.checked_sources(["/"], "https://a.example/x\nnot a url")
+    sources, refused = checked_sources(["/"], "https://a.example/x\nnot a url")
     assert sources == ["https://a.example/x"]
     assert [reason for _, reason in refused] == [
         "not an uploaded file (a folder or a device)",

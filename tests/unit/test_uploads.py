@@ -16,10 +16,11 @@ from langchain_core.language_models import FakeListChatModel
 
 from rag.service import NewsRAG
 from rag.settings import load_settings
-from rag.ui import app as ui_app
-from rag.ui import handlers as ui_handlers
+from rag.ui import server as ui_server
 from rag.ui.api import Api
-from rag.ui.handlers import MAX_UPLOAD_FILES, MAX_URLS, Handlers, checked_sources
+from rag.ui.handlers import Handlers
+from rag.ui.handlers import feedback as ui_feedback
+from rag.ui.handlers.library import MAX_UPLOAD_FILES, MAX_URLS, checked_sources
 from rag.ui.runs import Runs
 
 pytestmark = pytest.mark.unit
@@ -50,7 +51,7 @@ def api_of(handlers: Handlers) -> Api:
 @pytest.fixture
 def warnings_shown(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     shown: list[str] = []
-    monkeypatch.setattr(ui_handlers, "warn", shown.append)
+    monkeypatch.setattr(ui_feedback, "warn", shown.append)
     return shown
 
 
@@ -205,5 +206,5 @@ def test_checked_sources_keeps_http_urls_and_real_uploads(uploads: Path) -> None
 
 
 def test_gradio_limits_each_upload_to_the_file_size_setting() -> None:
-    options = ui_app.launch_options(load_settings(max_file_mb=3))
+    options = ui_server.launch_options(load_settings(max_file_mb=3))
     assert options["max_file_size"] == 3 * 1024 * 1024
