@@ -131,7 +131,7 @@ class Summarizer:
 
         Example:
             >>> summarizer.prompt_version("brief")
-            'summary_brief:v3+summary_map:v1+pipeline:v1+opening:220'
+            'summary_brief:v3+summary_map:v1+pipeline:v1'
         """
         spec = get_style(style)
         version = (
@@ -169,8 +169,6 @@ class Summarizer:
             >>> long_article = Article.create(title="Budget", text="Fares rose. " * 5000)
             >>> summarizer.route(long_article, "bullets")
             'map_reduce'
-            >>> summarizer.route(long_article, "brief")  # a brief reads the opening only
-            'stuff'
         """
         spec = get_style(style)
         prompt = self.messages_for(article, style)

@@ -200,7 +200,7 @@ def test_short_article_is_stuffed_in_one_call(tmp_path: Path) -> None:
 
 def test_long_article_is_mapped_then_reduced(tmp_path: Path) -> None:
     article = long_article()
-    summarizer, llm, _, _ = make(tmp_path, [], article, llm_ctx_size=1024, summary_brief_words=0)
+    summarizer, llm, _, _ = make(tmp_path, [], article, llm_ctx_size=1024)
     parts = iter(range(100))
     llm.reply = lambda prompt: (
         GOOD_BRIEF if "Notes on each part" in prompt else f"- Note {next(parts)} about guarantees."
@@ -231,7 +231,9 @@ def test_routing_threshold_follows_the_context_size(tmp_path: Path) -> None:
 
 def test_a_brief_summary_reads_the_opening_of_a_long_article_in_one_call(tmp_path: Path) -> None:
     article = long_article()
-    summarizer, llm, _, _ = make(tmp_path, [GOOD_BRIEF], article, llm_ctx_size=1024)
+    summarizer, llm, _, _ = make(
+        tmp_path, [GOOD_BRIEF], article, llm_ctx_size=1024, summary_brief_words=220
+    )
     assert summarizer.route(article, "brief") == "stuff"
     summary = summarizer.summarize("long")
     assert summary.method == "stuff" and len(llm.calls) == 1
@@ -655,11 +657,19 @@ def test_style_prompts_share_the_article_prefix_for_prompt_caching(tmp_path: Pat
         for style in ("brief", "bullets", "headline", "quotes")
     ]
     assert len({messages[0].content for messages in rendered}) == 1
-    prefixes = [str(messages[1].content).split("</article>")[0] for messages in rendered]
-    brief, *others = prefixes
-    assert len(set(others)) == 1 and MUNICH in others[0]
-    # a brief summary reads the article's opening: a prefix of what the others read
-    assert others[0].startswith(brief.rstrip())
+    prefixes = {str(messages[1].content).split("</article>")[0] for messages in rendered}
+    assert len(prefixes) == 1 and MUNICH in prefixes.pop()
+
+
+def test_a_brief_from_the_opening_shares_the_start_of_the_other_prompts(tmp_path: Path) -> None:
+    summarizer, _, _, store = make(tmp_path, [], summary_brief_words=20)
+    article = store.articles["munich"]
+    brief, bullets = (
+        str(summarizer.messages_for(article, style)[1].content).split("</article>")[0]
+        for style in ("brief", "bullets")
+    )
+    assert len(brief) < len(bullets) and bullets.startswith(brief.rstrip())
+    assert summarizer.prompt_version("brief").endswith("+opening:20")
 
 
 def test_degenerate_digest_output_is_cut_and_articles_still_covered(tmp_path: Path) -> None:
