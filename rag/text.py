@@ -277,6 +277,16 @@ def published_day(published: object) -> date | None:
         return None
 
 
+def spelled_day(day: date) -> str:
+    """``day`` as news writes it: "April 15, 2025".
+
+    Example:
+        >>> spelled_day(date(2025, 4, 15))
+        'April 15, 2025'
+    """
+    return f"{day:%B} {day.day}, {day.year}"
+
+
 def parse_range(
     since: date | str | None, until: date | str | None
 ) -> tuple[date | None, date | None]:

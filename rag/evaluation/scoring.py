@@ -19,7 +19,7 @@ from typing import Any
 
 from rag.evaluation import metrics, squad_metrics
 from rag.evaluation.suite import QACase, SummaryCase
-from rag.text import published_day
+from rag.text import published_day, spelled_day
 
 __all__ = [
     "QA_METRICS",
@@ -176,7 +176,7 @@ def grading_source(article: Any) -> str:
     """
     published = str(getattr(article, "published", None) or "")
     day = published_day(published)
-    spelled = f"{day:%A %B} {day.day}, {day.year} {day.day} {day:%B %Y}" if day else ""
+    spelled = f"{day:%A} {spelled_day(day)} {day.day} {day:%B %Y}" if day else ""
     parts = (getattr(article, "source", None), getattr(article, "author", None), published)
     meta = " ".join(str(p) for p in (*parts, spelled) if p)
     return f"{getattr(article, 'title', '') or ''}\n{meta}\n{article.text}"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from rag.text import published_day
+from rag.text import published_day, spelled_day
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DAY_WORDS = re.compile(
@@ -57,7 +57,7 @@ def date_relative_days(sentence: str, published: str) -> str:
 
     def dated(match: re.Match[str]) -> str:
         day = _resolve(match["day"].lower(), (match["which"] or "").lower(), published_on, future)
-        return f"{match[0]} ({day.strftime('%B')} {day.day}, {day.year})"
+        return f"{match[0]} ({spelled_day(day)})"
 
     return _DAY_WORDS.sub(dated, sentence)
 

@@ -28,7 +28,7 @@ from rag.summaries.styles import (
     extract_quotations,
     number_quotations,
 )
-from rag.text import published_day
+from rag.text import published_day, spelled_day
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -118,7 +118,7 @@ def article_meta(article: Any) -> str:
 def grounding_text(article: Any) -> str:
     """What a summary may draw on: the title, outlet, date (also spelled out) and text."""
     day = published_day(getattr(article, "published", None))
-    spelled = f"{day:%A %B} {day.day}, {day.year}" if day else ""
+    spelled = f"{day:%A} {spelled_day(day)}" if day else ""
     return f"{article.title}\n{article_meta(article)} {spelled}\n{article.text}"
 
 
