@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.documents import Document
 
+from rag.qa.question_parts import question_parts
 from rag.qa.relative_dates import date_relative_days
 from rag.retrieval.lexical import bm25_tokenize
 from rag.text import estimate_llm_tokens, paragraph_spans, sentence_spans
@@ -197,6 +198,7 @@ class _Candidate:
     lexical: float = 0.0
     dense: float = 0.0
     score: float = 0.0
+    part_scores: list[float] = field(default_factory=list)
 
 
 def _group_passages(documents: Sequence[Document]) -> list[Passage]:
@@ -315,36 +317,54 @@ def _lexical_scores(question: str, texts: Sequence[str], titles: Sequence[str]) 
     return scores
 
 
-def _dense_scores(question: str, texts: Sequence[str], embed: Embedder) -> list[float]:
+def _dense_scores(
+    queries: Sequence[str], texts: Sequence[str], embed: Embedder
+) -> list[list[float]]:
+    """Cosine similarity of each query to each text (one embedding call for all)."""
     if embed is None or not texts:
-        return [0.0] * len(texts)
-    vectors = np.asarray(embed([question, *texts]), dtype=np.float32)
+        return [[0.0] * len(texts) for _ in queries]
+    vectors = np.asarray(embed([*queries, *texts]), dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1)
     norms[norms == 0] = 1.0
     vectors /= norms[:, None]
-    return [float(x) for x in vectors[1:] @ vectors[0]]
+    n = len(queries)
+    return (vectors[:n] @ vectors[n:].T).tolist()
 
 
 def _score(
-    question: str, candidates: list[_Candidate], passages: Sequence[Passage], embed: Embedder
-):
+    queries: Sequence[str],
+    candidates: list[_Candidate],
+    passages: Sequence[Passage],
+    embed: Embedder,
+) -> None:
+    """Score every candidate against each query: the whole question first, then its parts
+    (``part_scores``) when it has more than one."""
     texts = [c.text for c in candidates]
     titles = [passages[c.passage].title for c in candidates]
-    lexical = _lexical_scores(question, texts, titles)
-    dense = _dense_scores(question, texts, embed)
-    for c, lex, den in zip(candidates, lexical, dense, strict=True):
-        c.lexical, c.dense = lex, den
-        weight = DENSE_WEIGHT if embed is not None else 0.0
-        c.score = weight * den + LEXICAL_WEIGHT * lex + RANK_PRIOR / (1 + c.rank)
+    dense = _dense_scores(queries, texts, embed)
+    weight = DENSE_WEIGHT if embed is not None else 0.0
+    for q_index, query in enumerate(queries):
+        lexical = _lexical_scores(query, texts, titles)
+        for c, lex, den in zip(candidates, lexical, dense[q_index], strict=True):
+            score = weight * den + LEXICAL_WEIGHT * lex + RANK_PRIOR / (1 + c.rank)
+            if q_index == 0:
+                c.lexical, c.dense, c.score = lex, den, score
+            else:
+                c.part_scores.append(score)
 
 
 def _pick_anchors(candidates: list[_Candidate], max_anchors: int) -> list[_Candidate]:
-    """The best sentences; the best of every article scoring close to the top joins first."""
+    """The best sentences: each question part's best first, then the best of every article
+    scoring close to the top, then the rest of the best."""
     ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
     if not ranked:
         return []
     top = ranked[0].score
     anchors: list[_Candidate] = []
+    for part in range(len(ranked[0].part_scores)):
+        best = max(candidates, key=lambda c: c.part_scores[part])
+        if best not in anchors:
+            anchors.append(best)
     best_per_passage: dict[int, _Candidate] = {}
     for c in ranked:
         best_per_passage.setdefault(c.passage, c)
@@ -394,7 +414,8 @@ def select_evidence(
     candidates = _candidates(passages, documents, clean)
     if not candidates:
         return Evidence(passages=passages, sentences=[])
-    _score(question, candidates, passages, embed)
+    parts = question_parts(question)
+    _score([question, *parts] if len(parts) > 1 else [question], candidates, passages, embed)
     by_place = {(c.passage, c.segment, c.index): c for c in candidates}
     chosen: dict[int, _Candidate] = {}
     anchors = _pick_anchors(candidates, max_anchors)

@@ -26,7 +26,7 @@ _DAY_WORDS = re.compile(
     re.IGNORECASE,
 )
 _FUTURE = re.compile(
-    r"\b(?:will|shall|won't|going to|is due|are due|due to|is set to|are set to|scheduled"
+    r"\b(?:will|would|shall|won't|going to|is due|are due|due to|is set to|are set to|scheduled"
     r"|expected to|plans? to|planned|is to|are to)\b|'ll\b",
     re.IGNORECASE,
 )

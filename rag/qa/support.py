@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 REATTRIBUTE_BELOW = 0.5  # answer support of the named sentences under which others are tried
 MAX_REATTRIBUTED = 3
+MIN_ADDED_WORDS = 2  # a further cited sentence adds at least this many answer words
 
 
 def with_markers(answer: str, chosen: Sequence[EvidenceSentence], evidence: Evidence) -> str:
@@ -138,7 +139,12 @@ def covering_sentences(
     sentences: Sequence[EvidenceSentence], answer: str, question: str
 ) -> list[EvidenceSentence]:
     """The few sentences (at most ``MAX_REATTRIBUTED``) that together hold most of the
-    answer's words, added greedily while each adds support; in shown order.
+    answer's words, added greedily; in shown order.
+
+    A further sentence must add at least ``MIN_ADDED_WORDS`` of the answer's words: one
+    shared common word ("office", "voted") is not evidence. Between sentences adding as
+    much, the one sharing more words with the question (as the model read it, dates
+    included) is the one meant.
 
     Example:
         >>> from langchain_core.documents import Document
@@ -148,27 +154,25 @@ def covering_sentences(
         >>> [s.text for s in covering_sentences(ev.sentences, "Ana won.", "Who won?")]
         ['Ana won.']
     """
-    answer_words = bm25_tokenize(answer)
-    if not answer_words:
-        return []
+    answer_words = set(bm25_tokenize(answer))
+    question_words = set(bm25_tokenize(question))
     bags = [set(bm25_tokenize(sentence.seen)) for sentence in sentences]
-
-    def support(words: set[str]) -> float:
-        return sum(1 for w in answer_words if w in words) / len(answer_words)
-
-    covered = set(bm25_tokenize(question))
-    best = support(covered)
+    missing = answer_words - question_words
     picked: list[int] = []
-    while len(picked) < MAX_REATTRIBUTED:
-        gains = [(support(covered | bag), i) for i, bag in enumerate(bags) if i not in picked]
-        if not gains:
+
+    def _rank(i: int, missing: set[str], question_words: set[str]) -> tuple[int, int, float]:
+        return len(missing & bags[i]), len(question_words & bags[i]), sentences[i].score
+
+    while missing and len(picked) < MAX_REATTRIBUTED:
+        candidates = [i for i in range(len(bags)) if i not in picked]
+        if not candidates:
             break
-        gain, index = max(gains, key=lambda pair: pair[0])
-        if gain <= best:
+        index = max(candidates, key=lambda i: _rank(i, missing, question_words))
+        added = len(missing & bags[index])
+        if added == 0 or (picked and added < MIN_ADDED_WORDS):
             break
         picked.append(index)
-        covered |= bags[index]
-        best = gain
+        missing -= bags[index]
     return sorted((sentences[i] for i in picked), key=lambda s: s.number)
 
 

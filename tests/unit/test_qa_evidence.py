@@ -16,6 +16,7 @@ from rag.qa.answer import ABSTAIN_MESSAGE, Done, SourcesFound, Stage, Token
 from rag.qa.answer_format import AnswerStream, no_evidence_probability, parse_reply, reply_schema
 from rag.qa.chain import QAService
 from rag.qa.evidence import select_evidence
+from rag.qa.support import covering_sentences
 from rag.settings import load_settings
 from rag.text import estimate_llm_tokens
 
@@ -70,6 +71,41 @@ def test_selection_covers_each_article_that_matches_and_renders_headers():
     rendered = evidence.render().splitlines()
     assert rendered[0] == "Article A: Vote (Civic Wire, 2024-11-06)"
     assert "Article B: Oath (Civic Wire, 2025-02-12)" in rendered
+
+
+def test_each_part_of_a_compound_question_gets_its_best_sentence():
+    cup = doc(
+        "cup",
+        "Rovers won the cup final on Saturday. Rovers coach Lindqvist praised the fans. "
+        "Rovers scored twice in the cup final. The cup final was played in Geneva.",
+        title="Rovers win the cup",
+    )
+    race = doc("race", "Abdi Warsame was first in the marathon.", title="Race")
+    question = "Who coached Rovers in the cup final, and who won the men's marathon?"
+    evidence = select_evidence(question, [cup, race], embed=None, max_anchors=2)
+    anchors = [s.text for s in evidence.sentences if s.anchor]
+    assert "Abdi Warsame was first in the marathon." in anchors
+
+
+def test_excerpts_cite_the_sentence_matching_the_question_among_equals():
+    november = doc(
+        "nov", "The bank's rate meeting drew crowds. It cut its rate to 3.75%.", title="Cut"
+    )
+    december = doc("dec", "The bank held at 3.75% in December.", title="Hold")
+    question = "What was the bank's rate after its December meeting?"
+    evidence = select_evidence(question, [november, december], embed=None)
+    assert evidence.passages[0].article_id == "nov"
+    answer = "The bank's rate was 3.75% after its December meeting."
+    cited = covering_sentences(evidence.sentences, answer, question)
+    assert [s.text for s in cited] == ["The bank held at 3.75% in December."]
+
+
+def test_excerpts_cite_no_extra_sentence_for_one_shared_word():
+    oath = doc("oath", "Ana Ruiz was sworn in on January 2. Ruiz took the oath calmly.")
+    question = "When did Ana Ruiz take office?"
+    evidence = select_evidence(question, [oath], embed=None)
+    cited = covering_sentences(evidence.sentences, "Ana Ruiz took office on January 2.", question)
+    assert [s.text for s in cited] == ["Ana Ruiz was sworn in on January 2."]
 
 
 def test_selection_uses_the_embedder_when_given():

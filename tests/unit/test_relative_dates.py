@@ -24,6 +24,10 @@ TUESDAY = "2025-04-15"  # a Tuesday
             "Talks are due to resume on Tuesday.",
             "Talks are due to resume on Tuesday (April 22, 2025).",
         ),
+        (
+            "The club said the team would parade on Monday.",
+            "The club said the team would parade on Monday (April 21, 2025).",
+        ),
         ("They met last Monday.", "They met last Monday (April 14, 2025)."),
         ("They meet next Monday.", "They meet next Monday (April 21, 2025)."),
         ("Rain fell yesterday.", "Rain fell yesterday (April 14, 2025)."),
