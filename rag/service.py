@@ -57,9 +57,9 @@ History = Sequence[tuple[str, str]]
 class NewsRAG:
     """Ingest news articles, ask grounded questions, and summarize: the whole library in one.
 
-    Build it with :meth:`from_settings`. Its parts (``store``, ``llm``, ``retriever``,
-    ``chain``, ``qa``, ``summarizer``, ...) are those of :attr:`components`
-    (:class:`rag.components.Components`), each created on first use.
+    Build it with :meth:`from_settings` (or over given :class:`rag.components.Components`).
+    Its parts (``store``, ``llm``, ``retriever``, ``chain``, ``qa``, ``summarizer``, ...)
+    are those of :attr:`components`, each created on first use.
 
     Example (loads the embedder and the LLM):
         >>> import tempfile
@@ -81,16 +81,10 @@ class NewsRAG:
     summarizer: Part[Summarizer] = Part()
     warmup: Part[Warmup | None] = Part()
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        embeddings: Embeddings | None = None,
-        llm: BaseChatModel | None = None,
-    ) -> None:
-        self.settings = settings
-        self.components = Components(settings, embeddings=embeddings, llm=llm)
-        self._answers = CachedAnswers(self.components)
+    def __init__(self, components: Components) -> None:
+        self.components = components
+        self.settings = components.settings
+        self._answers = CachedAnswers(components)
 
     @classmethod
     def from_settings(
@@ -111,7 +105,7 @@ class NewsRAG:
             >>> rag.llm.invoke("Anyone there?").content
             'ok'
         """
-        return cls(settings or load_settings(), embeddings=embeddings, llm=llm)
+        return cls(Components(settings or load_settings(), embeddings=embeddings, llm=llm))
 
     def warm_up(self, *, background: bool = True) -> Warmup:
         """Load the models now, in the background by default (see :meth:`Components.warm_up`).
