@@ -1,7 +1,7 @@
 """What the facade is made of, from settings: its warm-up steps and its description.
 
-:class:`rag.service.NewsRAG` builds its parts lazily; this module holds what is derived
-from those parts and the settings rather than being one of them.
+:class:`rag.components.Components` builds the facade's parts lazily; this module holds
+what is derived from those parts and the settings rather than being one of them.
 
 Example:
     >>> describe_setup(settings)["store_mode"]
@@ -15,21 +15,21 @@ from typing import TYPE_CHECKING, Any
 from rag import __version__
 
 if TYPE_CHECKING:
+    from rag.components import Components
     from rag.models.warmup import Step
-    from rag.service import NewsRAG
     from rag.settings import Settings
 
 __all__ = ["describe_setup", "warmup_steps"]
 
 
-def warmup_steps(parts: NewsRAG, *, llm_injected: bool) -> list[Step]:
+def warmup_steps(parts: Components, *, llm_injected: bool) -> list[Step]:
     """The steps that load the facade's models: embedder, search index, model, prompt prefix.
 
     The prompt prefix is primed only for the embedded server this process started
     (``llm_injected`` says the chat model was given, not built from settings).
 
     Example:
-        >>> [name for name, _ in warmup_steps(rag, llm_injected=True)]
+        >>> [name for name, _ in warmup_steps(rag.components, llm_injected=True)]
         ['embedder', 'search index', 'model']
     """
     steps: list[Step] = [("embedder", lambda: _load_embedder(parts))]
@@ -41,13 +41,13 @@ def warmup_steps(parts: NewsRAG, *, llm_injected: bool) -> list[Step]:
     return steps
 
 
-def _load_embedder(parts: NewsRAG) -> None:
+def _load_embedder(parts: Components) -> None:
     load = getattr(parts.embeddings, "load", None)
     if callable(load):  # the local model; a remote endpoint needs no loading
         load()
 
 
-def _prime_answer_prompt(parts: NewsRAG) -> None:
+def _prime_answer_prompt(parts: Components) -> None:
     from rag.models.llm import prime_prompt_cache
 
     prime_prompt_cache(parts.llm, parts.warm_prompt_messages())

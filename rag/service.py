@@ -22,12 +22,11 @@ Example (the embedder and the LLM load on the first ingest and the first questio
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.components import Components, Part
 from rag.errors import NotFoundError
 from rag.qa.cached_answers import CachedAnswers
 from rag.settings import Settings, load_settings
@@ -36,7 +35,6 @@ from rag.summaries.request import DigestRequest
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
-    from langchain_core.messages import BaseMessage
     from langchain_core.runnables import Runnable
 
     from rag.ingest.article import Article
@@ -59,7 +57,9 @@ History = Sequence[tuple[str, str]]
 class NewsRAG:
     """Ingest news articles, ask grounded questions, and summarize: the whole library in one.
 
-    Build it with :meth:`from_settings`; every part is created on first use.
+    Build it with :meth:`from_settings` (or over given :class:`rag.components.Components`).
+    Its parts (``store``, ``llm``, ``retriever``, ``chain``, ``qa``, ``summarizer``, ...)
+    are those of :attr:`components`, each created on first use.
 
     Example (loads the embedder and the LLM):
         >>> import tempfile
@@ -70,21 +70,21 @@ class NewsRAG:
         Hegseth ruled out NATO membership for Ukraine as part of any negotiated settlement. [1]
     """
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        embeddings: Embeddings | None = None,
-        llm: BaseChatModel | None = None,
-    ) -> None:
-        self.settings = settings
-        self._embeddings = embeddings
-        self._llm = llm
-        self._llm_injected = llm is not None
-        self._llm_lock = threading.Lock()
-        self._warmup: Warmup | None = None
-        self._warmup_lock = threading.Lock()
-        self._answers = CachedAnswers(self)
+    # its parts: built on first use, and owned, by self.components
+    embeddings: Part[Embeddings] = Part()
+    store: Part[ArticleStore] = Part()
+    llm: Part[BaseChatModel] = Part()
+    retriever: Part[HybridRetriever] = Part()
+    qa: Part[QAService] = Part()
+    answer_cache: Part[AnswerCache] = Part()
+    chain: Part[Runnable] = Part()
+    summarizer: Part[Summarizer] = Part()
+    warmup: Part[Warmup | None] = Part()
+
+    def __init__(self, components: Components) -> None:
+        self.components = components
+        self.settings = components.settings
+        self._answers = CachedAnswers(components)
 
     @classmethod
     def from_settings(
@@ -105,115 +105,20 @@ class NewsRAG:
             >>> rag.llm.invoke("Anyone there?").content
             'ok'
         """
-        return cls(settings or load_settings(), embeddings=embeddings, llm=llm)
+        return cls(Components(settings or load_settings(), embeddings=embeddings, llm=llm))
 
-    # --- parts (built lazily) --------------------------------------------------
-    @cached_property
-    def embeddings(self) -> Embeddings:
-        """The embedding model (local MiniLM by default)."""
-        if self._embeddings is None:
-            from rag.models.embeddings import build_embeddings
-
-            self._embeddings = build_embeddings(self.settings)
-        return self._embeddings
-
-    @cached_property
-    def store(self) -> ArticleStore:
-        """The Chroma-backed article store."""
-        from rag.store.articles import ArticleStore
-
-        return ArticleStore.from_settings(self.settings, self.embeddings)
-
-    @property
-    def llm(self) -> BaseChatModel:
-        """The chat model; the embedded model server starts on first access."""
-        with self._llm_lock:
-            if self._llm is None:
-                from rag.models.llm import build_chat_model
-
-                self._llm = build_chat_model(self.settings)
-            return self._llm
-
-    @cached_property
-    def retriever(self) -> HybridRetriever:
-        """The hybrid (dense + BM25) LangChain retriever over the store."""
-        from rag.retrieval.hybrid import HybridRetriever
-
-        return HybridRetriever.from_settings(self.store, self.settings)
-
-    @cached_property
-    def qa(self) -> QAService:
-        """The question-answering service (condense, retrieve, answer, cite)."""
-        from rag.qa.chain import QAService
-
-        return QAService(self.retriever, self.llm, self.settings, self.embeddings)
-
-    @cached_property
-    def answer_cache(self) -> AnswerCache:
-        """Answers to repeated questions, while articles, model and settings are unchanged."""
-        from rag.qa.answer_cache import AnswerCache
-
-        return AnswerCache(self.settings.answer_cache_size)
-
-    @property
-    def chain(self) -> Runnable:
-        """The LCEL answer chain: ``{"question", "history", "filters"}`` -> ``Answer``."""
-        return self.qa.chain
-
-    @cached_property
-    def summarizer(self) -> Summarizer:
-        """The summary and digest service (with its on-disk cache)."""
-        from rag.summaries.summarizer import Summarizer
-
-        return Summarizer(self.store, lambda: self.llm, self.retriever, self.settings)
-
-    # --- warm-up -----------------------------------------------------------------
     def warm_up(self, *, background: bool = True) -> Warmup:
-        """Load the embedder, the search index and the LLM now, and prime the answer prompt.
+        """Load the models now, in the background by default (see :meth:`Components.warm_up`).
 
-        In the background by default: the caller goes on at once, and a question asked
-        meanwhile waits for the parts it needs instead of loading them twice. With the
-        embedded model, one tiny request puts the answer prompt's fixed prefix (system
-        text and examples) into the server's prompt cache, so the first question only pays
-        for its own sources. Called once per object; later calls return the same warm-up.
+        A question asked meanwhile waits for the parts it needs; later calls return the
+        same warm-up, also found at :attr:`warmup`.
 
         Example:
             >>> warmup = rag.warm_up()
-            >>> warmup.wait(120), warmup.state
-            (True, 'ready')
+            >>> warmup.wait(120), rag.warmup is warmup
+            (True, True)
         """
-        from rag.assembly import warmup_steps
-        from rag.models.warmup import Warmup
-
-        with self._warmup_lock:
-            if self._warmup is None:
-                self._warmup = Warmup(warmup_steps(self, llm_injected=self._llm_injected))
-                if background:
-                    self._warmup.start()
-                else:
-                    self._warmup.run()
-            return self._warmup
-
-    @property
-    def warmup(self) -> Warmup | None:
-        """The warm-up started by :meth:`warm_up` (its ``state``: running, ready, failed)."""
-        return self._warmup
-
-    def warm_prompt_messages(self) -> list[BaseMessage]:
-        """The answer prompt's fixed part, sent once at warm-up to fill the prompt cache.
-
-        Uses ``QAService.warm_prompt_messages()`` when the answer service provides it;
-        otherwise the answer prompt for an empty question over no sources, whose rendered
-        text starts with the same system message and examples as every real question.
-
-        Example:
-            >>> [m.type for m in rag.warm_prompt_messages()]
-            ['system']
-        """
-        own = getattr(self.qa, "warm_prompt_messages", None)
-        if callable(own):
-            return list(own())
-        return self.qa.prompt_messages("", [])
+        return self.components.warm_up(background=background)
 
     # --- library ---------------------------------------------------------------
     def ingest(

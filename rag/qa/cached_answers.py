@@ -1,12 +1,12 @@
 """Questions answered through the answer cache: a repeat is replayed, a new answer is kept.
 
-:class:`CachedAnswers` wraps the answer service of a :class:`rag.service.NewsRAG` for its
-four ways of asking (whole, streamed text, streamed events, async). The key covers the
-question, history, filters, the store generation and a fingerprint of the settings and
-prompt versions (see :mod:`rag.qa.answer_cache`).
+:class:`CachedAnswers` wraps the answer service of the facade's parts
+(:class:`rag.components.Components`) for its four ways of asking (whole, streamed text,
+streamed events, async). The key covers the question, history, filters, the store
+generation and a fingerprint of the settings and prompt versions (see :mod:`rag.qa.answer_cache`).
 
 Example:
-    >>> answers = CachedAnswers(rag)
+    >>> answers = CachedAnswers(rag.components)
     >>> answers.key("Who won?", None, None) == answers.key("Who  won?", None, None)
     True
 """
@@ -19,9 +19,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from rag.components import Components
     from rag.qa.answer import Answer, QAEvent
     from rag.retrieval.hybrid import SearchFilters
-    from rag.service import History, NewsRAG
+    from rag.service import History
 
 __all__ = ["CachedAnswers"]
 
@@ -33,11 +34,12 @@ class CachedAnswers:
     question comes, so building it starts nothing.
 
     Example (needs the LLM):
-        >>> CachedAnswers(rag).ask("What did Hegseth rule out?").cached  # doctest: +SKIP
+        >>> answers = CachedAnswers(rag.components)
+        >>> answers.ask("What did Hegseth rule out?").cached  # doctest: +SKIP
         False
     """
 
-    def __init__(self, parts: NewsRAG) -> None:
+    def __init__(self, parts: Components) -> None:
         self._parts = parts
 
     def ask(
@@ -46,7 +48,8 @@ class CachedAnswers:
         """The answer, from the cache when the same question was answered before.
 
         Example (needs the LLM):
-            >>> CachedAnswers(rag).ask("Who met?", history=None, filters=None)  # doctest: +SKIP
+            >>> answers = CachedAnswers(rag.components)
+            >>> answers.ask("Who met?", history=None, filters=None)  # doctest: +SKIP
         """
         key = self.key(question, history, filters)
         cache = self._parts.answer_cache
@@ -63,7 +66,7 @@ class CachedAnswers:
         """Answer tokens, then the ``Answer``; a cached answer comes as one piece.
 
         Example (needs the LLM):
-            >>> answers = CachedAnswers(rag)
+            >>> answers = CachedAnswers(rag.components)
             >>> list(answers.stream("Who met?", history=None, filters=None))  # doctest: +SKIP
         """
         key = self.key(question, history, filters)
@@ -77,7 +80,7 @@ class CachedAnswers:
         """The answer as events; a cached answer as its sources, one token and ``Done``.
 
         Example (needs the LLM):
-            >>> answers = CachedAnswers(rag)
+            >>> answers = CachedAnswers(rag.components)
             >>> [*answers.stream_events("Who met?", history=None, filters=None)]  # doctest: +SKIP
         """
         from rag.qa.answer import Done, SourcesFound, Token
@@ -94,7 +97,8 @@ class CachedAnswers:
         """Async version of :meth:`stream`.
 
         Example (needs the LLM):
-            >>> CachedAnswers(rag).astream("Who met?", history=None, filters=None)  # doctest: +SKIP
+            >>> answers = CachedAnswers(rag.components)
+            >>> answers.astream("Who met?", history=None, filters=None)  # doctest: +SKIP
         """
         key = self.key(question, history, filters)
         if key and (hit := self._parts.answer_cache.get(key)) is not None:
@@ -108,7 +112,7 @@ class CachedAnswers:
         """The answer-cache key, or None when the cache is off.
 
         Example:
-            >>> len(CachedAnswers(rag).key("Who won?", None, None))
+            >>> len(CachedAnswers(rag.components).key("Who won?", None, None))
             64
         """
         cache = self._parts.answer_cache

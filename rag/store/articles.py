@@ -27,10 +27,12 @@ multi-process safe): another process sees registry changes (list, generation) at
 but new vectors only after it reopens the store. To ingest while the app is serving,
 use a Chroma server (``RAG_CHROMA_URL``).
 
-:class:`ArticleStore` is the facade over the store's parts: :mod:`rag.store.clients`
-(clients and collections), :mod:`rag.store.records` (what a registry record holds),
-:mod:`rag.store.journal` (the write journal and recovery), :mod:`rag.store.embedder`
-(vectors from the collection's own embedder), :mod:`rag.store.disk` (free space) and
+:class:`ArticleStore` is the facade over the store's parts; it reads and searches itself.
+The parts: :mod:`rag.store.clients` (clients and collections), :mod:`rag.store.writer`
+(adds and deletes), :mod:`rag.store.records` (what a registry record holds),
+:mod:`rag.store.journal` (the write journal and recovery), :mod:`rag.store.consistency`
+(the store checked against itself), :mod:`rag.store.embedder` (vectors from the
+collection's own embedder), :mod:`rag.store.disk` (free space) and
 :mod:`rag.store.failures` (errors people can act on).
 
 Example:
@@ -47,37 +49,19 @@ Example:
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from rag.errors import RagError
 from rag.ingest.chunking import Chunker, chunk_id
 from rag.store.clients import open_client, open_collections
-from rag.store.disk import check_free_space
+from rag.store.consistency import consistency_problems
 from rag.store.embedder import CheckedEmbedder
 from rag.store.failures import StoreFailures
-from rag.store.journal import WriteJournal, journal_id
-from rag.store.records import (
-    GENERATION_ID,
-    PLACEHOLDER_VECTOR,
-    PlannedWrite,
-    article_from_record,
-    article_info,
-    is_article,
-    is_unchanged,
-    record_meta,
-    whole_article_groups,
-)
-from rag.store.reports import (
-    ArticleInfo,
-    IngestProgress,
-    IngestReport,
-    ProgressCallback,
-    StoreStats,
-)
+from rag.store.journal import WriteJournal
+from rag.store.records import GENERATION_ID, article_from_record, article_info
+from rag.store.reports import ArticleInfo, IngestReport, ProgressCallback, StoreStats
+from rag.store.writer import DEFAULT_BATCH_ARTICLES, ArticleWriter
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -91,9 +75,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_BATCH_ARTICLES", "ArticleStore"]
 
-logger = logging.getLogger(__name__)
-
-DEFAULT_BATCH_ARTICLES = 32
 _write_locks: dict[str, threading.RLock] = {}  # one write lock per store in this process
 
 
@@ -130,11 +111,9 @@ class ArticleStore:
         self.chunker = chunker or Chunker()
         self.mode = mode
         self.location = location
-        self.batch_articles = max(1, batch_articles)
         key = f"{mode}|{location}|{collection}"
         self._lock = _write_locks.setdefault(key, threading.RLock())
         self._vectorstore: Chroma | None = None
-        self._max_batch: int | None = None
         self._failures = StoreFailures(mode, location)
         self._errors = self._failures.during
         with self._errors("open the collections"):
@@ -144,6 +123,17 @@ class ArticleStore:
         )
         self._journal = WriteJournal(
             self._chunks, self._registry, key=key, lock=self._lock, failures=self._failures
+        )
+        self._writer = ArticleWriter(
+            client,
+            self._chunks,
+            self._registry,
+            journal=self._journal,
+            embedder=self._embedder,
+            chunker=self.chunker,
+            lock=self._lock,
+            failures=self._failures,
+            batch_articles=batch_articles,
         )
         self.recover()
 
@@ -394,20 +384,7 @@ class ArticleStore:
             >>> store.add_articles([article]).unchanged
             1
         """
-        started = time.perf_counter()
-        report = IngestReport()
-        with self._lock:
-            self.recover()
-            batch: list[Article] = []
-            for article in articles:
-                if any(a.id == article.id for a in batch) or len(batch) >= self.batch_articles:
-                    self._add_batch(batch, report, progress, started)
-                    batch = []
-                batch.append(article)
-            if batch:
-                self._add_batch(batch, report, progress, started)
-        report.seconds = time.perf_counter() - started
-        return report
+        return self._writer.add_articles(articles, progress)
 
     def delete(self, article_ids: Iterable[str]) -> int:
         """Delete articles and all their chunks; returns how many existed.
@@ -416,19 +393,7 @@ class ArticleStore:
             >>> store.delete(["8782db0870783fc4", "no-such-id"])
             1
         """
-        wanted = list(dict.fromkeys(str(i) for i in article_ids))
-        if not wanted:
-            return 0
-        with self._lock:
-            self.recover()
-            with self._errors("look up the articles to delete"):
-                got = self._registry.get(ids=wanted, include=["metadatas"])
-            found = [i for i, m in zip(got["ids"], got["metadatas"], strict=True) if is_article(m)]
-            if not found:
-                return 0
-            self._journal.delete(found)
-        logger.info("Deleted %d article(s)", len(found))
-        return len(found)
+        return self._writer.delete(article_ids)
 
     def recover(self) -> int:
         """Resolve interrupted writes of dead processes; returns how many were resolved.
@@ -450,29 +415,9 @@ class ArticleStore:
             >>> store.check_consistency()
             []
         """
-        problems: list[str] = []
         with self._errors("check the store"):
             registry = self._registry.get(include=["metadatas"])
-        articles = {i: m for i, m in zip(registry["ids"], registry["metadatas"], strict=True)}
-        for jid, meta in articles.items():
-            if meta.get("kind") == "journal":
-                problems.append(f"pending write {jid}")
-        seen: dict[str, set[str]] = {}
-        for batch in self.iter_chunks():
-            for cid, _, meta in batch:
-                seen.setdefault(meta["article_id"], set()).add(cid)
-        for aid, meta in articles.items():
-            if meta.get("kind") != "article":
-                continue
-            expected = {chunk_id(aid, meta["version"], i) for i in range(meta["chunks"])}
-            present = seen.pop(aid, set())
-            if present != expected:
-                problems.append(
-                    f"article {aid}: {len(present & expected)}/{len(expected)} chunks, "
-                    f"{len(present - expected)} extra"
-                )
-        problems.extend(f"orphan chunks of {aid} ({len(c)})" for aid, c in seen.items())
-        return problems
+        return consistency_problems(registry, self.iter_chunks())
 
     def close(self) -> None:
         """Drop references to the client (embedded Chroma persists on every write).
@@ -481,111 +426,3 @@ class ArticleStore:
             >>> store.close()
         """
         self._vectorstore = None
-
-    # -- batch internals ------------------------------------------------------------
-    def _add_batch(
-        self,
-        batch: list[Article],
-        report: IngestReport,
-        progress: ProgressCallback | None,
-        started: float,
-    ) -> None:
-        with self._errors("look up existing articles"):
-            got = self._registry.get(ids=[a.id for a in batch], include=["metadatas"])
-        existing = {
-            i: m for i, m in zip(got["ids"], got["metadatas"], strict=True) if is_article(m)
-        }
-        plans: list[PlannedWrite] = []
-        for article in batch:
-            old = existing.get(article.id)
-            if old and is_unchanged(old, article):
-                report.unchanged += 1
-                continue
-            version = int(old["version"]) + 1 if old else 1
-            chunks = self.chunker.chunk_article(article, version)
-            plans.append(
-                PlannedWrite(
-                    article,
-                    version,
-                    chunks,
-                    int(old["version"]) if old else 0,
-                    int(old["chunks"]) if old else 0,
-                )
-            )
-        if plans:
-            texts = [c.embed_text for p in plans for c in p.chunks]
-            logger.debug("Embedding %d chunk(s) of %d article(s)", len(texts), len(plans))
-            vectors = self._embedder.embed(texts)
-            self._commit(plans, vectors)
-        for plan in plans:
-            if plan.replaced:
-                report.replaced += 1
-            else:
-                report.added += 1
-            report.chunks_added += len(plan.chunks)
-        report.article_ids.extend(a.id for a in batch)
-        if progress is not None:
-            progress(
-                IngestProgress(
-                    articles=report.total_ok,
-                    chunks=report.chunks_added,
-                    added=report.added,
-                    replaced=report.replaced,
-                    unchanged=report.unchanged,
-                    current=batch[-1].origin or batch[-1].title,
-                    elapsed=time.perf_counter() - started,
-                )
-            )
-
-    def _commit(self, plans: list[PlannedWrite], vectors: list[list[float]]) -> None:
-        if self.mode == "embedded":  # embedded Chroma can stall when the disk fills mid-write
-            payload = sum(len(v) * 4 for v in vectors) + sum(len(p.article.text) for p in plans)
-            check_free_space(self.location, payload)
-        journal_ids = [journal_id(p.article.id) for p in plans]
-        logger.debug("Writing %d article(s), %d chunk(s)", len(plans), len(vectors))
-        with self._journal.inflight(journal_ids):
-            try:
-                self._journal.begin_adds(plans)
-                offset = 0
-                for group in whole_article_groups(plans, self._max_batch_size()):
-                    count = sum(len(p.chunks) for p in group)
-                    self._upsert_chunks(group, vectors[offset : offset + count])
-                    offset += count
-                self._registry.upsert(
-                    ids=[p.article.id for p in plans],
-                    documents=[p.article.text for p in plans],
-                    metadatas=[record_meta(p) for p in plans],
-                    embeddings=[PLACEHOLDER_VECTOR for _ in plans],
-                )
-                stale = [
-                    chunk_id(p.article.id, p.old_version, i)
-                    for p in plans
-                    if p.replaced
-                    for i in range(p.old_chunks)
-                ]
-                if stale:
-                    self._chunks.delete(ids=stale)
-                self._journal.commit(journal_ids)
-                logger.debug("Committed %d article(s)", len(plans))
-            except RagError:
-                raise
-            except Exception as exc:
-                self._journal.rollback(journal_ids)
-                raise self._failures.error("write articles", exc) from exc
-
-    def _upsert_chunks(self, plans: list[PlannedWrite], vectors: list[list[float]]) -> None:
-        chunks = [c for p in plans for c in p.chunks]
-        self._chunks.upsert(
-            ids=[c.id for c in chunks],
-            embeddings=vectors,
-            documents=[c.text for c in chunks],
-            metadatas=[c.metadata for c in chunks],
-        )
-
-    def _max_batch_size(self) -> int:
-        if self._max_batch is None:
-            try:
-                self._max_batch = int(self._client.get_max_batch_size())
-            except Exception:  # older servers: fall back to a safe size
-                self._max_batch = 1000
-        return self._max_batch

@@ -179,7 +179,7 @@ def test_frozen_server_times_out_and_recovers(
 
 
 class _Marker(logging.Handler):
-    """Sets an event when ``rag.store.articles`` logs the start of a write."""
+    """Sets an event when ``rag.store.writer`` logs the start of a write."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
@@ -207,7 +207,7 @@ def test_server_killed_during_ingest_loses_nothing(
     rag = NewsRAG.from_settings(
         make_settings(tmp_path, server, fake_llm), embeddings=shared_local_embeddings()
     )
-    upsert_chunks = rag.store._upsert_chunks
+    upsert_chunks = rag.store._writer._upsert_chunks
 
     def killing_upsert(*args: Any) -> None:
         if moment == "before_chunks":
@@ -216,9 +216,9 @@ def test_server_killed_during_ingest_loses_nothing(
         if moment == "after_chunks":
             kill(server)
 
-    monkeypatch.setattr(rag.store, "_upsert_chunks", killing_upsert)
+    monkeypatch.setattr(rag.store._writer, "_upsert_chunks", killing_upsert)
     marker = _Marker()
-    store_logger = logging.getLogger("rag.store.articles")
+    store_logger = logging.getLogger("rag.store.writer")
     old_level = store_logger.level
     store_logger.setLevel(logging.DEBUG)
     store_logger.addHandler(marker)
@@ -251,7 +251,7 @@ def test_server_killed_during_ingest_loses_nothing(
     assert {c.article_id for c in answer.sources} <= {a.id for a in listed}
     assert rag.store.check_consistency() == []
 
-    monkeypatch.setattr(rag.store, "_upsert_chunks", upsert_chunks)
+    monkeypatch.setattr(rag.store._writer, "_upsert_chunks", upsert_chunks)
     report = rag.ingest([folder])  # the same object finishes the job
     assert report.total_ok == 48 and not report.failed
     assert len(rag.list_articles()) == 48

@@ -25,7 +25,7 @@ from child_python import child_env, run_python
 pytestmark = pytest.mark.integration
 
 ARTICLES = 192
-# Debug log lines of rag.store.articles marking the phases of each batch.
+# Debug log lines of rag.store.writer marking the phases of each batch.
 EMBED = "Embedding "
 WRITE = "Writing "
 COMMITTED = "Committed "
