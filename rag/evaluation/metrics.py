@@ -38,35 +38,6 @@ from typing import Any
 from rag.qa.citations import strip_citations
 from rag.text import split_sentences
 
-__all__ = [
-    "Alternatives",
-    "abstention_correct",
-    "citation_valid",
-    "citation_validity",
-    "contains_answer",
-    "evidence_recall",
-    "exact_match",
-    "f1_score",
-    "forbidden_violations",
-    "has_keyword",
-    "hit_at_k",
-    "key_fact_coverage",
-    "keyword_recall",
-    "lead_n",
-    "lead_words",
-    "mean",
-    "normalize_answer",
-    "normalize_keywords",
-    "percentile",
-    "random_retrieval_scores",
-    "recall_at_k",
-    "reciprocal_rank",
-    "refusals",
-    "rouge_scores",
-    "strip_citations",
-    "unsupported_claims",
-]
-
 Alternatives = str | Sequence[str]
 """One required item: a string, or a list of acceptable alternatives."""
 

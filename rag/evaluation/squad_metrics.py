@@ -35,17 +35,6 @@ from typing import Any
 
 from rag.evaluation.metrics import mean, strip_citations
 
-__all__ = [
-    "SQUAD_METRICS",
-    "aggregate",
-    "answer_text",
-    "case_scores",
-    "failure_scores",
-    "normalize",
-    "squad_exact",
-    "squad_f1",
-]
-
 SQUAD_METRICS = ("squad_em", "squad_f1")
 """The per-case score names added to every QA result row."""
 

@@ -36,45 +36,45 @@ def translate_llm_errors(endpoint: str | None = None) -> Iterator[None]:
 
     try:
         yield
-    except openai.APITimeoutError as exc:
-        where = _endpoint_of(exc, endpoint)
-        raise LLMUnavailableError(
-            f"The LLM at {where} did not answer in time.",
-            hint="retry, raise RAG_LLM_TIMEOUT, or use a faster model or endpoint",
-        ) from None
-    except openai.APIConnectionError as exc:
-        where = _endpoint_of(exc, endpoint)
-        raise LLMUnavailableError(
-            f"Cannot reach the LLM at {where}.",
-            hint="check that the server is running and RAG_LLM_BASE_URL is right "
-            "(unset it to use the embedded model)",
-        ) from None
-    except openai.AuthenticationError as exc:
-        raise LLMUnavailableError(
-            f"The LLM at {_endpoint_of(exc, endpoint)} refused the API key (HTTP 401).",
-            hint="check RAG_LLM_API_KEY",
-        ) from None
-    except openai.RateLimitError as exc:
+    except openai.APIError as exc:
+        raise _unavailable(exc, endpoint) from None
+
+
+def _unavailable(exc: Any, endpoint: str | None) -> LLMUnavailableError:
+    """The readable error for an openai client error, most specific kind first (a timeout is
+    a connection error, and 401 and 429 are status errors, each with its own advice)."""
+    import openai
+
+    where = _endpoint_of(exc, endpoint)
+    if isinstance(exc, openai.APITimeoutError):
+        message = f"The LLM at {where} did not answer in time."
+        hint = "retry, raise RAG_LLM_TIMEOUT, or use a faster model or endpoint"
+    elif isinstance(exc, openai.APIConnectionError):
+        message = f"Cannot reach the LLM at {where}."
+        hint = (
+            "check that the server is running and RAG_LLM_BASE_URL is right "
+            "(unset it to use the embedded model)"
+        )
+    elif isinstance(exc, openai.AuthenticationError):
+        message = f"The LLM at {where} refused the API key (HTTP 401)."
+        hint = "check RAG_LLM_API_KEY"
+    elif isinstance(exc, openai.RateLimitError):
         wait = _retry_after(exc)
         asks = f"; it asks to wait {wait:.0f} s" if wait else ""
-        raise LLMUnavailableError(
-            f"The LLM at {_endpoint_of(exc, endpoint)} is rate-limiting requests (HTTP 429{asks}).",
-            hint="wait and retry, or raise RAG_LLM_MAX_RETRIES",
-        ) from None
-    except openai.APIStatusError as exc:
+        message = f"The LLM at {where} is rate-limiting requests (HTTP 429{asks})."
+        hint = "wait and retry, or raise RAG_LLM_MAX_RETRIES"
+    elif isinstance(exc, openai.APIStatusError):
         detail = _short_detail(exc)
-        raise LLMUnavailableError(
-            f"The LLM at {_endpoint_of(exc, endpoint)} answered with an error "
-            f"(HTTP {exc.status_code}{': ' + detail if detail else ''}).",
-            hint="check RAG_LLM_MODEL and the server's logs; retry later if it is overloaded",
-        ) from None
-    except openai.APIError as exc:  # an error event in the middle of a stream
+        message = (
+            f"The LLM at {where} answered with an error "
+            f"(HTTP {exc.status_code}{': ' + detail if detail else ''})."
+        )
+        hint = "check RAG_LLM_MODEL and the server's logs; retry later if it is overloaded"
+    else:  # an error event in the middle of a stream
         detail = _short_detail(exc) or _redacted(str(exc.message or ""), exc)[:200]
-        raise LLMUnavailableError(
-            f"The LLM at {_endpoint_of(exc, endpoint)} failed while answering"
-            f"{': ' + detail if detail else ''}.",
-            hint="retry; if it keeps happening, check the server's logs",
-        ) from None
+        message = f"The LLM at {where} failed while answering{': ' + detail if detail else ''}."
+        hint = "retry; if it keeps happening, check the server's logs"
+    return LLMUnavailableError(message, hint=hint)
 
 
 def _retry_after(exc: Any) -> float | None:

@@ -17,18 +17,6 @@ from pydantic import BaseModel, Field
 
 from rag.qa.citations import Flag
 
-__all__ = [
-    "ABSTAIN_MESSAGE",
-    "Answer",
-    "Citation",
-    "Done",
-    "QAEvent",
-    "SourcesFound",
-    "Stage",
-    "StreamPieces",
-    "Token",
-]
-
 ABSTAIN_MESSAGE = "The articles don't say."
 """The one fixed reply when the articles do not contain the answer."""
 

@@ -89,21 +89,24 @@ def drive(step: Step[T], config: RunnableConfig | None = None) -> Iterator[QAEve
         >>> list(drive(greet()))
         [Token(text='Hi'), Result(value='done')]
     """
-    reply: Any = None
-    while not isinstance(item := _advance(step, reply), Result):
-        reply = None
-        if not isinstance(item, Call):
-            yield item
-        elif item.collector is None:
-            with item.errors():
-                reply = item.runnable.invoke(item.input, config, **item.kwargs)
+    walk = _Walk(step)
+    for item in walk:
+        if isinstance(item, Call):
+            walk.reply = yield from _call(item, config)
         else:
-            with item.errors():
-                for chunk in item.runnable.stream(item.input, config, **item.kwargs):
-                    if text := item.collector.take(chunk):
-                        yield Token(text)
-            reply = item.collector.close()
-    yield item
+            yield item
+    yield walk.result
+
+
+def _call(call: Call, config: RunnableConfig | None) -> Generator[Token, None, Any]:
+    """Make ``call`` synchronously: a streamed reply's tokens, then its reply (returned)."""
+    with call.errors():
+        if call.collector is None:
+            return call.runnable.invoke(call.input, config, **call.kwargs)
+        for chunk in call.runnable.stream(call.input, config, **call.kwargs):
+            if text := call.collector.take(chunk):
+                yield Token(text)
+    return call.collector.close()
 
 
 async def adrive(
@@ -121,29 +124,48 @@ async def adrive(
         >>> asyncio.run(events())
         [Token(text='Hi'), Result(value='done')]
     """
-    reply: Any = None
-    while not isinstance(item := _advance(step, reply), Result):
-        reply = None
+    walk = _Walk(step)
+    for item in walk:
         if not isinstance(item, Call):
             yield item
         elif item.collector is None:
             with item.errors():
-                reply = await item.runnable.ainvoke(item.input, config, **item.kwargs)
+                walk.reply = await item.runnable.ainvoke(item.input, config, **item.kwargs)
         else:
+            # an async generator cannot ``yield from``: the stream is written out here
             with item.errors():
                 async for chunk in item.runnable.astream(item.input, config, **item.kwargs):
                     if text := item.collector.take(chunk):
                         yield Token(text)
-            reply = item.collector.close()
-    yield item
+            walk.reply = item.collector.close()
+    yield walk.result
 
 
-def _advance(step: Step[T], reply: Any) -> Call | QAEvent | Result[T]:
-    """Send ``reply`` to ``step``: its next call or event, or its result when it is done."""
-    try:
-        return step.send(reply)
-    except StopIteration as done:
-        return Result(done.value)
+class _Walk(Generic[T]):
+    """``step`` item by item, for a driver: iterating gives its calls and events in turn; the
+    driver sets :attr:`reply` to a call's reply (it is sent back in, ``None`` after an
+    event), and :attr:`result` is what the step returned once the iteration ends."""
+
+    def __init__(self, step: Step[T]) -> None:
+        self._step = step
+        self.reply: Any = None
+        self._result: Result[T] | None = None
+
+    def __iter__(self) -> Iterator[Call | QAEvent]:
+        while True:
+            try:
+                item = self._step.send(self.reply)
+            except StopIteration as done:
+                self._result = Result(done.value)
+                return
+            self.reply = None
+            yield item
+
+    @property
+    def result(self) -> Result[T]:
+        if self._result is None:
+            raise RuntimeError("the step has not finished")
+        return self._result
 
 
 def run(step: Step[T], config: RunnableConfig | None = None) -> T:

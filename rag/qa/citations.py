@@ -26,18 +26,6 @@ from pydantic import BaseModel
 
 from rag.text import canonical_url, sentence_spans, split_sentences
 
-__all__ = [
-    "Flag",
-    "ParsedAnswer",
-    "drop_unsourced_links",
-    "infer_citations",
-    "is_abstention",
-    "normalize_text",
-    "parse_citations",
-    "strip_citations",
-    "strip_instructions",
-]
-
 FlagKind = Literal[
     "invalid_citation",
     "unsupported_quote",

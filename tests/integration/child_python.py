@@ -1,5 +1,5 @@
-"""Helpers for tests that check a store from another process: a clean environment and a
-Python snippet run in the repository, read back as JSON."""
+"""Helpers for tests that check a store from another process: a clean environment, a
+command that must succeed, and a Python snippet run in the repository, read back as JSON."""
 
 from __future__ import annotations
 
@@ -22,17 +22,25 @@ def child_env(data_dir: Path, **settings: str) -> dict[str, str]:
     return env
 
 
-def run_python(code: str, *args: str, env: dict[str, str]) -> Any:
-    """Run ``code`` (with ``args``) in a new interpreter from the repository; it must succeed,
-    and its last output line is returned as JSON."""
+def run_child(
+    command: list[str], *, env: dict[str, str], cwd: Path = REPO, timeout: float = 300
+) -> str:
+    """Run ``command`` in ``cwd``; it must succeed within ``timeout`` s. Its output is returned."""
     done = subprocess.run(
-        [sys.executable, "-c", code, *args],
+        command,
         env=env,
-        cwd=REPO,
+        cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return done.stdout
+
+
+def run_python(code: str, *args: str, env: dict[str, str]) -> Any:
+    """Run ``code`` (with ``args``) in a new interpreter from the repository; it must succeed,
+    and its last output line is returned as JSON."""
+    output = run_child([sys.executable, "-c", code, *args], env=env)
+    return json.loads(output.strip().splitlines()[-1])

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from child_python import child_env, run_python
+from child_python import child_env, run_child, run_python
 
 pytestmark = pytest.mark.integration
 
@@ -209,17 +209,8 @@ def test_sigkill_mid_ingest_never_leaves_half_an_article(tmp_path: Path) -> None
     assert stored == sorted(stored), summary  # progress is kept between runs
     assert any(killed and 0 < s["articles"] < ARTICLES for _, killed, s in history), summary
 
-    final = subprocess.run(
-        ingest_command(folder),
-        env=child_env(data_dir),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert final.returncode == 0, final.stderr[-3000:]
-    report = json.loads(final.stdout)
+    output = run_child(ingest_command(folder), env=child_env(data_dir), cwd=tmp_path, timeout=900)
+    report = json.loads(output)
     assert report["failed"] == []
     assert report["added"] + report["unchanged"] == ARTICLES
     assert report["unchanged"] == stored[-1]

@@ -15,12 +15,9 @@ from typing import Any
 import pytest
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.retrievers import BaseRetriever
 from markdown_it import MarkdownIt
-from pydantic import Field
+from recording_model import RecordingChatModel
 
 from rag.qa.answer import ABSTAIN_MESSAGE
 from rag.qa.chain import QAService
@@ -45,22 +42,6 @@ FERRY = (
     "Workers on the Northbridge ferries voted to accept a new contract. "
     "Members approved the deal by 412 votes to 97."
 )
-
-
-class ScriptedModel(BaseChatModel):
-    """Replies from a script and records every prompt it is given."""
-
-    responses: list[str]
-    calls: list[list[BaseMessage]] = Field(default_factory=list)
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
-        self.calls.append(messages)
-        text = self.responses[min(len(self.calls), len(self.responses)) - 1]
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
 
 class Retriever(BaseRetriever):
@@ -88,7 +69,7 @@ def doc(article: str, text: str, title: str = "Ferry vote", **meta: Any) -> Docu
 
 
 def ask(docs: list[Document], reply: str, question: str = "How did the ferry vote go?"):
-    llm = ScriptedModel(responses=[reply])
+    llm = RecordingChatModel(replies=[reply])
     settings = load_settings(abstain_on_missing_names=False, qa_mode="passages")
     qa = QAService(Retriever(docs=docs), llm, settings)
     answer = qa.ask(question)

@@ -12,11 +12,9 @@ import numpy as np
 import pytest
 import yaml
 from langchain_core.embeddings import DeterministicFakeEmbedding
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import HumanMessage
 from langchain_text_splitters import RecursiveCharacterTextSplitter
-from pydantic import Field
+from recording_model import RecordingChatModel
 
 from rag.errors import ConfigError
 from rag.evaluation.floors import load_baseline_run
@@ -35,24 +33,6 @@ INSTRUCTION = (
     "you don't know. Use three sentences maximum and keep the answer concise."
 )
 WORDS = ("harbour", "council", "budget", "river", "bridge", "market", "school", "rail")
-
-
-class RecordingChatModel(BaseChatModel):
-    """Replies from a list (cycling), records every prompt, reports token usage."""
-
-    replies: list[str]
-    calls: list[list[BaseMessage]] = Field(default_factory=list)
-
-    @property
-    def _llm_type(self) -> str:
-        return "recording"
-
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
-        self.calls.append(list(messages))
-        text = self.replies[(len(self.calls) - 1) % len(self.replies)]
-        usage = {"input_tokens": 321, "output_tokens": 7, "total_tokens": 328}
-        message = AIMessage(content=text, usage_metadata=usage)
-        return ChatResult(generations=[ChatGeneration(message=message)])
 
 
 def long_text(topic: str, paragraphs: int = 6) -> str:
