@@ -251,15 +251,16 @@ class HybridRetriever(BaseRetriever):
 
         Example:
             >>> f, hints = retriever.resolve_filters("What happened in 2024?")
-            >>> f.since, f.until
-            (datetime.date(2024, 1, 1), datetime.date(2024, 12, 31))
+            >>> f.since, f.until  # previews a month before, reports two weeks after
+            (datetime.date(2023, 12, 1), datetime.date(2025, 1, 14))
         """
         filters = filters or SearchFilters()
         hints = TimeHints()
         if self.use_time_words and time_words:
             hints = parse_time_expressions(query, today=self.clock())
-        if hints.since or hints.until:
-            filters = filters.with_dates(hints.since, hints.until)
+        since, until = hints.search_range()
+        if since or until:
+            filters = filters.with_dates(since, until)
         if filters.sources:
             filters = filters.model_copy(
                 update={"sources": self.canonical_sources(filters.sources)}

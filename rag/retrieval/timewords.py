@@ -1,4 +1,4 @@
-"""Time expressions in questions: explicit dates become date filters, "latest" prefers new articles.
+"""Time expressions in questions: dates become date filters, "latest" prefers new articles.
 
 Handled (case-insensitive; relative words are resolved against an injectable ``today``):
 
@@ -9,7 +9,9 @@ Handled (case-insensitive; relative words are resolved against an injectable ``t
   "this month", "last month", "this year", "last year";
 * recency: "latest", "most recent", "newest", "recently", "lately" (no filter, a boost).
 
-Expressions without a date ("before the summit") are left to retrieval itself.
+Expressions without a date ("before the summit") are left to retrieval itself. A period
+an event happened in ("in 2025", "on March 3") is searched a little wider than itself
+(:meth:`TimeHints.search_range`): news previews events before and reports them after.
 
 Example:
     >>> from datetime import date
@@ -27,7 +29,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-__all__ = ["TimeHints", "parse_time_expressions"]
+__all__ = ["PREVIEW_DAYS", "REPORT_DAYS", "TimeHints", "parse_time_expressions"]
+
+PREVIEW_DAYS = 31  # "fares in 2025": the budget that set them was reported in December
+REPORT_DAYS = 14  # "on February 12": reports, reactions and reviews follow within days
 
 _MONTHS = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4,
@@ -84,11 +89,34 @@ class TimeHints:
     guessed_year: bool = False
     """A date without a year ("in November") was placed in its most recent past occurrence;
     callers may drop the range when it matches nothing."""
+    bounded: bool = False
+    """The range has an explicit bound ("since", "before", ...) or a relative period ("last
+    week"): it is about publication and is searched as given."""
 
     @property
     def is_empty(self) -> bool:
         """True when the question says nothing about time."""
         return self.since is None and self.until is None and not self.prefer_recent
+
+    def search_range(self) -> tuple[date | None, date | None]:
+        """The published dates to search. A period an event happened in ("in 2025", "on
+        March 3", "between May and June") is widened: news previews an event before it
+        happens (``PREVIEW_DAYS``) and reports and reviews it after (``REPORT_DAYS``).
+        Explicit bounds and relative periods are searched as given.
+
+        Example:
+            >>> from datetime import date
+            >>> parse_time_expressions("fares in 2025", today=date(2025, 6, 1)).search_range()
+            (datetime.date(2024, 12, 1), datetime.date(2026, 1, 14))
+            >>> parse_time_expressions("since 2025", today=date(2025, 6, 1)).search_range()
+            (datetime.date(2025, 1, 1), None)
+        """
+        if self.bounded or self.since is None or self.until is None:
+            return self.since, self.until
+        return (
+            self.since - timedelta(days=PREVIEW_DAYS),
+            self.until + timedelta(days=REPORT_DAYS),
+        )
 
     def narrow(self, since: date | None, until: date | None) -> None:
         """Intersect the current range with ``[since, until]``."""
@@ -131,10 +159,12 @@ def parse_time_expressions(text: str, today: date | None = None) -> TimeHints:
     if periods:  # "in December 2024 and in February 2025": the span covering them all
         hints.narrow(min(first for first, _ in periods), max(last for _, last in periods))
     for match in _PAST_DAYS.finditer(text):
+        hints.bounded = True
         hints.narrow(today - timedelta(days=int(match.group(1)) - 1), today)
         hints.matched.append(match.group(0))
     for match in _RELATIVE.finditer(text):
         start, end = _relative_range(" ".join(match.group(1).lower().split()), today)
+        hints.bounded = True
         hints.narrow(start, end)
         hints.matched.append(match.group(0))
     return hints
@@ -157,6 +187,7 @@ def _apply_bound(hints: TimeHints, match: re.Match[str], today: date) -> tuple[d
     hints.matched.append(match.group(0))
     if word in ("in", "on"):
         return first, last
+    hints.bounded = True
     if word == "since":
         hints.narrow(first, None)
     elif word == "after":

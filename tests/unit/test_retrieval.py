@@ -265,7 +265,20 @@ def test_time_words_become_filters(store):
     assert docs[0].metadata["article_id"] == "hegseth"
     assert "munich" not in {d.metadata["article_id"] for d in docs}  # 2025-02-14
     filters, _ = retriever.resolve_filters("Ukraine in February 2025", SearchFilters())
-    assert (filters.since, filters.until) == (date(2025, 2, 1), date(2025, 2, 28))
+    assert (filters.since, filters.until) == (date(2025, 1, 1), date(2025, 3, 14))
+
+
+def test_an_event_date_finds_the_preview_before_and_the_report_after(store):
+    retriever = make(store)
+    # "rates" was published 2024-11-07: a question about December 2024 still finds it
+    docs = retriever.invoke("What will the bank's rate be in December 2024?")
+    assert "rates" in {d.metadata["article_id"] for d in docs}
+    # "munich" (2025-02-14) reports what happened on February 12
+    docs = retriever.invoke("What happened in Munich on February 12, 2025?")
+    assert docs[0].metadata["article_id"] == "munich"
+    # an explicit bound stays exact
+    filters, _ = retriever.resolve_filters("Ukraine news since 2025-02-13")
+    assert (filters.since, filters.until) == (date(2025, 2, 13), None)
 
 
 def test_relative_time_words_use_the_clock(store):
@@ -297,7 +310,7 @@ def test_time_words_intersect_explicit_filters(store):
     retriever = make(store)
     explicit = SearchFilters(since=date(2024, 10, 1))
     filters, _ = retriever.resolve_filters("in 2024", explicit)
-    assert (filters.since, filters.until) == (date(2024, 10, 1), date(2024, 12, 31))
+    assert (filters.since, filters.until) == (date(2024, 10, 1), date(2025, 1, 14))
 
 
 def test_latest_prefers_newer_articles(store):
