@@ -8,6 +8,8 @@ a paraphrase passed off as a quote, a person the article never mentions):
   ``three`` in the source counts as ``3``;
 - every double-quoted string appears in the source word for word (case, punctuation
   and curly/straight quote differences ignored; ``...`` splits a quote into pieces);
+- a quote the summary gives to a named speaker is given to the one the article names
+  (:mod:`rag.summaries.attribution`);
 - (optional, on by default) every capitalized word that does not start a sentence
   appears in the source, allowing inflections ("Ukrainian" for "Ukraine").
 
@@ -288,7 +290,8 @@ def check_faithfulness(
     check_names: bool = True,
     quote_source: str | SourceIndex | None = None,
 ) -> FaithfulnessReport:
-    """Check that the numbers, quotes (and names) of ``summary`` come from ``source``.
+    """Check that the numbers, quotes (and names) of ``summary`` come from ``source``, and
+    that each quote is given to the speaker the article names.
 
     ``quote_source`` (default: ``source``) is where quotes must appear, e.g. the article
     body without its title and metadata.
@@ -297,6 +300,8 @@ def check_faithfulness(
         >>> check_faithfulness("Vance spoke to 500 people.", "Vance spoke to 400 people.").issues
         ['number not in the article: 500']
     """
+    from rag.summaries.attribution import misattributed_quotes  # it builds on this module
+
     index = source if isinstance(source, SourceIndex) else SourceIndex(source)
     issues: list[str] = []
     seen: set[str] = set()
@@ -306,6 +311,11 @@ def check_faithfulness(
             issues.append(f"number not in the article: {written}")
     quotes_in = index if quote_source is None else quote_source
     issues += [f'quote not in the article: "{q}"' for q in missing_quotes(summary, quotes_in)]
+    quoted_text = quotes_in.text if isinstance(quotes_in, SourceIndex) else quotes_in
+    issues += [
+        f'quote given to {speaker}, whom the article does not name as its speaker: "{quote}"'
+        for quote, speaker in misattributed_quotes(summary, quoted_text)
+    ]
     if check_names:
         issues += [f"name not in the article: {n}" for n in unknown_names(summary, index)]
     return FaithfulnessReport(issues)
