@@ -149,7 +149,7 @@ def time_modes(store: Any, data_dir: Path, repeats: int) -> dict[str, Any]:
         retriever.invoke("warm up the index and the embedder")
         first = time.perf_counter() - start
         timings, filtered = [], []
-        outlet = SearchFilters(sources=["Civic Wire"])
+        outlet = SearchFilters(outlets=["Civic Wire"])
         for _ in range(repeats):
             for question in QUESTIONS:
                 start = time.perf_counter()
@@ -182,7 +182,7 @@ def time_bm25_sync(store: Any) -> dict[str, float]:
         title="Harbour ferry strike ends",
         text="Ferry workers ended their strike on Friday after the harbour authority agreed "
         "to a 4.5% pay rise. Services resume on Monday, the union said.",
-        source="Civic Wire",
+        outlet="Civic Wire",
     )
     store.add_articles([article])
     start = time.perf_counter()

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from rag.components import Components, Part
 from rag.errors import NotFoundError
 from rag.qa.cached_answers import CachedAnswers
+from rag.renamed import renamed_argument
 from rag.settings import Settings, load_settings
 from rag.summaries.request import DigestRequest
 
@@ -143,40 +144,49 @@ class NewsRAG:
         text: str,
         title: str,
         *,
-        source: str | None = None,
+        outlet: str | None = None,
         url: str | None = None,
         published: str | None = None,
         author: str | None = None,
+        source: str | None = None,
     ) -> IngestReport:
         """Store one article given as raw text (e.g. pasted in the app).
 
+        ``source`` is the old name of ``outlet`` (deprecated).
+
         Example:
-            >>> report = rag.ingest_text("Body of the story.", "A headline", source="Civic Wire")
-            >>> report.added, rag.get_article(report.article_ids[0]).source
+            >>> report = rag.ingest_text("Body of the story.", "A headline", outlet="Civic Wire")
+            >>> report.added, rag.get_article(report.article_ids[0]).outlet
             (1, 'Civic Wire')
         """
         from rag.ingest.pipeline import ingest_text
+
+        outlet = renamed_argument(outlet, source, "outlet", "source")
 
         return ingest_text(
             self.store,
             self.settings,
             text=text,
             title=title,
-            source=source,
+            outlet=outlet,
             url=url,
             published=published,
             author=author,
         )
 
-    def list_articles(self, source: str | None = None) -> list[ArticleInfo]:
+    def list_articles(
+        self, outlet: str | None = None, *, source: str | None = None
+    ) -> list[ArticleInfo]:
         """All stored articles (optionally of one outlet), newest first.
+
+        ``source`` is the old name of ``outlet`` (deprecated).
 
         Example:
             >>> articles = rag.list_articles("civic wire")
             >>> len(articles), articles[0].title
             (4, 'Hegseth tells allies in Brussels that Ukraine will not join NATO in a peace deal')
         """
-        return self.store.list_articles(source=source)
+        return self.store.list_articles(renamed_argument(outlet, source, "outlet", "source"))
 
     def get_article(self, article_id: str) -> Article:
         """One stored article with its full text; :class:`NotFoundError` if unknown.
@@ -320,8 +330,8 @@ class NewsRAG:
         each point ending with ``[n]`` markers.
 
         The selection may also be given as keywords, as in earlier versions: ``article_ids``,
-        ``topic``, ``source`` (the outlet), ``since``, ``until`` and ``limit`` build the
-        request. ``refresh`` regenerates the articles' cached brief summaries.
+        ``topic``, ``outlet`` (or its old name ``source``), ``since``, ``until`` and ``limit``
+        build the request. ``refresh`` regenerates the articles' cached brief summaries.
 
         Example (needs the LLM):
             >>> rag.digest(DigestRequest(topic="war in Ukraine", limit=3)).text  # doctest: +SKIP

@@ -2,7 +2,7 @@
 
 Example (shell):
     $ news-rag ask "What did Hegseth rule out?"
-    $ news-rag ask --json --source "Civic Wire" --since 2025-02-01 "Who met in Munich?"
+    $ news-rag ask --json --outlet "Civic Wire" --since 2025-02-01 "Who met in Munich?"
     $ news-rag chat
 """
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from rag.cli.common import handle_errors, open_service
+from rag.cli.common import handle_errors, old_option, open_service
 from rag.errors import RagError
 
 if TYPE_CHECKING:
@@ -25,11 +25,12 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The retrieval options shared by ``ask`` and ``chat``."""
+    """The retrieval options shared by ``ask`` and ``chat`` (``--source``: the old ``--outlet``)."""
     options = [
+        old_option("source", "outlet", "outlets", multiple=True),
         click.option(
-            "--source",
-            "sources",
+            "--outlet",
+            "outlets",
             multiple=True,
             metavar="OUTLET",
             help="Only articles from this outlet (repeatable, case-insensitive).",
@@ -50,12 +51,12 @@ def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def build_filters(
-    sources: tuple[str, ...], since: datetime | date | None, until: datetime | date | None
+    outlets: tuple[str, ...], since: datetime | date | None, until: datetime | date | None
 ) -> SearchFilters | None:
     """Filters from CLI options, or ``None`` when nothing is filtered.
 
     Example:
-        >>> build_filters(("Civic Wire",), None, None).sources
+        >>> build_filters(("Civic Wire",), None, None).outlets
         ['Civic Wire']
     """
     from rag.retrieval.hybrid import SearchFilters
@@ -65,7 +66,7 @@ def build_filters(
 
     if since and until and _day(since) > _day(until):
         raise click.BadParameter("--since must be on or before --until", param_hint="--since")
-    filters = SearchFilters(sources=list(sources) or None, since=_day(since), until=_day(until))
+    filters = SearchFilters(outlets=list(outlets) or None, since=_day(since), until=_day(until))
     return None if filters.is_empty else filters
 
 
@@ -75,7 +76,7 @@ def format_sources(answer: Answer) -> str:
     Example:
         >>> from rag.qa.answer import Answer, Citation
         >>> cited = Citation(number=1, article_id="a1", title="Hegseth tells allies",
-        ...                  source="Civic Wire", published="2025-02-12",
+        ...                  outlet="Civic Wire", published="2025-02-12",
         ...                  url="https://civicwire.example/hegseth", text="...")
         >>> answer = Answer(question="q", answer="No NATO seat [1].", standalone_question="q",
         ...                 citations=[cited])
@@ -88,7 +89,7 @@ def format_sources(answer: Answer) -> str:
         return ""
     lines = ["Sources:"]
     for citation in answer.citations:
-        details = ", ".join(p for p in (citation.source, citation.published) if p)
+        details = ", ".join(p for p in (citation.outlet, citation.published) if p)
         lines.append(f"  [{citation.number}] {citation.title or 'Untitled'}")
         if details:
             lines[-1] += f" — {details}"
@@ -129,7 +130,7 @@ def _stream_answer(
     epilog="""\b
 Examples:
   news-rag ask "What did Hegseth rule out?"
-  news-rag ask --source "Civic Wire" --since 2025-02-01 "What happened in Brussels?"
+  news-rag ask --outlet "Civic Wire" --since 2025-02-01 "What happened in Brussels?"
   news-rag ask -k 8 --json "Who won the Westfield mayoral election?"
 """
 )
@@ -140,7 +141,7 @@ Examples:
 def ask(
     question: tuple[str, ...],
     as_json: bool,
-    sources: tuple[str, ...],
+    outlets: tuple[str, ...],
     since: datetime | None,
     until: datetime | None,
     top_k: int | None,
@@ -151,7 +152,7 @@ def ask(
     articles do not contain the answer, it says so instead of guessing.
     """
     text = " ".join(question)
-    filters = build_filters(sources, since, until)
+    filters = build_filters(outlets, since, until)
     service = open_service(retrieval_k=top_k)
     try:
         if as_json:
@@ -167,7 +168,7 @@ def ask(
     epilog="""\b
 Examples:
   news-rag chat
-  news-rag chat --source "The Meridian Post"
+  news-rag chat --outlet "The Meridian Post"
 
 \b
 In the chat:
@@ -178,13 +179,13 @@ In the chat:
 @_filter_options
 @handle_errors
 def chat(
-    sources: tuple[str, ...],
+    outlets: tuple[str, ...],
     since: datetime | None,
     until: datetime | None,
     top_k: int | None,
 ) -> None:
     """Ask questions in a conversation: follow-ups understand what came before."""
-    filters = build_filters(sources, since, until)
+    filters = build_filters(outlets, since, until)
     service = open_service(retrieval_k=top_k)
     _warm_up(service)  # the models load while the user types the first question
     history: list[tuple[str, str]] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def configure_logging(verbose: bool = False) -> None:
@@ -52,6 +53,42 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise click.Abort() from None
 
     return wrapper
+
+
+def old_option(
+    old: str, new: str, dest: str | None = None, *, multiple: bool = False
+) -> Callable[[F], F]:
+    """Keep ``--old`` working as a hidden, deprecated name of the option ``--new`` (whose
+    value the command takes as ``dest``, by default ``new``); put it above the command's own
+    options.
+
+    Example:
+        >>> @click.command()
+        ... @old_option("source", "outlet")
+        ... @click.option("--outlet")
+        ... def show(outlet: str | None) -> None:
+        ...     click.echo(outlet)
+        >>> from click.testing import CliRunner
+        >>> CliRunner().invoke(show, ["--source", "AP"]).stdout
+        'AP\\n'
+    """
+    old_dest, new_dest = f"old_{old}", dest or new
+
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def merged(*args: Any, **kwargs: Any) -> Any:
+            value = kwargs.pop(old_dest)
+            if value:
+                given = kwargs[new_dest]
+                kwargs[new_dest] = (*given, *value) if multiple else given or value
+            return command(*args, **kwargs)
+
+        option = click.option(
+            f"--{old}", old_dest, multiple=multiple, hidden=True, deprecated=f"use --{new}"
+        )
+        return option(merged)  # type: ignore[return-value]
+
+    return decorate
 
 
 def load_cli_settings(**overrides: object) -> Settings:

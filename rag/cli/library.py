@@ -2,7 +2,7 @@
 
 Example (shell):
     $ news-rag ingest samples/ https://news.example/feed.xml
-    $ news-rag list --source "Civic Wire"
+    $ news-rag list --outlet "Civic Wire"
     $ news-rag show 8782db08
     $ news-rag delete 8782db0870783fc4 --yes
 """
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rag.cli import common
-from rag.cli.common import handle_errors
+from rag.cli.common import handle_errors, old_option
 from rag.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -149,21 +149,22 @@ def _print_report(report: IngestReport) -> None:
     epilog="""\b
 Examples:
   news-rag list
-  news-rag list --source "Civic Wire"
+  news-rag list --outlet "Civic Wire"
   news-rag list --json | jq '.[].title'""",
 )
-@click.option("--source", metavar="OUTLET", help="Only articles from this outlet (any case).")
+@old_option("source", "outlet")
+@click.option("--outlet", metavar="OUTLET", help="Only articles from this outlet (any case).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @handle_errors
-def list_articles(source: str | None, as_json: bool) -> None:
+def list_articles(outlet: str | None, as_json: bool) -> None:
     """List stored articles, newest first."""
-    articles = _service().list_articles(source=source)
+    articles = _service().list_articles(outlet)
     if as_json:
         click.echo(json.dumps([a.model_dump() for a in articles], indent=2, ensure_ascii=False))
         return
     if not articles:
         click.echo(
-            "No articles" + (f" from {source!r}" if source else "") + ". Add some with: "
+            "No articles" + (f" from {outlet!r}" if outlet else "") + ". Add some with: "
             "news-rag ingest PATH|URL"
         )
         return
@@ -176,11 +177,11 @@ def _print_list(articles: list[ArticleInfo]) -> None:
     table = Table(title=f"{len(articles)} article(s)", title_justify="left")
     table.add_column("ID", no_wrap=True)
     table.add_column("Published", no_wrap=True)
-    table.add_column("Source")
+    table.add_column("Outlet")
     table.add_column("Title", overflow="fold")
     table.add_column("Chunks", justify="right")
     for a in articles:
-        table.add_row(a.id, a.published or "-", a.source or "-", a.title, str(a.chunks))
+        table.add_row(a.id, a.published or "-", a.outlet or "-", a.title, str(a.chunks))
     _console().print(table)
 
 
@@ -205,7 +206,7 @@ def show(article_id: str, as_json: bool) -> None:
     lines = [article.title, "=" * min(len(article.title), 80)]
     for label, value in (
         ("ID", article.id),
-        ("Source", article.source),
+        ("Outlet", article.outlet),
         ("Published", article.published),
         ("Author", article.author),
         ("URL", article.url),

@@ -104,7 +104,7 @@ def summarize(article_id: str, style: str, refresh: bool, as_json: bool) -> None
 Examples:
   news-rag digest                                    # the 5 newest articles
   news-rag digest --topic "war in Ukraine this week"
-  news-rag digest --source "Civic Wire" --since 2025-02-01 --until 2025-02-28
+  news-rag digest --outlet "Civic Wire" --since 2025-02-01 --until 2025-02-28
   news-rag digest --id 3f2a9c --id 7b1e04 --json
 
 \b
@@ -114,7 +114,8 @@ point ends with [n] markers listed under the digest.""",
 @click.option("--topic", help="Pick the articles most relevant to this query.")
 @click.option("--since", type=_DATE, help="Only articles published on or after (YYYY-MM-DD).")
 @click.option("--until", type=_DATE, help="Only articles published on or before (YYYY-MM-DD).")
-@click.option("--source", help="Only articles from this outlet.")
+@common.old_option("source", "outlet")
+@click.option("--outlet", help="Only articles from this outlet.")
 @click.option(
     "--limit",
     type=click.IntRange(1, MAX_DIGEST_ARTICLES),
@@ -130,7 +131,7 @@ def digest(
     topic: str | None,
     since: datetime | None,
     until: datetime | None,
-    source: str | None,
+    outlet: str | None,
     limit: int,
     article_ids: tuple[str, ...],
     refresh: bool,
@@ -139,7 +140,7 @@ def digest(
     """Combine several articles into one digest whose points cite them as [n]."""
     request = DigestRequest(
         topic=topic,
-        outlet=source,
+        outlet=outlet,
         since=since.date() if since else None,
         until=until.date() if until else None,
         article_ids=article_ids,
@@ -158,7 +159,7 @@ def digest(
         click.echo(result.text)
     click.echo(click.style("\nArticles:", bold=True))
     for article in result.articles:
-        meta = ", ".join(p for p in (article.source, article.published) if p)
+        meta = ", ".join(p for p in (article.outlet, article.published) if p)
         click.echo(f"[{article.n}] {article.title}{f' — {meta}' if meta else ''}")
         if article.url:
             click.echo(f"    {article.url}")

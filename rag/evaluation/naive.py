@@ -144,7 +144,7 @@ def split_article(
     base = {
         "article_id": article.id,
         "title": article.title,
-        "source": article.source or "",
+        "source": article.outlet or "",
         "url": article.url or "",
         "published": article.published or "",
     }
@@ -342,9 +342,9 @@ class NaiveRAG:
         self.sync()
         return report
 
-    def list_articles(self, source: str | None = None) -> list[Any]:
+    def list_articles(self, outlet: str | None = None) -> list[Any]:
         """The stored articles (the same store as news-rag)."""
-        return self.service.list_articles(source=source)
+        return self.service.list_articles(outlet)
 
     def get_article(self, article_id: str) -> Article:
         """One stored article with its text."""
@@ -462,7 +462,7 @@ def _citation(number: int, document: Document) -> Citation:
         number=number,
         article_id=str(meta.get("article_id", "")),
         title=str(meta.get("title", "")),
-        source=str(meta.get("source", "")),
+        outlet=str(meta.get("source", "")),
         url=str(meta.get("url", "")),
         published=str(meta.get("published", "")),
         text=document.page_content,

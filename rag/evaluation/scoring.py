@@ -170,14 +170,14 @@ def grading_source(article: Any) -> str:
 
     Example:
         >>> from types import SimpleNamespace as A
-        >>> grading_source(A(title="T", source="Post", author=None, published="2025-02-14",
+        >>> grading_source(A(title="T", outlet="Post", author=None, published="2025-02-14",
         ...                  text="Body."))
         'T\\nPost 2025-02-14 Friday February 14, 2025 14 February 2025\\nBody.'
     """
     published = str(getattr(article, "published", None) or "")
     day = published_day(published)
     spelled = f"{day:%A} {spelled_day(day)} {day.day} {day:%B %Y}" if day else ""
-    parts = (getattr(article, "source", None), getattr(article, "author", None), published)
+    parts = (getattr(article, "outlet", None), getattr(article, "author", None), published)
     meta = " ".join(str(p) for p in (*parts, spelled) if p)
     return f"{getattr(article, 'title', '') or ''}\n{meta}\n{article.text}"
 

@@ -2,7 +2,7 @@
 
 Every loader builds :class:`Article` objects through :meth:`Article.create`, which
 cleans the text, derives a title when there is none, normalizes the date and computes
-the id (from the canonical URL when there is one, else from the text). A source that
+the id (from the canonical URL when there is one, else from the text). An input that
 cannot become an article is a :class:`LoadFailure` with a reason.
 
 Example:
@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, field_validator
+from pydantic import field_validator
 
 from rag.errors import IngestError
 from rag.ingest.dates import parse_date
+from rag.renamed import KeepsOldNames, OldName, renamed_argument, renamed_field
 from rag.text import canonical_url
 
 __all__ = [
@@ -45,8 +46,8 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # --------------------------------------------------------------------------- model
-class Article(BaseModel):
-    """One news article: clean text plus the metadata the source really holds.
+class Article(KeepsOldNames):
+    """One news article: clean text plus the metadata its input really holds.
 
     ``id`` is stable: derived from the canonical URL when there is one (so a changed
     article at the same URL replaces the old one), else from the normalized text.
@@ -63,13 +64,15 @@ class Article(BaseModel):
     id: str
     title: str
     text: str
-    source: str | None = None
+    outlet: str | None = renamed_field("outlet", "source", default=None)
     url: str | None = None
     author: str | None = None
     published: str | None = None
     language: str | None = None
     content_hash: str
     origin: str = ""
+
+    source = OldName("outlet")  # the field's old name, for older callers
 
     @field_validator("published")
     @classmethod
@@ -84,18 +87,19 @@ class Article(BaseModel):
         *,
         title: str,
         text: str,
-        source: str | None = None,
+        outlet: str | None = None,
         url: str | None = None,
         author: str | None = None,
         published: Any = None,
         language: str | None = None,
         origin: str = "",
+        source: str | None = None,
     ) -> Article:
         """Build an article, cleaning the text and computing ``id`` and ``content_hash``.
 
         ``published`` may be a date, datetime or string; it is normalized to ISO or
-        dropped when it is not a complete date. Raises :class:`IngestError` when the
-        text is empty.
+        dropped when it is not a complete date. ``source`` is the old name of ``outlet``
+        (deprecated). Raises :class:`IngestError` when the text is empty.
 
         Example:
             >>> Article.create(title="T", text="  Body  text. ").text
@@ -105,12 +109,13 @@ class Article(BaseModel):
         if not clean:
             raise IngestError("the article has no text")
         heading = one_line(title) or derive_title(clean)
+        outlet = renamed_argument(outlet, source, "outlet", "source")
         canonical = canonical_url(url) if url else None
         return cls(
             id=article_id(clean, canonical),
             title=heading,
             text=clean,
-            source=one_line(source) or None,
+            outlet=one_line(outlet) or None,
             url=canonical,
             author=one_line(author) or None,
             published=parse_date(published),
@@ -122,7 +127,7 @@ class Article(BaseModel):
 
 @dataclass(frozen=True)
 class LoadFailure:
-    """A source (or part of one, such as a JSONL line) that could not become an article.
+    """An input (or part of one, such as a JSONL line) that could not become an article.
 
     Example:
         >>> LoadFailure("notes.txt", "empty file")

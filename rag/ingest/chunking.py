@@ -165,7 +165,7 @@ def chunk_metadata(article: Article, chunk: Chunk, version: int) -> dict[str, An
         "start": chunk.start,
         "end": chunk.end,
         "title": article.title,
-        "source": article.source or "",
+        "source": article.outlet or "",  # the stored key keeps its old name
         "url": article.url or "",
         "published": article.published or "",
         "published_int": published_int(article.published),

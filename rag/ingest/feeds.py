@@ -58,7 +58,7 @@ def iter_feed(
     Example:
         >>> xml = ('<rss version="2.0"><channel><title>Wire</title><item><title>A</title>'
         ...        '<description>' + "word " * 90 + '</description></item></channel></rss>')
-        >>> [a.source for a in iter_feed(xml)]
+        >>> [a.outlet for a in iter_feed(xml)]
         ['Wire']
     """
     import feedparser
@@ -101,7 +101,7 @@ def _feed_entry(
         return Article.create(
             title=title or page.title,
             text=page.text,
-            source=page.source or feed_title,
+            outlet=page.outlet or feed_title,
             url=page.url or link,
             author=author or page.author,
             published=published or page.published,
@@ -113,7 +113,7 @@ def _feed_entry(
     return Article.create(
         title=title,
         text=body,
-        source=feed_title,
+        outlet=feed_title,
         url=link,
         author=author,
         published=published,

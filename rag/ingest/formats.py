@@ -85,9 +85,9 @@ _HEADER = re.compile(
 _HEADER_FIELDS = {
     "title": "title",
     "headline": "title",
-    "source": "source",
-    "outlet": "source",
-    "publisher": "source",
+    "source": "outlet",
+    "outlet": "outlet",
+    "publisher": "outlet",
     "date": "published",
     "published": "published",
     "url": "url",
@@ -129,7 +129,7 @@ def parse_text(content: str, *, origin: str = "", default_title: str | None = No
     return Article.create(
         title=fields.get("title") or default_title or "",
         text=body,
-        source=fields.get("source"),
+        outlet=fields.get("outlet"),
         url=http_url(fields.get("url")),
         author=fields.get("author"),
         published=fields.get("published"),
@@ -177,7 +177,7 @@ def http_url(value: Any) -> str | None:
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 _MD_FIELDS = {
     "title": ("title", "headline"),
-    "source": ("source", "outlet", "publisher", "site", "site_name"),
+    "outlet": ("source", "outlet", "publisher", "site", "site_name"),
     "url": ("url", "link", "canonical_url", "canonical"),
     "author": ("author", "authors", "byline"),
     "published": ("published", "date", "publish_date", "published_at", "pubdate"),
@@ -191,7 +191,7 @@ def parse_markdown(content: str, *, origin: str = "", default_title: str | None 
     Example:
         >>> md = "---\\nsource: Wire\\ndate: 2025-02-14\\n---\\n# Talks\\n\\nThey met."
         >>> a = parse_markdown(md)
-        >>> a.title, a.source, a.published, a.text
+        >>> a.title, a.outlet, a.published, a.text
         ('Talks', 'Wire', '2025-02-14', 'They met.')
     """
     content = clean_text(content)
@@ -210,7 +210,7 @@ def parse_markdown(content: str, *, origin: str = "", default_title: str | None 
     return Article.create(
         title=one_line(title) or default_title or "",
         text=body,
-        source=one_line(fields["source"]) or None,
+        outlet=one_line(fields["outlet"]) or None,
         url=http_url(fields["url"]),
         author=one_line(fields["author"]) or None,
         published=fields["published"],
@@ -331,7 +331,7 @@ def parse_html(
     return Article.create(
         title=title or default_title or "",
         text=text,
-        source=getattr(doc, "sitename", None) or getattr(doc, "hostname", None),
+        outlet=getattr(doc, "sitename", None) or getattr(doc, "hostname", None),
         url=page_url,
         author=getattr(doc, "author", None),
         published=getattr(doc, "date", None),
@@ -415,7 +415,7 @@ def html_fragment_to_text(fragment: str) -> str:
 _JSONL_FIELDS = {
     "title": ("title", "headline"),
     "text": ("text", "body", "content"),
-    "source": ("source", "outlet", "publisher"),
+    "outlet": ("source", "outlet", "publisher"),
     "url": ("url", "link"),
     "author": ("author", "authors", "byline"),
     "published": ("published", "date", "published_at", "publish_date"),
@@ -464,7 +464,7 @@ def _jsonl_article(line: str, *, origin: str) -> Article:
     return Article.create(
         title=title or "",
         text=text,
-        source=one_line(fields["source"]) or None,
+        outlet=one_line(fields["outlet"]) or None,
         url=http_url(fields["url"]),
         author=one_line(fields["author"]) or None,
         published=fields["published"] if isinstance(fields["published"], str) else None,

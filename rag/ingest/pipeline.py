@@ -173,7 +173,7 @@ def ingest_text(
     *,
     text: str,
     title: str,
-    source: str | None = None,
+    outlet: str | None = None,
     url: str | None = None,
     published: str | None = None,
     author: str | None = None,
@@ -203,7 +203,7 @@ def ingest_text(
         article = Article.create(
             title=title,
             text=text,
-            source=source,
+            outlet=outlet,
             url=url.strip() if url else None,
             author=author,
             published=published,

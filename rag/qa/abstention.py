@@ -93,11 +93,11 @@ def closest_article_note(sources: Sequence[Citation]) -> str | None:
 
     Example:
         >>> closest_article_note([Citation(number=1, article_id="a", title="Vote",
-        ...                                source="Wire", text="")])
+        ...                                outlet="Wire", text="")])
         'The closest article is “Vote” (Wire).'
     """
     if not sources:
         return None
     top = sources[0]
-    extra = ", ".join(p for p in (top.source, top.published) if p)
+    extra = ", ".join(p for p in (top.outlet, top.published) if p)
     return f"The closest article is “{top.title}”" + (f" ({extra})." if extra else ".")

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from rag.qa.citations import Flag
+from rag.renamed import KeepsOldNames, OldName, renamed_field
 
 ABSTAIN_MESSAGE = "The articles don't say."
 """The one fixed reply when the articles do not contain the answer."""
 
 
-class Citation(BaseModel):
+class Citation(KeepsOldNames):
     """One numbered source: the chunk the model saw as ``[number]`` and its article.
 
     Example:
@@ -32,7 +33,9 @@ class Citation(BaseModel):
     number: int
     article_id: str
     title: str = ""
-    source: str = Field("", description="Outlet name ('' if unknown).")
+    outlet: str = renamed_field(
+        "outlet", "source", default="", description="Outlet name ('' if unknown)."
+    )
     url: str = ""
     published: str = Field("", description="YYYY-MM-DD ('' if unknown).")
     text: str = Field(description="The chunk text given to the model.")
@@ -44,6 +47,8 @@ class Citation(BaseModel):
     quote: str = Field(
         "", description="The sentence(s) of ``text`` the answer is taken from ('' if uncited)."
     )
+
+    source = OldName("outlet")  # the field's old name, for older callers
 
 
 class Answer(BaseModel):

@@ -152,7 +152,7 @@ def citation(number: int, doc: Document) -> Citation:
         number=number,
         article_id=str(meta.get("article_id", "")),
         title=str(meta.get("title") or ""),
-        source=str(meta.get("source") or ""),
+        outlet=str(meta.get("source") or ""),
         url=str(meta.get("url") or ""),
         published=str(meta.get("published") or ""),
         text=doc.page_content,

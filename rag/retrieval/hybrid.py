@@ -16,7 +16,7 @@ Example:
     >>> docs = retriever.invoke("What did Hegseth rule out?")
     >>> docs[0].metadata["title"]
     'Hegseth tells allies in Brussels that Ukraine will not join NATO in a peace deal'
-    >>> f = SearchFilters(sources=["Civic Wire"])
+    >>> f = SearchFilters(outlets=["Civic Wire"])
     >>> {d.metadata["source"] for d in retriever.invoke("NATO", filters=f)}
     {'Civic Wire'}
 """
@@ -40,8 +40,9 @@ from langchain_core.callbacks import (
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables.config import run_in_executor
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr
 
+from rag.renamed import KeepsOldNames, OldName, renamed_field
 from rag.retrieval.lexical import ChunkIndex, bm25_tokenize
 from rag.retrieval.timewords import TimeHints, parse_time_expressions
 from rag.settings import Settings
@@ -60,26 +61,30 @@ RECENCY_BOOST = 0.5
 """How much "latest"/"most recent" questions favour newer articles among the best candidates."""
 
 
-class SearchFilters(BaseModel):
+class SearchFilters(KeepsOldNames):
     """Restrict retrieval to outlets, articles and a published-date range (inclusive).
 
     Example:
         >>> from datetime import date
-        >>> SearchFilters(sources=["Reuters"], since=date(2025, 2, 1)).to_where()
+        >>> SearchFilters(outlets=["Reuters"], since=date(2025, 2, 1)).to_where()
         {'$and': [{'source': {'$in': ['Reuters']}}, {'published_int': {'$gte': 20250201}}]}
     """
 
     model_config = ConfigDict(frozen=True)
 
-    sources: list[str] | None = Field(None, description="Outlet names (case-insensitive).")
+    outlets: list[str] | None = renamed_field(
+        "outlets", "sources", default=None, description="Outlet names (case-insensitive)."
+    )
     article_ids: list[str] | None = Field(None, description="Only these articles.")
     since: date | None = Field(None, description="Published on or after this day.")
     until: date | None = Field(None, description="Published on or before this day.")
 
+    sources = OldName("outlets")  # the field's old name, for older callers
+
     @property
     def is_empty(self) -> bool:
         """True when nothing is filtered."""
-        return not (self.sources or self.article_ids or self.since or self.until)
+        return not (self.outlets or self.article_ids or self.since or self.until)
 
     def with_dates(self, since: date | None, until: date | None) -> SearchFilters:
         """These filters with the date range intersected with ``[since, until]``.
@@ -98,12 +103,12 @@ class SearchFilters(BaseModel):
         """Whether a chunk with this metadata passes the filters (as ``to_where`` would).
 
         Example:
-            >>> SearchFilters(sources=["AP"]).matches({"source": "AP", "published_int": 0})
+            >>> SearchFilters(outlets=["AP"]).matches({"source": "AP", "published_int": 0})
             True
         """
         published = int(metadata.get("published_int") or 0)
         return not (
-            (self.sources and metadata.get("source") not in self.sources)
+            (self.outlets and metadata.get("source") not in self.outlets)
             or (self.article_ids and metadata.get("article_id") not in self.article_ids)
             or (self.since and published < _date_int(self.since))
             or (self.until and published > _date_int(self.until))
@@ -112,19 +117,20 @@ class SearchFilters(BaseModel):
     def mask(self, columns: dict[str, np.ndarray]) -> np.ndarray:
         """Which rows of per-chunk columns pass the filters (:meth:`matches`, vectorized).
 
-        ``columns`` holds ``source``, ``article_id`` and ``published_int`` arrays.
+        ``columns`` holds ``source`` (the outlet, as stored), ``article_id`` and ``published_int``
+        arrays.
 
         Example:
             >>> import numpy as np
             >>> cols = {"source": np.array(["AP", "BBC"], object),
             ...         "article_id": np.array(["a", "b"], object),
             ...         "published_int": np.array([20250101, 20250101])}
-            >>> SearchFilters(sources=["AP"]).mask(cols).tolist()
+            >>> SearchFilters(outlets=["AP"]).mask(cols).tolist()
             [True, False]
         """
         keep = np.ones(len(columns["source"]), dtype=bool)
-        if self.sources:
-            keep &= np.isin(columns["source"], list(self.sources))
+        if self.outlets:
+            keep &= np.isin(columns["source"], list(self.outlets))
         if self.article_ids:
             keep &= np.isin(columns["article_id"], list(self.article_ids))
         if self.since:
@@ -136,8 +142,8 @@ class SearchFilters(BaseModel):
     def to_where(self) -> dict[str, Any] | None:
         """The Chroma ``where`` filter for these filters (``None`` when empty)."""
         clauses: list[dict[str, Any]] = []
-        if self.sources:
-            clauses.append({"source": {"$in": list(self.sources)}})
+        if self.outlets:  # stored chunks keep the outlet under "source"
+            clauses.append({"source": {"$in": list(self.outlets)}})
         if self.article_ids:
             clauses.append({"article_id": {"$in": list(self.article_ids)}})
         if self.since:
@@ -211,7 +217,7 @@ class HybridRetriever(BaseRetriever):
         ``settings.max_chunks_per_article``).
 
         Example:
-            >>> f = SearchFilters(sources=["Civic Wire"])
+            >>> f = SearchFilters(outlets=["Civic Wire"])
             >>> docs = retriever.search("NATO", f, k=3)
             >>> [d.metadata["title"][:40] for d in docs]
             ['Hegseth tells allies in Brussels that Uk', 'Hegseth tells allies in Brussels that Uk',
@@ -261,19 +267,19 @@ class HybridRetriever(BaseRetriever):
         since, until = hints.search_range()
         if since or until:
             filters = filters.with_dates(since, until)
-        if filters.sources:
+        if filters.outlets:
             filters = filters.model_copy(
-                update={"sources": self.canonical_sources(filters.sources)}
+                update={"outlets": self.canonical_outlets(filters.outlets)}
             )
         if hints.matched:
             logger.debug("time words %s -> %s", hints.matched, filters)
         return filters, hints
 
-    def canonical_sources(self, names: Sequence[str]) -> list[str]:
+    def canonical_outlets(self, names: Sequence[str]) -> list[str]:
         """Outlet names spelled as stored (matched case-insensitively); unknown names kept.
 
         Example:
-            >>> retriever.canonical_sources(["civic wire", "Daily Planet"])
+            >>> retriever.canonical_outlets(["civic wire", "Daily Planet"])
             ['Civic Wire', 'Daily Planet']
         """
         known = self._known_outlets()
@@ -287,11 +293,11 @@ class HybridRetriever(BaseRetriever):
             return cached[1]
         index = self._index
         if index is not None and index.generation == generation:
-            names = index.sources()
+            names = index.outlets()
         elif hasattr(self.store, "list_articles"):
-            names = {a.source or "" for a in self.store.list_articles()}
+            names = {a.outlet or "" for a in self.store.list_articles()}
         else:
-            names = self.lexical_index().sources()
+            names = self.lexical_index().outlets()
         known = {n.casefold(): n for n in names if n}
         self._outlets = (generation, known)
         return known

@@ -286,7 +286,7 @@ class ChunkIndex:
         with self._lock:
             return [i for slot, i in enumerate(self.ids) if self._bm25.is_live(slot)]
 
-    def sources(self) -> set[str]:
+    def outlets(self) -> set[str]:
         """Outlet names of the indexed chunks."""
         with self._lock:
             self.sync()

@@ -217,11 +217,11 @@ class ArticleStore:
         metas = got.get("metadatas") or []
         return str(metas[0].get("value", "0")) if metas and metas[0] else "0"
 
-    def list_articles(self, source: str | None = None) -> list[ArticleInfo]:
+    def list_articles(self, outlet: str | None = None) -> list[ArticleInfo]:
         """All stored articles, newest first (optionally one outlet, case-insensitive).
 
         Example:
-            >>> [a.title for a in store.list_articles(source="civic wire")][-1]
+            >>> [a.title for a in store.list_articles(outlet="civic wire")][-1]
             'Flash floods hit the Ardent Valley after record rainfall; thousands evacuated'
         """
         self._journal.resolve_failed_writes()
@@ -229,9 +229,9 @@ class ArticleStore:
             got = self._registry.get(where={"kind": "article"}, include=["metadatas"])
         rows = zip(got["ids"], got["metadatas"] or [], strict=False)
         infos = [article_info(i, m) for i, m in rows]
-        if source:
-            wanted = source.strip().casefold()
-            infos = [a for a in infos if (a.source or "").casefold() == wanted]
+        if outlet:
+            wanted = outlet.strip().casefold()
+            infos = [a for a in infos if (a.outlet or "").casefold() == wanted]
         infos.sort(key=lambda a: a.title.casefold())
         infos.sort(key=lambda a: a.published or "", reverse=True)
         return infos

@@ -76,7 +76,7 @@ def metadata_hash(article: Article) -> str:
         >>> metadata_hash(a) == metadata_hash(a.model_copy(update={"origin": "elsewhere"}))
         True
     """
-    parts = [article.title, article.source, article.url, article.author, article.published]
+    parts = [article.title, article.outlet, article.url, article.author, article.published]
     payload = "\x1f".join(p or "" for p in [*parts, article.language])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
@@ -121,7 +121,7 @@ def record_meta(plan: PlannedWrite) -> dict[str, Any]:
         "kind": "article",
         "status": "complete",
         "title": a.title,
-        "source": a.source or "",
+        "source": a.outlet or "",  # the stored key keeps its old name
         "url": a.url or "",
         "author": a.author or "",
         "published": a.published or "",
@@ -140,13 +140,13 @@ def article_info(article_id: str, meta: dict[str, Any]) -> ArticleInfo:
     """The listing entry of an article record.
 
     Example:
-        >>> article_info("a1", {"title": "T", "chunks": 2, "source": ""}).source is None
+        >>> article_info("a1", {"title": "T", "chunks": 2, "source": ""}).outlet is None
         True
     """
     return ArticleInfo(
         id=article_id,
         title=meta.get("title", ""),
-        source=meta.get("source") or None,
+        outlet=meta.get("source") or None,
         url=meta.get("url") or None,
         published=meta.get("published") or None,
         author=meta.get("author") or None,
@@ -168,7 +168,7 @@ def article_from_record(article_id: str, meta: dict[str, Any], text: str) -> Art
         id=article_id,
         title=meta.get("title", ""),
         text=text,
-        source=meta.get("source") or None,
+        outlet=meta.get("source") or None,
         url=meta.get("url") or None,
         author=meta.get("author") or None,
         published=meta.get("published") or None,

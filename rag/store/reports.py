@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from rag.renamed import KeepsOldNames, OldName, renamed_field
+
 __all__ = ["ArticleInfo", "IngestProgress", "IngestReport", "ProgressCallback", "StoreStats"]
 
 
@@ -87,22 +89,24 @@ class IngestProgress:
 ProgressCallback = Callable[[IngestProgress], None]
 
 
-class ArticleInfo(BaseModel):
+class ArticleInfo(KeepsOldNames):
     """One stored article, without its text (what ``news-rag list`` shows).
 
     Example:
-        >>> ArticleInfo(id="a1", title="T", chunks=3, content_hash="h").source is None
+        >>> ArticleInfo(id="a1", title="T", chunks=3, content_hash="h").outlet is None
         True
     """
 
     id: str
     title: str
-    source: str | None = None
+    outlet: str | None = renamed_field("outlet", "source", default=None)
     url: str | None = None
     published: str | None = None
     author: str | None = None
     chunks: int = 0
     content_hash: str
+
+    source = OldName("outlet")  # the field's old name, for older callers
 
 
 class StoreStats(BaseModel):

@@ -139,7 +139,7 @@ def _build_digest(
             n=n,
             article_id=a.id,
             title=str(a.title),
-            source=getattr(a, "source", None) or None,
+            outlet=getattr(a, "outlet", None) or None,
             url=getattr(a, "url", None) or None,
             published=getattr(a, "published", None) or None,
         )

@@ -111,7 +111,7 @@ def article_meta(article: Any) -> str:
         >>> article_meta(store.get_article("8782db0870783fc4"))
         'Civic Wire, 2024-09-18'
     """
-    parts = [getattr(article, "source", None), getattr(article, "published", None)]
+    parts = [getattr(article, "outlet", None), getattr(article, "published", None)]
     return ", ".join(str(p) for p in parts if p)
 
 

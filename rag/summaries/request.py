@@ -131,13 +131,13 @@ class DigestRequest:
         """The retrieval filters of a topic search: the outlet and the dates.
 
         Example:
-            >>> DigestRequest(outlet="AP").search_filters().sources
+            >>> DigestRequest(outlet="AP").search_filters().outlets
             ['AP']
         """
         from rag.retrieval.hybrid import SearchFilters
 
-        sources = [self.outlet] if self.outlet else None
-        return SearchFilters(sources=sources, since=self.since, until=self.until)
+        outlets = [self.outlet] if self.outlet else None
+        return SearchFilters(outlets=outlets, since=self.since, until=self.until)
 
 
 def _text(value: object) -> str | None:

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from rag.renamed import KeepsOldNames, OldName, renamed_field
+
 __all__ = ["Digest", "DigestArticle", "Method", "Summary"]
 
 Method = Literal["stuff", "map_reduce"]
@@ -43,7 +45,7 @@ class Summary(BaseModel):
     model: str = ""
 
 
-class DigestArticle(BaseModel):
+class DigestArticle(KeepsOldNames):
     """An article cited in a digest as ``[n]``.
 
     Example:
@@ -54,9 +56,11 @@ class DigestArticle(BaseModel):
     n: int
     article_id: str
     title: str
-    source: str | None = None
+    outlet: str | None = renamed_field("outlet", "source", default=None)
     url: str | None = None
     published: str | None = None
+
+    source = OldName("outlet")  # the field's old name, for older callers
 
 
 class Digest(BaseModel):

@@ -51,7 +51,7 @@ def recent_article_ids(store: Any, request: DigestRequest) -> list[str]:
         >>> recent_article_ids(store, DigestRequest(outlet="Civic Wire", limit=1))
         ['...']
     """
-    infos = list(store.list_articles(source=request.outlet))
+    infos = list(store.list_articles(request.outlet))
     if request.since or request.until:
         low = (request.since or date.min).isoformat()
         high = (request.until or date.max).isoformat()

@@ -68,7 +68,7 @@ class AnswerUpdate:
         return self.event in ("done", "stopped")
 
 
-def search_filters(sources: Sequence[str] | None, since: str | None, until: str | None) -> Any:
+def search_filters(outlets: Sequence[str] | None, since: str | None, until: str | None) -> Any:
     """``SearchFilters`` for a question, or None when nothing is set (ValueError on bad dates).
 
     Example:
@@ -78,12 +78,12 @@ def search_filters(sources: Sequence[str] | None, since: str | None, until: str 
     from rag.ui.format import parse_range
 
     start, end = parse_range(since, until)
-    chosen = [s for s in (sources or []) if s]
+    chosen = [s for s in (outlets or []) if s]
     if not chosen and start is None and end is None:
         return None
     from rag.retrieval.hybrid import SearchFilters
 
-    return SearchFilters(sources=chosen or None, since=start, until=end)
+    return SearchFilters(outlets=chosen or None, since=start, until=end)
 
 
 def reading_stage(sources: Sequence[Any]) -> str:
@@ -105,7 +105,7 @@ def follow_answer(
     run: Run,
     question: str,
     history: Sequence[tuple[str, str]],
-    sources: Sequence[str] | None,
+    outlets: Sequence[str] | None,
     since: str | None,
     until: str | None,
     *,
@@ -125,7 +125,7 @@ def follow_answer(
 
         def events() -> Iterator[Any]:
             # in the run's worker, so that bad dates end the run like any other error
-            filters = search_filters(sources, since, until)
+            filters = search_filters(outlets, since, until)
             return service.stream_events(question, history=list(history), filters=filters)
 
         with contextlib.closing(run.items(events)) as items:

@@ -62,7 +62,7 @@ class Api:
         self,
         question: str,
         history: list[list[str]] | None = None,
-        sources: list[str] | None = None,
+        outlets: list[str] | None = None,
         since: str = "",
         until: str = "",
         session: str | None = None,
@@ -79,7 +79,7 @@ class Api:
                 return
             label = "question (API)"
             updates = follow_answer(
-                self.service, run, question.strip(), pairs, sources, since, until, label=label
+                self.service, run, question.strip(), pairs, outlets, since, until, label=label
             )
             with contextlib.closing(updates):
                 yield from _answer_json(updates)
@@ -100,7 +100,7 @@ class Api:
     def digest(
         self,
         topic: str = "",
-        source: str = "",
+        outlet: str = "",
         since: str = "",
         until: str = "",
         limit: int = 5,
@@ -109,7 +109,7 @@ class Api:
         """A digest across articles chosen by topic, outlet and/or date range, with ``[n]``
         markers; streams ``{"text": partial, "done": False}``, ends with ``"done": True``."""
         try:
-            request = digest_request(topic, source, since, until, limit)
+            request = digest_request(topic, outlet, since, until, limit)
         except ValueError as exc:
             raise user_error(exc, api=True) from None
         updates = self.handlers.generations.digest(request, session, label="digest (API)")
@@ -139,8 +139,8 @@ class Api:
             raise user_error(exc, api=True) from None
 
     def list_articles(self, source: str = "") -> list[dict]:
-        """All stored articles (optionally of one outlet): id, title, source, url, published,
-        author, chunks..."""
+        """All stored articles (optionally of one outlet, ``source``): id, title, outlet (also
+        as ``source``), url, published, author, chunks..."""
         try:
             return to_jsonable(self.handlers.stored_articles(source))
         except Exception as exc:

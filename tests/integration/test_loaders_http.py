@@ -103,7 +103,7 @@ def test_html_page(server: str) -> None:
     assert isinstance(article, Article)
     assert article.title == "Port strike ends after five days as union accepts wage offer"
     assert article.url == "https://harbor.example/news/2025/03/04/port-strike-ends"  # canonical
-    assert article.published == "2025-03-04" and article.source == "Harbor Daily"
+    assert article.published == "2025-03-04" and article.outlet == "Harbor Daily"
     assert article.origin == f"{server}/port-strike.html"
     assert "NAV_MARKER" not in article.text and "ADS_MARKER" not in article.text
 
@@ -122,10 +122,10 @@ def test_rss_feed_with_full_entries_linked_pages_and_a_dead_link(server: str) ->
         "Port strike ends after five days as union accepts wage offer",
     ]
     lighthouse, strike = articles
-    assert lighthouse.source == "Harbor Daily Wire" and lighthouse.published == "2025-03-10"
+    assert lighthouse.outlet == "Harbor Daily Wire" and lighthouse.published == "2025-03-10"
     assert "Ingrid Valdes" in lighthouse.text
     assert strike.text.startswith("Dock workers")  # fetched from the linked page
-    assert strike.source == "Harbor Daily" and strike.author == "Lena Ortiz"
+    assert strike.outlet == "Harbor Daily" and strike.author == "Lena Ortiz"
     [missing] = failures
     assert missing.origin == f"{server}/missing-story.html"
     assert "Missing story" in missing.reason and "HTTP 404" in missing.reason

@@ -47,7 +47,7 @@ def story(key: str, *, extra: str = "", published: str = "2025-03-01") -> Articl
     return Article.create(
         title=title,
         text=text + extra,
-        source="Harbor Daily" if key != "cup" else "Civic Wire",
+        outlet="Harbor Daily" if key != "cup" else "Civic Wire",
         url=f"https://news.example/{key}",
         published=published,
     )

@@ -25,7 +25,7 @@ def test_key_ignores_spacing_but_not_wording():
     "change",
     [
         {"history": [("Who played?", "Rovers [1].")]},
-        {"filters": SearchFilters(sources=["Civic Wire"])},
+        {"filters": SearchFilters(outlets=["Civic Wire"])},
         {"generation": "2"},
         {"fingerprint": "another model"},
     ],

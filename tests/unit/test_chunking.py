@@ -185,7 +185,7 @@ def test_chunk_article_ids_metadata_and_embedded_text() -> None:
     article = Article.create(
         title="Ferry times change",
         text="\n\n".join(paragraph(n) for n in range(8)),
-        source="Harbor Daily",
+        outlet="Harbor Daily",
         url="https://harbor.example/ferry",
         published="2025-03-01",
     )

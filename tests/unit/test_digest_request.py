@@ -114,7 +114,7 @@ def test_a_request_is_frozen_and_describes_itself() -> None:
     assert request.describe() == "topic=Ukraine, outlet=Civic Wire, since=2025-02-01"
     assert DigestRequest(article_ids=["a1", "a2"]).describe() == "articles a1, a2"
     filters = request.search_filters()
-    assert filters.sources == ["Civic Wire"] and filters.since == date(2025, 2, 1)
+    assert filters.outlets == ["Civic Wire"] and filters.since == date(2025, 2, 1)
     assert DigestRequest().search_filters().is_empty
 
 
@@ -151,7 +151,7 @@ def test_the_page_the_api_and_the_cli_send_the_same_request(
     api = Api(service, Runs(heartbeat=0.05))  # type: ignore[arg-type]
     assert list(api.digest("war in Ukraine", "Civic Wire", "2025-02-01", "2025-02-28", 3))
     monkeypatch.setattr("rag.cli.common.open_service", lambda **_: service)
-    options = ["--topic", "war in Ukraine", "--source", "Civic Wire", "--since", "2025-02-01"]
+    options = ["--topic", "war in Ukraine", "--outlet", "Civic Wire", "--since", "2025-02-01"]
     options += ["--until", "2025-02-28", "--limit", "3"]
     for extra in ([], ["--json"], ["--refresh"]):
         result = CliRunner().invoke(main, ["digest", *options, *extra])

@@ -39,7 +39,7 @@ def test_store_write_hits_enospc(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layer: str
 ) -> None:
     rag = _service(tmp_path)
-    rag.ingest_text(STORY, "First story", source="Civic Wire")
+    rag.ingest_text(STORY, "First story", outlet="Civic Wire")
     before = (rag.stats().articles, rag.stats().chunks, rag.store.generation())
     store = rag.store
     calls = {"registry": 0}
@@ -58,7 +58,7 @@ def test_store_write_hits_enospc(
     if layer == "chunks":
         monkeypatch.setattr(store.collection, "upsert", failing_chunks)
     with pytest.raises(StoreError) as info:
-        rag.ingest_text(STORY + " More text.", "Second story", source="Civic Wire")
+        rag.ingest_text(STORY + " More text.", "Second story", outlet="Civic Wire")
     assert "is full" in info.value.message and "MB free" in info.value.message
     assert "free disk space" in (info.value.hint or "")
     monkeypatch.undo()
@@ -83,7 +83,7 @@ def test_summary_is_returned_when_the_cache_cannot_be_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     rag = _service(tmp_path)
-    report = rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
+    report = rag.ingest_text(STORY, "Hegseth rules out NATO bid", outlet="Civic Wire")
 
     def full_replace(*args: object, **kwargs: object) -> None:
         raise FULL

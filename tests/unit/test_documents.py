@@ -145,7 +145,7 @@ def test_text_with_header_lines() -> None:
         "URL: https://harbor.example/ferry\nAuthor: Sam Idris\nLanguage: en\n\n" + BODY,
         origin="ferry.txt",
     )
-    assert (article.title, article.source, article.published, article.author) == (
+    assert (article.title, article.outlet, article.published, article.author) == (
         "Ferry times change",
         "Harbor Daily",
         "2025-03-01",
@@ -159,7 +159,7 @@ def test_text_with_header_lines() -> None:
 
 def test_text_title_line_then_headers() -> None:
     article = parse_text("Ferry times change\nSource: Harbor Daily\n\n" + BODY)
-    assert article.title == "Ferry times change" and article.source == "Harbor Daily"
+    assert article.title == "Ferry times change" and article.outlet == "Harbor Daily"
     assert article.text == BODY
 
 
@@ -215,7 +215,7 @@ def test_markdown_malformed_front_matter() -> None:
 def test_html_page_body_and_metadata() -> None:
     article = parse_html((FIXTURES / "port-strike.html").read_bytes(), origin="page.html")
     assert article.title == "Port strike ends after five days as union accepts wage offer"
-    assert article.source == "Harbor Daily"
+    assert article.outlet == "Harbor Daily"
     assert article.author == "Lena Ortiz"
     assert article.published == "2025-03-04"
     assert article.url == "https://harbor.example/news/2025/03/04/port-strike-ends"
@@ -278,7 +278,7 @@ def test_jsonl_good_and_bad_lines() -> None:
     articles = [i for i in items if isinstance(i, Article)]
     failures = [i for i in items if isinstance(i, LoadFailure)]
     assert [a.title for a in articles] == ["A", "B"]
-    assert articles[0].source == "Wire" and articles[0].published == "2025-01-02"
+    assert articles[0].outlet == "Wire" and articles[0].published == "2025-01-02"
     assert articles[0].origin == "feed.jsonl:1"
     assert articles[1].author == "X, Y"
     assert [f.reason.split(":")[0] for f in failures] == ["line 2", "line 3", "line 5", "line 7"]
@@ -311,7 +311,7 @@ def test_feed_entries_full_content_and_fetched_links() -> None:
     lighthouse, strike, missing = items
     assert isinstance(lighthouse, Article) and isinstance(strike, Article)
     assert lighthouse.title == "Lighthouse restoration finished after three years"
-    assert lighthouse.source == "Harbor Daily Wire" and lighthouse.published == "2025-03-10"
+    assert lighthouse.outlet == "Harbor Daily Wire" and lighthouse.published == "2025-03-10"
     assert lighthouse.author == "Sam Idris" and "Ingrid Valdes" in lighthouse.text
     assert strike.text.startswith("Dock workers") and strike.published == "2025-03-04"
     assert isinstance(missing, LoadFailure) and "HTTP 404" in missing.reason
@@ -323,7 +323,7 @@ def test_atom_feed() -> None:
     article = _only(list(load_file(FIXTURES / "atom-feed.xml")))
     assert article.title == "Ferry service to Tern Island resumes"
     assert article.published == "2025-02-20" and article.author == "Priya Hale"
-    assert article.source == "Valley Courier" and "Tomas Reyes" in article.text
+    assert article.outlet == "Valley Courier" and "Tomas Reyes" in article.text
 
 
 def test_not_a_feed() -> None:

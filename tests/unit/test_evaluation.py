@@ -116,7 +116,7 @@ class FakeService:
         self.articles.update(self.preexisting)
         return IngestReport(added=len(ids), article_ids=ids)
 
-    def list_articles(self, source: str | None = None) -> list[ArticleInfo]:
+    def list_articles(self, outlet: str | None = None) -> list[ArticleInfo]:
         return [
             ArticleInfo(
                 id=i, title=a["title"], url=a["url"], chunks=len(self.chunks(i)), content_hash="h"

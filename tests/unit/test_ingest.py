@@ -193,11 +193,11 @@ def test_cli_ingest_list_show_delete(cli, library: Path) -> None:
     listed = json.loads(cli("list", "--json").output)
     assert [a["title"] for a in listed] == ["Ferry times change"]
     article_id = listed[0]["id"]
-    assert listed[0]["source"] == "Harbor Daily" and listed[0]["chunks"] >= 1
+    assert listed[0]["outlet"] == "Harbor Daily" and listed[0]["chunks"] >= 1
 
     table = cli("list").output
     assert article_id in table and "Harbor Daily" in table
-    assert "No articles from 'Nobody'" in cli("list", "--source", "Nobody").output
+    assert "No articles from 'Nobody'" in cli("list", "--outlet", "Nobody").output
 
     shown = cli("show", article_id[:6])
     assert shown.exit_code == 0

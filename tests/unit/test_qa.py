@@ -132,7 +132,7 @@ def test_ask_answers_with_citations(docs):
     assert not answer.abstained and answer.flags == []
     (citation,) = answer.citations
     assert citation.number == 1
-    assert (citation.article_id, citation.title, citation.source) == (
+    assert (citation.article_id, citation.title, citation.outlet) == (
         "hegseth",
         "Hegseth story",
         "Civic Wire",
@@ -330,10 +330,10 @@ def test_partial_answer_with_citations_is_not_an_abstention(docs):
 
 def test_filters_reach_the_retriever(docs):
     qa = service(docs, "Yes [1].", "Yes [1].")
-    filters = SearchFilters(sources=["Civic Wire"])
+    filters = SearchFilters(outlets=["Civic Wire"])
     qa.ask("Anything?", filters=filters)
     assert qa.retriever.queries[-1] == ("Anything?", filters)
-    qa.ask("Anything?", filters={"sources": ["Civic Wire"]})
+    qa.ask("Anything?", filters={"outlets": ["Civic Wire"]})
     assert qa.retriever.queries[-1] == ("Anything?", filters)
 
 
@@ -480,14 +480,14 @@ def test_cli_ask_json_and_filters(cli):
     from rag.cli import main
 
     fake = cli["install"]("Vance [3].")
-    args = ["ask", "--json", "--source", "Civic Wire", "--since", "2025-02-01", "-k", "3", "Who?"]
+    args = ["ask", "--json", "--outlet", "Civic Wire", "--since", "2025-02-01", "-k", "3", "Who?"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["answer"] == "Vance [3]." and data["citations"][0]["article_id"] == "munich"
     assert cli["overrides"] == {"retrieval_k": 3}
     _, filters = fake.qa.retriever.queries[-1]
-    assert filters.sources == ["Civic Wire"] and str(filters.since) == "2025-02-01"
+    assert filters.outlets == ["Civic Wire"] and str(filters.since) == "2025-02-01"
 
 
 def test_cli_ask_abstains_without_sources(cli):

@@ -85,10 +85,10 @@ class FakeStore:
     def generation(self) -> str:
         return str(self._generation)
 
-    def list_articles(self, source: str | None = None) -> list[Any]:
+    def list_articles(self, outlet: str | None = None) -> list[Any]:
         self.listings += 1
         seen = {m["article_id"]: m["source"] for _, m in self.chunks.values()}
-        return [SimpleNamespace(id=a, source=s) for a, s in seen.items()]
+        return [SimpleNamespace(id=a, outlet=s) for a, s in seen.items()]
 
     def chunk_manifest(self) -> dict[str, list[str]]:
         self.manifests += 1
@@ -223,7 +223,7 @@ def test_weights_change_the_order(store):
 
 def test_source_filter_is_case_insensitive_and_applies_to_both_sides(store):
     retriever = make(store)
-    docs = retriever.invoke("Ukraine NATO", filters=SearchFilters(sources=["the meridian post"]))
+    docs = retriever.invoke("Ukraine NATO", filters=SearchFilters(outlets=["the meridian post"]))
     assert {d.metadata["article_id"] for d in docs} == {"munich"}
     assert store.where_seen[-1] == {"source": {"$in": ["The Meridian Post"]}}
 
@@ -231,11 +231,11 @@ def test_source_filter_is_case_insensitive_and_applies_to_both_sides(store):
 def test_dense_mode_resolves_outlets_without_building_bm25(store):
     retriever = make(store, retrieval_mode="dense")
     for _ in range(3):
-        docs = retriever.invoke("Ukraine", filters=SearchFilters(sources=["CIVIC WIRE"]))
+        docs = retriever.invoke("Ukraine", filters=SearchFilters(outlets=["CIVIC WIRE"]))
     assert {d.metadata["source"] for d in docs} == {"Civic Wire"}
     assert store.manifests == 0 and store.listings == 1  # cached per generation
     store.add("new", "New story", ["Ukraine again."], source="Civic Wire")
-    retriever.invoke("Ukraine", filters=SearchFilters(sources=["civic wire"]))
+    retriever.invoke("Ukraine", filters=SearchFilters(outlets=["civic wire"]))
     assert store.listings == 2
 
 
@@ -353,7 +353,7 @@ def test_query_with_only_stopwords_uses_dense(store):
 
 
 def test_filters_accept_a_dict_through_invoke(store):
-    docs = make(store).invoke("Ukraine", filters={"sources": ["Civic Wire"]})
+    docs = make(store).invoke("Ukraine", filters={"outlets": ["Civic Wire"]})
     assert {d.metadata["article_id"] for d in docs} <= {"hegseth", "floods"}
     assert docs[0].metadata["article_id"] == "hegseth"
 
@@ -442,7 +442,7 @@ def wide_store() -> FakeStore:
 def test_broad_filter_post_filters_a_wider_unfiltered_search(wide_store, monkeypatch):
     # 200 chunks stand for 100k
     monkeypatch.setattr("rag.retrieval.hybrid.MIN_POST_FILTER_POOL", 50)
-    outlet = SearchFilters(sources=["Daily Bugle"])
+    outlet = SearchFilters(outlets=["Daily Bugle"])
     expected = [d.id for d, _ in wide_store.dense_search("ferry vote", 30, outlet.to_where())]
     retriever = make(wide_store)
     retriever.invoke("ferry")  # builds the BM25 index: how many chunks pass is known
@@ -452,7 +452,7 @@ def test_broad_filter_post_filters_a_wider_unfiltered_search(wide_store, monkeyp
 
 
 def test_filters_go_to_the_store_without_an_index_or_when_few_chunks_pass(wide_store):
-    outlet = SearchFilters(sources=["Daily Bugle"])
+    outlet = SearchFilters(outlets=["Daily Bugle"])
     make(wide_store, retrieval_mode="dense").invoke("ferry vote", filters=outlet)
     assert wide_store.where_seen[-1] == {"source": {"$in": ["Daily Bugle"]}}
     hybrid = make(wide_store)
@@ -470,7 +470,7 @@ def test_post_filter_falls_back_when_too_few_survive(wide_store, monkeypatch):
     retriever = make(wide_store)
     retriever.invoke("ferry")
     wide_store.where_seen.clear()
-    docs = retriever._dense("ferry vote", 30, SearchFilters(sources=["Rare"]))
+    docs = retriever._dense("ferry vote", 30, SearchFilters(outlets=["Rare"]))
     assert {d.metadata["article_id"] for d, _ in docs} == {"rare0", "rare1", "rare2"}
     assert wide_store.where_seen == [None, {"source": {"$in": ["Rare"]}}]
 
@@ -481,7 +481,7 @@ def test_article_filter_goes_to_the_store_filter(wide_store):
 
 
 def test_filter_matches_agrees_with_to_where():
-    f = SearchFilters(sources=["AP"], since=date(2025, 1, 1), until=date(2025, 1, 31))
+    f = SearchFilters(outlets=["AP"], since=date(2025, 1, 1), until=date(2025, 1, 31))
     assert f.matches({"source": "AP", "published_int": 20250115})
     assert not f.matches({"source": "AP", "published_int": 20250201})
     assert not f.matches({"source": "Reuters", "published_int": 20250115})

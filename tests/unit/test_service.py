@@ -35,7 +35,7 @@ def _service(tmp_path: Path, replies: list[str], **overrides: object) -> NewsRAG
 
 def test_ingest_list_get_delete(tmp_path: Path) -> None:
     rag = _service(tmp_path, [])
-    report = rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
+    report = rag.ingest_text(STORY, "Hegseth rules out NATO bid", outlet="Civic Wire")
     assert len(report.article_ids) == 1
     [info] = rag.list_articles()
     assert info.title == "Hegseth rules out NATO bid"
@@ -50,7 +50,7 @@ def test_ingest_list_get_delete(tmp_path: Path) -> None:
 def test_ask_returns_cited_answer_and_stream_ends_with_it(tmp_path: Path) -> None:
     reply = '{"evidence": [1], "answer": "He ruled out NATO membership for Ukraine."}'
     rag = _service(tmp_path, [reply, reply], answer_cache_size=0, qa_mode="evidence")
-    rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
+    rag.ingest_text(STORY, "Hegseth rules out NATO bid", outlet="Civic Wire")
 
     answer = rag.ask("What did the defence secretary rule out?")
     assert answer.answer == "He ruled out NATO membership for Ukraine. [1]"
@@ -76,7 +76,7 @@ QUESTION = "What did the defence secretary rule out?"
 
 def test_repeated_question_is_served_from_the_answer_cache(tmp_path: Path) -> None:
     rag = _service(tmp_path, ["First answer [1].", "Second answer [1]."])
-    rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
+    rag.ingest_text(STORY, "Hegseth rules out NATO bid", outlet="Civic Wire")
     first = rag.ask(QUESTION)
     again = rag.ask("  What did the defence secretary   rule out? ")
     assert (first.answer, first.cached) == ("First answer [1].", False)
@@ -89,19 +89,19 @@ def test_repeated_question_is_served_from_the_answer_cache(tmp_path: Path) -> No
 def test_answer_cache_misses_when_articles_filters_or_history_change(tmp_path: Path) -> None:
     replies = [f"Answer {n} [1]." for n in range(1, 5)]
     rag = _service(tmp_path, replies)
-    rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
+    rag.ingest_text(STORY, "Hegseth rules out NATO bid", outlet="Civic Wire")
     assert rag.ask(QUESTION).answer == "Answer 1 [1]."
-    assert rag.ask(QUESTION, filters=SearchFilters(sources=["Civic Wire"])).answer == (
+    assert rag.ask(QUESTION, filters=SearchFilters(outlets=["Civic Wire"])).answer == (
         "Answer 2 [1]."
     )
-    rag.ingest_text("Kyiv welcomed new air-defence deliveries.", "Air defence", source="X")
+    rag.ingest_text("Kyiv welcomed new air-defence deliveries.", "Air defence", outlet="X")
     assert rag.ask(QUESTION).answer == "Answer 3 [1]."  # the store changed
     assert rag.ask(QUESTION).cached
 
 
 def test_stream_fills_the_answer_cache(tmp_path: Path) -> None:
     rag = _service(tmp_path, ["Streamed answer [1]."])
-    rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
+    rag.ingest_text(STORY, "Hegseth rules out NATO bid", outlet="Civic Wire")
     pieces = list(rag.stream(QUESTION))
     assert not pieces[-1].cached
     assert rag.ask(QUESTION).cached  # no second reply is scripted: a miss would fail
@@ -109,7 +109,7 @@ def test_stream_fills_the_answer_cache(tmp_path: Path) -> None:
 
 def test_answer_cache_can_be_turned_off(tmp_path: Path) -> None:
     rag = _service(tmp_path, ["One [1].", "Two [1]."], answer_cache_size=0)
-    rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
+    rag.ingest_text(STORY, "Hegseth rules out NATO bid", outlet="Civic Wire")
     assert [rag.ask(QUESTION).answer for _ in range(2)] == ["One [1].", "Two [1]."]
 
 
@@ -117,7 +117,7 @@ def test_stream_events_show_sources_before_words_and_replay_from_the_cache(tmp_p
     from rag.qa.answer import Done, SourcesFound, Stage, Token
 
     rag = _service(tmp_path, ["Streamed answer [1]."])
-    rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
+    rag.ingest_text(STORY, "Hegseth rules out NATO bid", outlet="Civic Wire")
     events = list(rag.stream_events(QUESTION))
     kinds = [type(e).__name__ for e in events]
     assert kinds.index("SourcesFound") < kinds.index("Token")

@@ -111,7 +111,7 @@ def test_import_writes_a_corpus_the_ingest_reads_and_a_resolving_dataset(tmp_pat
     assert set(by_title) == {"Alpha Guild", "Beta", "Gamma"}
     alpha = by_title["Alpha Guild"]
     assert alpha.url == "https://squad.example/wiki/Alpha_Guild" == article_url("Alpha_Guild")
-    assert alpha.source == "SQuAD (Wikipedia)"
+    assert alpha.outlet == "SQuAD (Wikipedia)"
     assert alpha.text.startswith("The Alpha_Guild guild was founded")
     assert alpha.text.count("\n\n") == 2  # three paragraphs, blank lines between
 

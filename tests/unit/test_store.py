@@ -47,7 +47,7 @@ def make_article(n: int, *, url: bool = True, extra: str = "", **fields: object)
     values: dict = {
         "title": f"Story number {n}",
         "text": body + extra,
-        "source": "Harbor Daily" if n % 2 else "Civic Wire",
+        "outlet": "Harbor Daily" if n % 2 else "Civic Wire",
         "url": f"https://news.example/story/{n}" if url else None,
         "published": f"2025-01-{n % 28 + 1:02d}",
         "origin": f"story-{n}.txt",
@@ -161,8 +161,8 @@ def test_list_get_stats_and_source_filter(store: ArticleStore) -> None:
     store.add_articles([make_article(n) for n in range(4)])
     listed = store.list_articles()
     assert [a.published for a in listed] == sorted((a.published for a in listed), reverse=True)
-    assert {a.source for a in store.list_articles(source="harbor daily")} == {"Harbor Daily"}
-    assert len(store.list_articles(source="Nobody")) == 0
+    assert {a.outlet for a in store.list_articles(outlet="harbor daily")} == {"Harbor Daily"}
+    assert len(store.list_articles(outlet="Nobody")) == 0
     info = listed[0]
     article = store.get_article(info.id)
     assert article is not None and article.content_hash == info.content_hash
@@ -425,4 +425,4 @@ def test_report_merge_and_json() -> None:
 def test_metadata_hash_ignores_origin() -> None:
     a = make_article(1)
     assert metadata_hash(a) == metadata_hash(a.model_copy(update={"origin": "x"}))
-    assert metadata_hash(a) != metadata_hash(a.model_copy(update={"source": "Other"}))
+    assert metadata_hash(a) != metadata_hash(a.model_copy(update={"outlet": "Other"}))

@@ -52,7 +52,7 @@ class FakeArticle:
     id: str
     title: str
     text: str
-    source: str | None = "The Meridian Post"
+    outlet: str | None = "The Meridian Post"
     url: str | None = None
     published: str | None = "2025-02-14"
     content_hash: str = ""
@@ -76,8 +76,8 @@ class FakeStore:
         self.gets += 1
         return self.articles.get(article_id)
 
-    def list_articles(self, source: str | None = None) -> list[FakeArticle]:
-        return [a for a in self.articles.values() if source in (None, a.source)]
+    def list_articles(self, outlet: str | None = None) -> list[FakeArticle]:
+        return [a for a in self.articles.values() if outlet in (None, a.outlet)]
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -466,14 +466,14 @@ ARTICLES = (
         "a2",
         "Hegseth rules out NATO membership",
         "Defense Secretary Pete Hegseth ruled out NATO membership for Ukraine in Brussels.",
-        source="Civic Wire",
+        outlet="Civic Wire",
         published="2025-02-12",
     ),
     FakeArticle(
         "a3",
         "Westfield elects a mayor",
         "Westfield voters elected Dana Ortiz as mayor with 54 percent of the vote.",
-        source="Civic Wire",
+        outlet="Civic Wire",
         published="2025-03-02",
         url="https://civic.example/westfield",
     ),
@@ -549,7 +549,7 @@ def test_digest_selection_by_source_dates_and_topic(tmp_path: Path) -> None:
     )
     assert [a.id for a in by_topic] == ["a2", "a1"]
     seen = summarizer.retriever.seen[0]
-    assert seen["query"] == "Ukraine" and seen["filters"].sources == ["Civic Wire"]
+    assert seen["query"] == "Ukraine" and seen["filters"].outlets == ["Civic Wire"]
     summarizer.retriever = FakeRetriever(ranked=["a2"], similarity=0.05)
     with pytest.raises(NotFoundError, match="topic=Ukraine"):
         summarizer.select_articles(DigestRequest(topic="Ukraine"))

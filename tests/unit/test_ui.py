@@ -47,7 +47,7 @@ def _citation(number: int = 1, **extra: Any) -> Citation:
     values = {
         "article_id": "munich",
         "title": "Vance and Zelenskyy meet in Munich",
-        "source": "The Meridian Post",
+        "outlet": "The Meridian Post",
         "url": "https://meridian.example/munich",
         "published": "2025-02-14",
         "text": "Hegseth ruled out NATO membership for Ukraine.",
@@ -75,7 +75,7 @@ class FakeService:
                 "munich",
                 "Vance and Zelenskyy meet in Munich",
                 "Hegseth ruled out NATO membership.\nSecond paragraph.",
-                source="The Meridian Post",
+                outlet="The Meridian Post",
                 url="https://meridian.example/munich",
                 published="2025-02-14",
                 author="Ana Ruiz",
@@ -84,7 +84,7 @@ class FakeService:
                 "evil",
                 EVIL_TITLE,
                 "<script>x()</script> [click](javascript:alert(2))",
-                source="Bad <i>Wire</i>",
+                outlet="Bad <i>Wire</i>",
                 url="javascript:alert(3)",
             ),
         }
@@ -167,12 +167,12 @@ class FakeService:
             raise NotFoundError(f"no article with id {article_id!r}", hint="news-rag list")
         return self.articles[article_id]
 
-    def list_articles(self, source: str | None = None) -> list[ArticleInfo]:
+    def list_articles(self, outlet: str | None = None) -> list[ArticleInfo]:
         return [
             ArticleInfo(
                 id=a.id,
                 title=a.title,
-                source=a.source,
+                outlet=a.outlet,
                 url=a.url,
                 published=a.published,
                 author=a.author,
@@ -180,7 +180,7 @@ class FakeService:
                 content_hash=a.content_hash,
             )
             for a in self.articles.values()
-            if source is None or a.source == source
+            if outlet is None or a.outlet == outlet
         ]
 
     def stats(self) -> StoreStats:
@@ -220,10 +220,10 @@ class FakeService:
             added=ok, failed=failed, chunks_added=4 * ok, seconds=0.5, article_ids=["new"]
         )
 
-    def ingest_text(self, text, title, *, source=None, url=None, published=None):
-        self.calls.append(("ingest_text", (text, title, source, url, published)))
+    def ingest_text(self, text, title, *, outlet=None, url=None, published=None):
+        self.calls.append(("ingest_text", (text, title, outlet, url, published)))
         self._maybe_fail()
-        self.articles["pasted"] = _article("pasted", title, text, source=source)
+        self.articles["pasted"] = _article("pasted", title, text, outlet=outlet)
         return IngestReport(added=1, chunks_added=1, article_ids=["pasted"])
 
     def delete(self, ids) -> int:
@@ -393,7 +393,7 @@ def test_lists_in_model_output_stay_lists() -> None:
 def test_digest_markers_link_to_their_articles_listed_one_per_line() -> None:
     # bug: the digest's "Articles" list rendered as one run-on line
     articles = [
-        DigestArticle(n=1, article_id="a", title="A", url="https://a.example/1", source="Wire"),
+        DigestArticle(n=1, article_id="a", title="A", url="https://a.example/1", outlet="Wire"),
         DigestArticle(n=2, article_id="b", title="B <i>", url="javascript:x"),
     ]
     text = fmt.format_digest("- Point [1]\n- Other [2]", articles, ["uncited article 2"])
@@ -409,11 +409,11 @@ def test_digest_markers_link_to_their_articles_listed_one_per_line() -> None:
 
 
 def test_summaries_and_digests_export_as_markdown() -> None:
-    article = {"title": "T", "source": "S", "url": "https://s.example/t"}
+    article = {"title": "T", "outlet": "S", "url": "https://s.example/t"}
     assert fmt.summary_markdown({"text": "Short <b>."}, article, "brief") == (
         "# T\n\nS · https://s.example/t\n\nSummary (brief):\n\nShort <b>.\n"
     )
-    exported = fmt.digest_markdown("- A [1]", [{"n": 1, "title": "A", "source": "W"}], "D: x")
+    exported = fmt.digest_markdown("- A [1]", [{"n": 1, "title": "A", "outlet": "W"}], "D: x")
     assert exported == "# D: x\n\n- A [1]\n\n## Articles\n\n1. A — W\n"
 
 
@@ -462,7 +462,7 @@ def test_library_rows_show_the_author_and_recent_articles_first(service: FakeSer
         "munich",
     ]
     assert [r[-1] for r in fmt.article_rows(infos, recent=["evil"])] == ["evil", "munich"]
-    assert fmt.source_choices(infos) == ["Bad <i>Wire</i>", "The Meridian Post"]
+    assert fmt.outlet_choices(infos) == ["Bad <i>Wire</i>", "The Meridian Post"]
     assert fmt.article_label(infos[0]) == (
         "Vance and Zelenskyy meet in Munich — The Meridian Post, 2025-02-14"
     )
@@ -562,7 +562,7 @@ def test_follow_up_sends_history_and_filters(handlers, service) -> None:
     _ask(handlers, "And troops?", turns, ["The Meridian Post"], "2025-02-01", "")
     call = service.calls[-1][1]
     assert call["history"] == [("What did Hegseth rule out?", ANSWER_TEXT)]
-    assert call["filters"].sources == ["The Meridian Post"]
+    assert call["filters"].outlets == ["The Meridian Post"]
     assert str(call["filters"].since) == "2025-02-01" and call["filters"].until is None
 
 

@@ -126,7 +126,7 @@ def test_a_question_asked_while_warming_waits_and_reuses_the_same_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rag, built, gate = _service(tmp_path, monkeypatch)
-    rag.ingest_text(STORY, "Hegseth rules out NATO bid", source="Civic Wire")
+    rag.ingest_text(STORY, "Hegseth rules out NATO bid", outlet="Civic Wire")
     gate.clear()  # the model "loads" until the gate opens
     warmup = rag.warm_up()
     answers: list[Any] = []

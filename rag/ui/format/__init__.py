@@ -38,7 +38,7 @@ from rag.ui.format.library import (
     format_counts,
     format_describe,
     format_report,
-    source_choices,
+    outlet_choices,
 )
 from rag.ui.format.markdown import escape_block, escape_md, safe_url
 from rag.ui.format.summaries import (
@@ -49,6 +49,8 @@ from rag.ui.format.summaries import (
     summary_header,
     summary_markdown,
 )
+
+source_choices = outlet_choices  # the old name, for older callers
 
 __all__ = [
     "ABSTAIN_TITLE",
@@ -76,6 +78,7 @@ __all__ = [
     "format_summary",
     "is_abstention",
     "link_markers",
+    "outlet_choices",
     "parse_day",
     "parse_range",
     "passage_excerpt",

@@ -115,7 +115,7 @@ def format_sources(citations: Sequence[object]) -> str:
     sentences with the sentences the answer is taken from in bold.
 
     Example:
-        >>> print(format_sources([{"number": 1, "title": "T", "source": "S",
+        >>> print(format_sources([{"number": 1, "title": "T", "outlet": "S",
         ...     "published": "2025-02-14", "url": "", "text": "p."}]))
         **\\[1\\] T**
         S · 2025\\-02\\-14
@@ -128,7 +128,7 @@ def format_sources(citations: Sequence[object]) -> str:
         title = escape_md(field_of(citation, "title") or "Untitled")
         head = f"**\\[{number}\\] {title}**"
         meta = meta_line(
-            field_of(citation, "source"), field_of(citation, "published"), field_of(citation, "url")
+            field_of(citation, "outlet"), field_of(citation, "published"), field_of(citation, "url")
         )
         passage = passage_excerpt(
             field_of(citation, "text") or "", field_of(citation, "quote") or ""
@@ -141,8 +141,8 @@ def format_found(sources: Sequence[object]) -> str:
     """The articles being read, one line each (title, outlet, date), before the answer.
 
     Example:
-        >>> print(format_found([{"article_id": "a", "title": "T", "source": "S"},
-        ...                     {"article_id": "a", "title": "T", "source": "S"}]))
+        >>> print(format_found([{"article_id": "a", "title": "T", "outlet": "S"},
+        ...                     {"article_id": "a", "title": "T", "outlet": "S"}]))
         - T — S
     """
     lines, seen = [], set()
@@ -153,7 +153,7 @@ def format_found(sources: Sequence[object]) -> str:
         seen.add(key)
         title = escape_md(field_of(source, "title") or "Untitled")
         meta = ", ".join(
-            escape_md(v) for v in (field_of(source, "source"), field_of(source, "published")) if v
+            escape_md(v) for v in (field_of(source, "outlet"), field_of(source, "published")) if v
         )
         lines.append(f"- {title}" + (f" — {meta}" if meta else ""))
     return "\n".join(lines)

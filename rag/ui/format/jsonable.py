@@ -8,11 +8,12 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from rag.renamed import old_names
 from rag.ui.format.markdown import field_of
 
 __all__ = ["answer_to_dict", "to_jsonable"]
@@ -21,14 +22,19 @@ __all__ = ["answer_to_dict", "to_jsonable"]
 def to_jsonable(value: Any) -> Any:
     """Pydantic models, dataclasses, dates and paths as plain JSON values (for API endpoints).
 
+    A renamed field is given under its old name too, so API clients keep their keys.
+
     Example:
         >>> to_jsonable({"day": date(2025, 2, 14), "path": Path("a")})
         {'day': '2025-02-14', 'path': 'a'}
+        >>> from rag.store.reports import ArticleInfo
+        >>> to_jsonable(ArticleInfo(id="a", title="T", outlet="AP", content_hash="h"))["source"]
+        'AP'
     """
     if hasattr(value, "model_dump"):
-        return to_jsonable(value.model_dump())
+        return to_jsonable(value.model_dump())  # renamed fields under both names (KeepsOldNames)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return to_jsonable(dataclasses.asdict(value))
+        return to_jsonable(_fields(value, [f.name for f in dataclasses.fields(value)]))
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
@@ -40,22 +46,30 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _fields(value: object, names: Iterable[str]) -> dict[str, Any]:
+    """The fields of a model or dataclass, then each renamed one under its old name."""
+    fields = {name: getattr(value, name) for name in names}
+    return fields | {old: fields[new] for old, new in old_names(value).items() if new in fields}
+
+
 def answer_to_dict(answer: object) -> dict[str, Any]:
     """An ``Answer`` as the JSON the ``/ask`` endpoint returns.
 
-    ``citations`` are the sources the answer cites (``[n]`` = ``number``); ``sources`` are all
-    the passages the model was given.
+    ``citations`` are the passages the answer cites (``[n]`` = ``number``); ``sources`` are all
+    the passages the model was given. Each passage has its ``outlet`` also under its old key,
+    ``source``.
 
     Example:
         >>> answer_to_dict({"answer": "No.", "citations": [], "abstained": True})["abstained"]
         True
     """
-    names = ("number", "article_id", "title", "source", "url", "published", "text", "quote")
+    names = ("number", "article_id", "title", "outlet", "url", "published", "text", "quote")
 
     def passages(field: str) -> list[dict[str, Any]]:
-        return [
-            {name: field_of(c, name) for name in names} for c in (field_of(answer, field) or [])
+        listed = [
+            {name: field_of(c, name) for name in names} for c in field_of(answer, field) or []
         ]
+        return [passage | {"source": passage["outlet"]} for passage in listed]
 
     return to_jsonable(
         {

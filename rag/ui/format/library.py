@@ -2,7 +2,7 @@
 counts, ingest reports and the About table (credential-like settings left out).
 
 Example:
-    >>> source_choices([{"source": "B"}, {"source": "A"}])
+    >>> outlet_choices([{"outlet": "B"}, {"outlet": "A"}])
     ['A', 'B']
 """
 
@@ -21,7 +21,7 @@ __all__ = [
     "format_counts",
     "format_describe",
     "format_report",
-    "source_choices",
+    "outlet_choices",
 ]
 
 _SECRET_WORDS = ("key", "secret", "password", "auth", "credential")
@@ -31,11 +31,11 @@ def article_label(info: object) -> str:
     """Plain-text label of an article for a searchable list: ``Title — Outlet, date``.
 
     Example:
-        >>> article_label({"title": "Rate cut", "source": "Ledger", "published": "2025-03-01"})
+        >>> article_label({"title": "Rate cut", "outlet": "Ledger", "published": "2025-03-01"})
         'Rate cut — Ledger, 2025-03-01'
     """
     title = " ".join(str(field_of(info, "title") or "Untitled").split())
-    extra = ", ".join(str(v) for v in (field_of(info, "source"), field_of(info, "published")) if v)
+    extra = ", ".join(str(v) for v in (field_of(info, "outlet"), field_of(info, "published")) if v)
     return f"{title} — {extra}" if extra else title
 
 
@@ -48,14 +48,14 @@ def article_rows(infos: Iterable[object], recent: Sequence[str] = ()) -> list[li
     Articles whose id is in ``recent`` (just added) come first, in that order.
 
     Example:
-        >>> article_rows([{"title": "T", "source": None, "published": None, "chunks": 3,
+        >>> article_rows([{"title": "T", "outlet": None, "published": None, "chunks": 3,
         ...                "id": "abc"}])
         [['T', '', '', '', 3, 'abc']]
     """
     rows = [
         [
             str(field_of(info, "title") or "Untitled"),
-            str(field_of(info, "source") or ""),
+            str(field_of(info, "outlet") or ""),
             str(field_of(info, "author") or ""),
             str(field_of(info, "published") or ""),
             int(field_of(info, "chunks") or 0),
@@ -67,14 +67,14 @@ def article_rows(infos: Iterable[object], recent: Sequence[str] = ()) -> list[li
     return sorted(rows, key=lambda row: first.get(row[-1], len(first)))
 
 
-def source_choices(infos: Iterable[object]) -> list[str]:
+def outlet_choices(infos: Iterable[object]) -> list[str]:
     """Distinct outlets of the articles, sorted.
 
     Example:
-        >>> source_choices([{"source": "B"}, {"source": "A"}, {"source": None}, {"source": "B"}])
+        >>> outlet_choices([{"outlet": "B"}, {"outlet": "A"}, {"outlet": None}, {"outlet": "B"}])
         ['A', 'B']
     """
-    return sorted({str(s) for s in (field_of(info, "source") for info in infos) if s})
+    return sorted({str(s) for s in (field_of(info, "outlet") for info in infos) if s})
 
 
 def format_counts(stats: object) -> str:

@@ -35,7 +35,7 @@ def format_summary(summary: object, article: object | None = None, style: str = 
     """A finished summary with a header naming the article (and the style, when given).
 
     Example:
-        >>> print(format_summary({"text": "Short."}, {"title": "T", "source": "S"}))
+        >>> print(format_summary({"text": "Short."}, {"title": "T", "outlet": "S"}))
         ### T
         S
         <BLANKLINE>
@@ -73,7 +73,7 @@ def format_article_header(article: object) -> str:
     """``### Title`` plus an outlet/date/link line."""
     title = escape_md(field_of(article, "title") or "Untitled")
     meta = meta_line(
-        field_of(article, "source"), field_of(article, "published"), field_of(article, "url")
+        field_of(article, "outlet"), field_of(article, "published"), field_of(article, "url")
     )
     return f"### {title}" + (f"\n{meta}" if meta else "")
 
@@ -108,13 +108,13 @@ def format_digest(text: str, articles: Sequence[object], digest_issues: Sequence
         title = md_link(
             escape_md(field_of(article, "title") or "Untitled"), field_of(article, "url")
         )
-        meta = meta_line(field_of(article, "source"), field_of(article, "published"), None)
+        meta = meta_line(field_of(article, "outlet"), field_of(article, "published"), None)
         lines.append(f"- **\\[{number}\\]** {title}" + (f" — {meta}" if meta else ""))
     return body + "\n\n**Articles**\n\n" + "\n".join(lines) + _notes(digest_issues)
 
 
 def _plain_meta(item: object) -> str:
-    parts = [field_of(item, "source"), field_of(item, "published"), field_of(item, "url")]
+    parts = [field_of(item, "outlet"), field_of(item, "published"), field_of(item, "url")]
     return " · ".join(str(p) for p in parts if p)
 
 
@@ -122,7 +122,7 @@ def summary_markdown(summary: object, article: object, style: str = "") -> str:
     """A summary as a Markdown document to copy or save (the model's text as written).
 
     Example:
-        >>> print(summary_markdown({"text": "Short."}, {"title": "T", "source": "S"}, "brief"))
+        >>> print(summary_markdown({"text": "Short."}, {"title": "T", "outlet": "S"}, "brief"))
         # T
         <BLANKLINE>
         S

@@ -89,7 +89,7 @@ class AskHandlers:
     def chat(
         self,
         turns: Turns | None,
-        sources: Sequence[str] | None,
+        outlets: Sequence[str] | None,
         since: str | None,
         until: str | None,
         session: str | None = None,
@@ -111,7 +111,7 @@ class AskHandlers:
         history = chat.history_pairs(earlier)
         answer: Any = None
         question = turn["question"]
-        updates = follow_answer(self.service, run, question, history, sources, since, until)
+        updates = follow_answer(self.service, run, question, history, outlets, since, until)
         try:
             with contextlib.closing(updates):
                 for update in updates:

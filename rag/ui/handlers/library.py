@@ -25,7 +25,7 @@ from rag.ui.format import (
     format_article_header,
     format_counts,
     format_report,
-    source_choices,
+    outlet_choices,
 )
 from rag.ui.handlers import feedback
 
@@ -196,7 +196,7 @@ class LibraryHandlers:
         self,
         title: str | None,
         text: str | None,
-        source: str | None,
+        outlet: str | None,
         url: str | None,
         published: str | None,
     ) -> tuple[str, list[str]]:
@@ -204,7 +204,7 @@ class LibraryHandlers:
         if not (title or "").strip() or not (text or "").strip():
             feedback.warn("A pasted article needs a title and some text.")
             return "Nothing added: give the article a title and paste its text.", []
-        fields = [(value or "").strip() for value in (source, url, published)]
+        fields = [(value or "").strip() for value in (outlet, url, published)]
         try:
             report = self.add_text(text.strip(), title.strip(), *fields)
         except Exception as exc:
@@ -212,7 +212,7 @@ class LibraryHandlers:
         return format_report(report, [title.strip()])[0], list(report.article_ids)
 
     def add_text(
-        self, text: str, title: str, source: str = "", url: str = "", published: str = ""
+        self, text: str, title: str, outlet: str = "", url: str = "", published: str = ""
     ) -> IngestReport:
         """Store one article given as text (the page's and the API's core; blank fields mean
         none); raises the service's errors.
@@ -224,7 +224,7 @@ class LibraryHandlers:
             1
         """
         return self.service.ingest_text(
-            text, title, source=source or None, url=url or None, published=published or None
+            text, title, outlet=outlet or None, url=url or None, published=published or None
         )
 
     def library(self, recent: Sequence[str] | None = None) -> dict[str, Any]:
@@ -236,15 +236,15 @@ class LibraryHandlers:
         except Exception as exc:
             raise feedback.user_error(exc) from None
         return {
-            "outlets": source_choices(infos),
+            "outlets": outlet_choices(infos),
             "articles": [(article_label(info), str(info.id)) for info in infos],
             "rows": article_rows(infos, recent or ()),
             "counts": counts,
             "ids": {str(info.id) for info in infos},
         }
 
-    def stored_articles(self, source: str | None = None) -> list[ArticleInfo]:
-        """The stored articles, newest first (only one outlet's, given ``source``): the
+    def stored_articles(self, outlet: str | None = None) -> list[ArticleInfo]:
+        """The stored articles, newest first (only one outlet's, given ``outlet``): the
         page's lists and the API's listing; raises the service's errors.
 
         Example:
@@ -252,7 +252,7 @@ class LibraryHandlers:
             >>> len(Handlers(service).stored_articles()) > 0
             True
         """
-        return self.service.list_articles(source=source or None)
+        return self.service.list_articles(outlet or None)
 
     def preview(self, article_id: str) -> str:
         """The full text of one article as safe Markdown."""

@@ -132,7 +132,7 @@ class SummaryHandlers:
     def digest(
         self,
         topic: str | None,
-        source: str | None,
+        outlet: str | None,
         since: str | None,
         until: str | None,
         limit: float | None,
@@ -142,7 +142,7 @@ class SummaryHandlers:
         """Stream a digest over several articles (progress per article, then the text);
         yields (Markdown shown, Markdown to export; None until finished)."""
         try:
-            request = digest_request(topic, source, since, until, limit)
+            request = digest_request(topic, outlet, since, until, limit)
         except ValueError as exc:
             feedback.warn(str(exc))
             yield f"**Error:** {escape_md(exc)}", None

@@ -75,7 +75,7 @@ def ask_tab(gr: Any, handlers: Handlers, limits: Limits) -> SimpleNamespace:
             )
         with gr.Column(scale=1, min_width=240):
             gr.Markdown("### Filters")
-            ui.sources = gr.Dropdown(
+            ui.outlets = gr.Dropdown(
                 label="Outlets",
                 choices=[],
                 multiselect=True,
@@ -101,17 +101,17 @@ def _wire_ask(gr: Any, handlers: Handlers, limits: Limits, ui: SimpleNamespace) 
     busy = (gr.update(visible=False), gr.update(visible=True))
     idle = (gr.update(visible=True), gr.update(visible=False))
 
-    def validate(question, turns, sources, since, until):  # type: ignore[no-untyped-def]
+    def validate(question, turns, outlets, since, until):  # type: ignore[no-untyped-def]
         problems = handlers.question_problems(question, turns, since, until)
-        names = ("question", "turns", "sources", "since", "until")
+        names = ("question", "turns", "outlets", "since", "until")
         return tuple(gr.validate(name not in problems, problems.get(name, "")) for name in names)
 
-    def begin(question, turns, sources, since, until):  # type: ignore[no-untyped-def]
+    def begin(question, turns, outlets, since, until):  # type: ignore[no-untyped-def]
         return (*handlers.begin(question, turns), *busy)
 
-    def answer(turns, sources, since, until, request=None):  # type: ignore[no-untyped-def]
+    def answer(turns, outlets, since, until, request=None):  # type: ignore[no-untyped-def]
         session = session_of(request)
-        updates = handlers.chat(turns, sources, since, until, session)
+        updates = handlers.chat(turns, outlets, since, until, session)
         kept = (tuple(keep_or_skip(gr, value) for value in update) for update in updates)
         yield from or_unchanged(gr, kept)
 
@@ -133,7 +133,7 @@ def _wire_ask(gr: Any, handlers: Handlers, limits: Limits, ui: SimpleNamespace) 
     answer_options = (
         {
             "fn": with_gradio_args(gr, answer, request="Request"),
-            "inputs": [ui.turns, ui.sources, ui.since, ui.until],
+            "inputs": [ui.turns, ui.outlets, ui.since, ui.until],
             "outputs": [ui.chatbot, ui.turns, ui.stored],
             # the chat shows the queue position while waiting, and Gradio disables its
             # retry and edit buttons while the answer is written
@@ -150,7 +150,7 @@ def _wire_ask(gr: Any, handlers: Handlers, limits: Limits, ui: SimpleNamespace) 
     asked = gr.on(
         triggers=[ui.ask.click, ui.question.submit],
         fn=begin,
-        inputs=[ui.question, ui.turns, ui.sources, ui.since, ui.until],
+        inputs=[ui.question, ui.turns, ui.outlets, ui.since, ui.until],
         outputs=[ui.chatbot, ui.turns, ui.question, *buttons],
         validator=validate,  # Gradio runs validators for queued events only
         show_progress="hidden",

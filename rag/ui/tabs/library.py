@@ -49,7 +49,7 @@ def library_tab(gr: Any, handlers: Handlers, limits: Limits) -> SimpleNamespace:
             ui.paste_title = gr.Textbox(label="Title", elem_id="paste-title")
             ui.paste_text = gr.Textbox(label="Text", lines=6, elem_id="paste-text")
             with gr.Row():
-                ui.paste_source = gr.Textbox(label="Outlet", elem_id="paste-source")
+                ui.paste_outlet = gr.Textbox(label="Outlet", elem_id="paste-source")
                 ui.paste_date = gr.Textbox(
                     label="Date", placeholder="YYYY-MM-DD", elem_id="paste-date"
                 )
@@ -143,9 +143,9 @@ def wire_library(
         >>> wire_library(gr, demo, handlers, limits, *lists)  # doctest: +SKIP
     """
     outputs = [
-        ask.sources,
+        ask.outlets,
         summaries.article,
-        summaries.digest_source,
+        summaries.digest_outlet,
         library.table,
         library.counts,
         library.delete_picker,
@@ -155,7 +155,7 @@ def wire_library(
         lists = handlers.library(recent)
         outlets = lists["outlets"]
         return (
-            gr.Dropdown(choices=outlets),  # Ask: source filter
+            gr.Dropdown(choices=outlets),  # Ask: outlet filter
             gr.Dropdown(choices=lists["articles"]),  # Summaries: article picker
             gr.Dropdown(choices=[("All outlets", ""), *[(o, o) for o in outlets]]),  # digest
             gr.Dataframe(value=lists["rows"]),
@@ -188,8 +188,8 @@ def wire_library(
         **limits.private,
     ).then(**refresh)
 
-    def ingest_text(title, text, source, url, published, recent):  # type: ignore[no-untyped-def]
-        status, added = handlers.ingest_text(title, text, source, url, published)
+    def ingest_text(title, text, outlet, url, published, recent):  # type: ignore[no-untyped-def]
+        status, added = handlers.ingest_text(title, text, outlet, url, published)
         return status, [*added, *[r for r in recent or [] if r not in added]]
 
     library.paste.click(
@@ -197,7 +197,7 @@ def wire_library(
         [
             library.paste_title,
             library.paste_text,
-            library.paste_source,
+            library.paste_outlet,
             library.paste_url,
             library.paste_date,
             library.recent,

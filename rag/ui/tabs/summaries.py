@@ -58,7 +58,7 @@ def summaries_tab(gr: Any, handlers: Handlers, limits: Limits) -> SimpleNamespac
             ui.topic = gr.Textbox(
                 label="Topic", placeholder="e.g. war in Ukraine", elem_id="digest-topic"
             )
-            ui.digest_source = gr.Dropdown(label="Outlet", choices=[("All outlets", "")], value="")
+            ui.digest_outlet = gr.Dropdown(label="Outlet", choices=[("All outlets", "")], value="")
             with gr.Row():
                 ui.since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD")
                 ui.until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD")
@@ -108,8 +108,8 @@ def _wire_summaries(gr: Any, handlers: Handlers, limits: Limits, ui: SimpleNames
         stream = handlers.summarize(article_id, style, session_of(request), asked)
         yield from shown(stream, "summary")
 
-    def digest(topic, source, since, until, limit, asked, request=None):  # type: ignore[no-untyped-def]
-        stream = handlers.digest(topic, source, since, until, limit, session_of(request), asked)
+    def digest(topic, outlet, since, until, limit, asked, request=None):  # type: ignore[no-untyped-def]
+        stream = handlers.digest(topic, outlet, since, until, limit, session_of(request), asked)
         yield from shown(stream, f"digest-{topic or 'articles'}")
 
     def stop(request=None):  # type: ignore[no-untyped-def]
@@ -123,7 +123,7 @@ def _wire_summaries(gr: Any, handlers: Handlers, limits: Limits, ui: SimpleNames
     quick = {"queue": False, "show_progress": "hidden"} | limits.private
     begin = {"fn": start, "outputs": [*controls, ui.asked], **quick}
     summary_inputs = [ui.article, ui.style, ui.asked]
-    digest_inputs = [ui.topic, ui.digest_source, ui.since, ui.until, ui.limit, ui.asked]
+    digest_inputs = [ui.topic, ui.digest_outlet, ui.since, ui.until, ui.limit, ui.asked]
     for button, fn, inputs in (
         (ui.summarize, summarize, summary_inputs),
         (ui.digest, digest, digest_inputs),
