@@ -104,7 +104,7 @@ def _sample_store(data_dir: Path):
 # --------------------------------------------------------------------------- experiment
 def _score(retriever, k: int) -> dict[str, float]:
     from rag.models.embeddings import embedding_tokenizer
-    from rag.qa.sources import format_sources
+    from rag.qa.passages import format_passages
 
     tokenizer = embedding_tokenizer()
     tokenizer.no_truncation()
@@ -118,7 +118,7 @@ def _score(retriever, k: int) -> dict[str, float]:
         ]
         hits += bool(ranks)
         reciprocal += 1 / ranks[0] if ranks else 0.0
-        tokens.append(len(tokenizer.encode(format_sources(docs)).ids))
+        tokens.append(len(tokenizer.encode(format_passages(docs)).ids))
     n = len(QUESTIONS)
     return {
         "hit_at_k": round(hits / n, 3),

@@ -276,15 +276,15 @@ class NewsRAG:
         history: History | None = None,
         filters: SearchFilters | None = None,
     ) -> Iterator[QAEvent]:
-        """Stream the answer as events: ``Stage``, ``SourcesFound`` (before any token),
+        """Stream the answer as events: ``Stage``, ``PassagesFound`` (before any token),
         ``Token``s, then ``Done`` with the full ``Answer``. Closing the iterator early stops
         the model.
 
         Example (needs the LLM):
-            >>> from rag.qa.answer import SourcesFound
+            >>> from rag.qa.answer import PassagesFound
             >>> for event in rag.stream_events("Who met in Munich?"):  # doctest: +SKIP
-            ...     if isinstance(event, SourcesFound):
-            ...         print([s.title for s in event.sources])
+            ...     if isinstance(event, PassagesFound):
+            ...         print([s.title for s in event.passages])
         """
         return self._answers.stream_events(question, history=history, filters=filters)
 

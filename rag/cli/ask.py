@@ -70,7 +70,7 @@ def build_filters(
     return None if filters.is_empty else filters
 
 
-def format_sources(answer: Answer) -> str:
+def format_passages(answer: Answer) -> str:
     """The numbered sources cited by ``answer``, one block each (title, outlet, date, url).
 
     Example:
@@ -80,7 +80,7 @@ def format_sources(answer: Answer) -> str:
         ...                  url="https://civicwire.example/hegseth", text="...")
         >>> answer = Answer(question="q", answer="No NATO seat [1].", standalone_question="q",
         ...                 citations=[cited])
-        >>> print(format_sources(answer))
+        >>> print(format_passages(answer))
         Sources:
           [1] Hegseth tells allies — Civic Wire, 2025-02-12
               https://civicwire.example/hegseth
@@ -119,7 +119,7 @@ def _stream_answer(
             click.secho(f"Note: {flag.message}", fg="yellow", err=True)
     if answer.abstain_note:
         click.echo(answer.abstain_note)
-    sources = format_sources(answer)
+    sources = format_passages(answer)
     if sources:
         click.echo()
         click.echo(sources)

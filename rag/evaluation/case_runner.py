@@ -176,7 +176,7 @@ class CaseRunner:
             )
 
     def qa_case(self, case: QACase) -> dict[str, Any]:
-        """One QA case's row: the answer, its sources and scores, or the error."""
+        """One QA case's row: the answer, its passages and scores, or the error."""
         gold_ids, missing = self.index.resolve_gold(case.gold_articles)
         row: dict[str, Any] = {
             "kind": "qa",
@@ -211,11 +211,11 @@ class CaseRunner:
             row["_llm_unavailable"] = isinstance(exc, LLMUnavailableError)
             return row
         latency = time.perf_counter() - started
-        sources = list(getattr(answer, "sources", None) or getattr(answer, "citations", []))
+        passages = list(getattr(answer, "passages", None) or getattr(answer, "citations", []))
         citations = list(getattr(answer, "citations", []) or [])
         text = str(getattr(answer, "answer", ""))
         abstained = bool(getattr(answer, "abstained", False))
-        retrieved = [str(getattr(s, "article_id", "")) for s in sources]
+        retrieved = [str(getattr(s, "article_id", "")) for s in passages]
         cited = [
             (str(getattr(c, "article_id", "")), str(getattr(c, "text", ""))) for c in citations
         ]
@@ -232,7 +232,7 @@ class CaseRunner:
                 "standalone_question": getattr(answer, "standalone_question", None),
                 "citations": [_citation_dict(c) for c in citations],
                 "retrieved": [
-                    {**_citation_dict(s), "rank": rank} for rank, s in enumerate(sources, start=1)
+                    {**_citation_dict(s), "rank": rank} for rank, s in enumerate(passages, start=1)
                 ],
                 "flags": [str(getattr(f, "kind", f)) for f in getattr(answer, "flags", []) or []],
                 "latency_s": round(latency, 4),

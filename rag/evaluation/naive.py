@@ -31,7 +31,7 @@ Example (the embedder and the LLM load on the first ingest and the first questio
     >>> naive = NaiveRAG(NewsRAG.from_settings())
     >>> naive.ingest(["samples/"])  # doctest: +SKIP
     >>> answer = naive.ask("What did Hegseth rule out?")  # doctest: +SKIP
-    >>> answer.answer, [c.title for c in answer.sources]  # doctest: +SKIP
+    >>> answer.answer, [c.title for c in answer.passages]  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -285,7 +285,7 @@ class NaiveRAG:
     """The quick-start RAG with the facade's eval methods (ingest, list, ask, ...).
 
     Wraps a :class:`rag.service.NewsRAG` for the store, the embedder and the chat model;
-    ``ask`` returns a :class:`rag.qa.answer.Answer` whose ``sources`` and ``citations`` are the
+    ``ask`` returns a :class:`rag.qa.answer.Answer` whose ``passages`` and ``citations`` are the
     four retrieved chunks, numbered 1-4.
 
     Example (needs the LLM):
@@ -397,7 +397,7 @@ class NaiveRAG:
         ``history`` and ``filters`` are accepted and ignored, as in the tutorial.
 
         Example:
-            >>> naive.ask("What did Hegseth rule out?").sources[0].number  # doctest: +SKIP
+            >>> naive.ask("What did Hegseth rule out?").passages[0].number  # doctest: +SKIP
             1
         """
         from rag.models.llm_errors import translate_llm_errors
@@ -411,14 +411,14 @@ class NaiveRAG:
             reply = self.llm.invoke(messages)
         text = _reply_text(reply).strip()
         done = time.perf_counter()
-        sources = [_citation(n, d) for n, d in enumerate(documents, start=1)]
+        passages = [_citation(n, d) for n, d in enumerate(documents, start=1)]
         abstained = is_naive_abstention(text)
         usage = getattr(reply, "usage_metadata", None) or {}
         return Answer(
             question=question,
             answer=text,
-            citations=sources,
-            sources=sources,
+            citations=passages,
+            passages=passages,
             standalone_question=question,
             abstained=abstained,
             abstain_reason="model" if abstained else None,

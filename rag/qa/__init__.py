@@ -14,6 +14,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "Answer",
         "Citation",
         "Done",
+        "PassagesFound",
         "QAEvent",
         "SourcesFound",
         "Stage",
@@ -40,7 +41,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "coverage": ("missing_names", "question_names"),
     "evidence": ("Evidence", "EvidenceSentence", "Passage", "select_evidence"),
-    "sources": ("format_sources",),
+    "passages": ("format_passages", "format_sources"),
 }
 
 __all__ = exported_names(_EXPORTS)

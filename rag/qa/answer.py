@@ -1,5 +1,5 @@
 """What question answering returns: :class:`Answer` with its :class:`Citation` records, and
-the events a streamed answer is made of (:class:`Stage`, :class:`SourcesFound`,
+the events a streamed answer is made of (:class:`Stage`, :class:`PassagesFound`,
 :class:`Token`, then :class:`Done`).
 
 Example:
@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from rag.qa.citations import Flag
-from rag.renamed import KeepsOldNames, OldName, renamed_field
+from rag.renamed import KeepsOldNames, OldName, old_keywords, renamed_field
 
 ABSTAIN_MESSAGE = "The articles don't say."
 """The one fixed reply when the articles do not contain the answer."""
 
 
 class Citation(KeepsOldNames):
-    """One numbered source: the chunk the model saw as ``[number]`` and its article.
+    """One numbered passage: the chunk the model saw as ``[number]`` and its article.
 
     Example:
         >>> Citation(number=1, article_id="a1", title="T", text="chunk").number
@@ -51,11 +51,12 @@ class Citation(KeepsOldNames):
     source = OldName("outlet")  # the field's old name, for older callers
 
 
-class Answer(BaseModel):
+class Answer(KeepsOldNames):
     """A grounded answer with its citations.
 
     ``answer`` contains inline ``[n]`` markers; each matches one entry of ``citations``
-    (same ``number``). ``sources`` lists every chunk shown to the model.
+    (same ``number``). ``passages`` lists every chunk shown to the model (``sources``, its
+    old name, still reads and builds it).
 
     Example:
         >>> Answer(question="q", answer=ABSTAIN_MESSAGE, standalone_question="q",
@@ -66,7 +67,7 @@ class Answer(BaseModel):
     question: str
     answer: str
     citations: list[Citation] = Field(default_factory=list)
-    sources: list[Citation] = Field(default_factory=list)
+    passages: list[Citation] = renamed_field("passages", "sources", default_factory=list)
     standalone_question: str
     abstained: bool = False
     abstain_reason: str | None = Field(
@@ -90,6 +91,8 @@ class Answer(BaseModel):
         description="Diagnostics of the evidence step (best sentence scores, answer support).",
     )
 
+    sources = OldName("passages")  # the field's old name, for older callers
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -104,16 +107,20 @@ class Stage:
     detail: str = ""
 
 
+@old_keywords(sources="passages")
 @dataclass(frozen=True)
-class SourcesFound:
+class PassagesFound:
     """The passages the model is about to read, known before it writes a word.
 
     Example:
-        >>> SourcesFound(sources=[]).sources
+        >>> PassagesFound(passages=[]).passages
         []
     """
 
-    sources: list[Citation]
+    passages: list[Citation]
+
+
+SourcesFound = PassagesFound  # the event's old name, for older callers
 
 
 @dataclass(frozen=True)
@@ -140,7 +147,7 @@ class Done:
     answer: Answer
 
 
-QAEvent = Stage | SourcesFound | Token | Done
+QAEvent = Stage | PassagesFound | Token | Done
 """What :meth:`rag.qa.chain.QAService.stream_events` yields."""
 
 

@@ -77,17 +77,17 @@ class CachedAnswers:
     def stream_events(
         self, question: str, *, history: History | None, filters: SearchFilters | None
     ) -> Iterator[QAEvent]:
-        """The answer as events; a cached answer as its sources, one token and ``Done``.
+        """The answer as events; a cached answer as its passages, one token and ``Done``.
 
         Example (needs the LLM):
             >>> answers = CachedAnswers(rag.components)
             >>> [*answers.stream_events("Who met?", history=None, filters=None)]  # doctest: +SKIP
         """
-        from rag.qa.answer import Done, SourcesFound, Token
+        from rag.qa.answer import Done, PassagesFound, Token
 
         key = self.key(question, history, filters)
         if key and (hit := self._parts.answer_cache.get(key)) is not None:
-            return iter([SourcesFound(list(hit.sources)), Token(hit.answer), Done(hit)])
+            return iter([PassagesFound(list(hit.passages)), Token(hit.answer), Done(hit)])
         events = self._parts.qa.stream_events(question, history=history, filters=filters)
         return self._caching_events(events, key)
 

@@ -12,7 +12,7 @@ reaches the model inside ``<source>`` tags, declared as data and never instructi
 
 Each step is written once, for sync and async use alike (:mod:`rag.qa.calls`): the turn
 (:mod:`rag.qa.turn`), the prompts (:mod:`rag.qa.prompting`), the sources
-(:mod:`rag.qa.sources`), the reply's reading (:mod:`rag.qa.reading`) and the refusal
+(:mod:`rag.qa.passages`), the reply's reading (:mod:`rag.qa.reading`) and the refusal
 (:mod:`rag.qa.abstention`) live in their own modules.
 
 Example (needs the models):
@@ -44,8 +44,8 @@ from rag.qa.answer import (
     Answer,
     Citation,
     Done,
+    PassagesFound,
     QAEvent,
-    SourcesFound,
     Stage,
     StreamPieces,
     Token,
@@ -54,17 +54,17 @@ from rag.qa.calls import Call, Result, Step, adrive, drive, step_runnable
 from rag.qa.citations import Flag
 from rag.qa.evidence import select_evidence
 from rag.qa.history import History, clean_condensed, usable_rewrite
-from rag.qa.prompting import QAPrompts, reader_model
-from rag.qa.reading import finish_answer
-from rag.qa.sources import (
+from rag.qa.passages import (
     article_citations,
     citation,
-    format_sources,
+    format_passages,
+    passage_text,
     removal_flags,
-    shown_source,
-    source_text,
+    shown_passage,
     with_lead_ins,
 )
+from rag.qa.prompting import QAPrompts, reader_model
+from rag.qa.reading import finish_answer
 from rag.qa.turn import StreamCollector, Turn, begin_turn, message_text, turn_from_inputs
 from rag.retrieval.hybrid import SearchFilters
 from rag.settings import Settings
@@ -75,13 +75,13 @@ __all__ = [
     "Citation",
     "Done",
     "Flag",
+    "PassagesFound",
     "QAEvent",
     "QAService",
-    "SourcesFound",
     "Stage",
     "Token",
     "build_qa_chain",
-    "format_sources",
+    "format_passages",
 ]
 
 logger = logging.getLogger(__name__)
@@ -206,13 +206,13 @@ class QAService:
         history: History | None = None,
         filters: SearchFilters | None = None,
     ) -> Iterator[QAEvent]:
-        """Yield :class:`Stage`, :class:`SourcesFound` (before any token), :class:`Token`s, then
+        """Yield :class:`Stage`, :class:`PassagesFound` (before any token), :class:`Token`s, then
         :class:`Done`. Closing the iterator early closes the model's stream (the server stops).
 
         Example (needs the models):
             >>> for event in qa.stream_events("Who met in Munich?"):  # doctest: +SKIP
-            ...     if isinstance(event, SourcesFound):
-            ...         print([s.title for s in event.sources])
+            ...     if isinstance(event, PassagesFound):
+            ...         print([s.title for s in event.passages])
         """
         turn = begin_turn(question, history, filters)
         for item in drive(self._answer(turn, stream=True)):
@@ -248,7 +248,7 @@ class QAService:
             <BLANKLINE>
             Question: Who won?
         """
-        return self.prompts.passages_messages(question, format_sources(documents))
+        return self.prompts.passages_messages(question, format_passages(documents))
 
     def warm_prompt_messages(self) -> list[BaseMessage]:
         """The fixed head of the answer prompt (system text and worked examples), the same
@@ -289,13 +289,13 @@ class QAService:
         kwargs = self._retrieval_kwargs(turn)
         docs = yield Call(self.retriever, turn.standalone, kwargs, model=False)
         turn.documents = list(docs)
-        turn.sources = [citation(n, d) for n, d in enumerate(turn.documents, start=1)]
+        turn.passages = [citation(n, d) for n, d in enumerate(turn.documents, start=1)]
         turn.timings["retrieve"] = time.perf_counter() - start
-        turn.shown = [shown_source(n, d) for n, d in enumerate(turn.documents, start=1)]
+        turn.shown = [shown_passage(n, d) for n, d in enumerate(turn.documents, start=1)]
         if self.evidence_mode:
             self._select_evidence(turn)
         turn.notices.extend(removal_flags(turn.shown))
-        yield SourcesFound(list(turn.sources))
+        yield PassagesFound(list(turn.passages))
         return turn
 
     def _retrieval_kwargs(self, turn: Turn) -> dict[str, Any]:
@@ -317,10 +317,10 @@ class QAService:
             with_lead_ins(turn.documents, getattr(self.retriever, "store", None)),
             embed=embed,
             budget_tokens=self.settings.qa_evidence_tokens,
-            clean=lambda sentence: source_text(sentence)[0],
+            clean=lambda sentence: passage_text(sentence)[0],
         )
         turn.numbered = self.settings.qa_mode == "evidence"
-        turn.sources = article_citations(turn.evidence, [])
+        turn.passages = article_citations(turn.evidence, [])
         turn.timings["select"] = time.perf_counter() - start
 
     def _generate(self, turn: Turn, stream: bool = False) -> Step[Answer]:

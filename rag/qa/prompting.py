@@ -17,7 +17,7 @@ from rag.prompts import Prompt, load_prompt
 from rag.qa.answer import ABSTAIN_MESSAGE
 from rag.qa.answer_format import NOT_FOUND, reply_schema
 from rag.qa.history import history_text
-from rag.qa.sources import source_blocks
+from rag.qa.passages import passage_blocks
 from rag.qa.turn import Turn
 from rag.settings import Settings
 
@@ -77,7 +77,7 @@ class QAPrompts:
                 question=turn.standalone,
                 not_found=NOT_FOUND,
             )
-        return self.passages_messages(turn.standalone, source_blocks(turn.shown))
+        return self.passages_messages(turn.standalone, passage_blocks(turn.shown))
 
     def warm_messages(self) -> list[BaseMessage]:
         """The fixed head of the answer prompt (system text and worked examples), the same

@@ -27,7 +27,7 @@ from rag.qa.citations import (
     strip_citations,
 )
 from rag.qa.evidence import Evidence, EvidenceSentence
-from rag.qa.sources import article_citations
+from rag.qa.passages import article_citations
 from rag.qa.support import (
     covering_sentences,
     evidence_signals,
@@ -73,11 +73,11 @@ def finish_answer(turn: Turn, text: str, settings: Settings) -> Answer:
         question=turn.question,
         answer=text,
         citations=citations,
-        sources=turn.sources,
+        passages=turn.passages,
         standalone_question=turn.standalone,
         abstained=abstained,
         abstain_reason=turn.abstain_reason,
-        abstain_note=closest_article_note(turn.sources) if abstained else None,
+        abstain_note=closest_article_note(turn.passages) if abstained else None,
         flags=flags,
         timings={k: round(v, 4) for k, v in turn.timings.items()},
         prompt_tokens=turn.prompt_tokens,
@@ -148,10 +148,10 @@ def _cite(
     if unsure(turn.signals, settings):
         turn.abstain_reason = "unsure"
         return ABSTAIN_MESSAGE, [], []
-    turn.sources = article_citations(evidence, chosen)
-    cited = [c for c in turn.sources if c.quote]
+    turn.passages = article_citations(evidence, chosen)
+    cited = [c for c in turn.passages if c.quote]
     answer, flags = drop_unsourced_links(
-        answer, {c.number: c.quote for c in cited}, [c.url for c in turn.sources]
+        answer, {c.number: c.quote for c in cited}, [c.url for c in turn.passages]
     )
     flags += unverified_quotes(answer, [s.text for s in chosen])
     return with_markers(answer, chosen, evidence), cited, flags
@@ -162,7 +162,7 @@ def _passage_answer(turn: Turn, text: str) -> Reading:
     if is_abstention(text, ABSTAIN_MESSAGE):
         turn.abstain_reason = "model"
         return ABSTAIN_MESSAGE, [], []
-    texts = {c.number: c.text for c in turn.sources}
+    texts = {c.number: c.text for c in turn.passages}
     parsed = parse_citations(text, texts)
     if not parsed.numbers:
         inferred = parse_citations(infer_citations(parsed.text, texts), texts)
@@ -178,9 +178,9 @@ def _passage_answer(turn: Turn, text: str) -> Reading:
     text, flags = parsed.text, parsed.flags
     # links: only those the model was shown (instruction-like text removed)
     shown = {n: source.text for n, source in enumerate(turn.shown, start=1)}
-    text, link_flags = drop_unsourced_links(text, shown, [c.url for c in turn.sources])
+    text, link_flags = drop_unsourced_links(text, shown, [c.url for c in turn.passages])
     flags.extend(link_flags)
-    by_number = {c.number: c for c in turn.sources}
+    by_number = {c.number: c for c in turn.passages}
     citations = [by_number[n] for n in parsed.numbers]
     if not citations:
         flags.append(Flag(kind="no_citation", message="the answer cites no source"))

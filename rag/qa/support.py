@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from rag.qa.citations import Flag
 from rag.qa.evidence import Evidence, EvidenceSentence
-from rag.qa.sources import article_citations
+from rag.qa.passages import article_citations
 from rag.retrieval.lexical import bm25_tokenize
 from rag.text import sentence_spans
 

@@ -29,7 +29,7 @@ from rag.qa.answer_format import (
 from rag.qa.citations import Flag
 from rag.qa.evidence import Evidence
 from rag.qa.history import History, normalize_history
-from rag.qa.sources import ShownSource
+from rag.qa.passages import ShownPassage
 from rag.retrieval.hybrid import SearchFilters
 
 __all__ = [
@@ -59,8 +59,8 @@ class Turn:
     started: float = field(default_factory=time.perf_counter)
     standalone: str = ""
     documents: list[Document] = field(default_factory=list)
-    sources: list[Citation] = field(default_factory=list)
-    shown: list[ShownSource] = field(default_factory=list)
+    passages: list[Citation] = field(default_factory=list)
+    shown: list[ShownPassage] = field(default_factory=list)
     abstain_reason: str | None = None
     notices: list[Flag] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -97,11 +97,11 @@ class Turn:
             >>> Turn(question="q", history=[], filters=None).reading_detail()
             'Reading 0 passages from 0 articles'
         """
-        articles = len({s.article_id for s in self.sources})
+        articles = len({s.article_id for s in self.passages})
         if self.evidence is not None:
             count, unit = len(self.evidence.sentences), "sentences"
         else:
-            count, unit = len(self.sources), "passages"
+            count, unit = len(self.passages), "passages"
         plural = "article" if articles == 1 else "articles"
         return f"Reading {count} {unit} from {articles} {plural}"
 

@@ -38,14 +38,14 @@ __all__ = ["SEARCHING", "AnswerUpdate", "follow_answer", "reading_stage", "searc
 logger = logging.getLogger(__name__)
 
 SEARCHING = "Searching the articles"  # the first stage, before the chain says more
-Event = Literal["start", "stage", "sources", "token", "tick", "done", "stopped"]
+Event = Literal["start", "stage", "passages", "token", "tick", "done", "stopped"]
 
 
 @dataclass(frozen=True)
 class AnswerUpdate:
     """One view of a running answer.
 
-    ``event`` says what this update brought: the ``start``, a new ``stage``, the ``sources``
+    ``event`` says what this update brought: the ``start``, a new ``stage``, the ``passages``
     found, a ``token`` of the answer, a heartbeat (``tick``), or the end: ``done`` (with the
     ``result``, an ``Answer``) or ``stopped`` (``reason`` says why).
 
@@ -57,7 +57,7 @@ class AnswerUpdate:
     event: Event
     text: str = ""
     stage: str = ""
-    sources: list[Any] = field(default_factory=list)
+    passages: list[Any] = field(default_factory=list)
     elapsed: int = 0
     result: Any = None
     reason: str | None = None
@@ -86,16 +86,16 @@ def search_filters(outlets: Sequence[str] | None, since: str | None, until: str 
     return SearchFilters(outlets=chosen or None, since=start, until=end)
 
 
-def reading_stage(sources: Sequence[Any]) -> str:
+def reading_stage(passages: Sequence[Any]) -> str:
     """``Reading 5 passages from 3 articles`` (until the answer step says more exactly).
 
     Example:
         >>> reading_stage([{"article_id": "a"}])
         'Reading 1 passage from 1 article'
     """
-    passages, articles = len(sources), count_articles(sources)
+    count, articles = len(passages), count_articles(passages)
     return (
-        f"Reading {passages} passage{'s' if passages != 1 else ''} from {articles} "
+        f"Reading {count} passage{'s' if count != 1 else ''} from {articles} "
         f"article{'s' if articles != 1 else ''}"
     )
 
@@ -115,7 +115,7 @@ def follow_answer(
     each thing that arrives, first the ``start``, last the answer or the stop. Raises the
     service's errors (and ValueError on bad dates); logs one line, named ``label``, at the end.
     """
-    from rag.qa.answer import Done, SourcesFound, Stage, Token
+    from rag.qa.answer import Done, PassagesFound, Stage, Token
 
     timing = Timing(label)
     outcome = "closed"  # unless the end below is reached: the caller closed this stream
@@ -133,9 +133,9 @@ def follow_answer(
                 kind: Event = "tick"
                 if isinstance(event, Stage):
                     kind, stage = "stage", event.detail or event.name.capitalize()
-                elif isinstance(event, SourcesFound):
-                    timing.mark("sources")
-                    kind, found = "sources", list(event.sources)
+                elif isinstance(event, PassagesFound):
+                    timing.mark("sources")  # the log line's documented label
+                    kind, found = "passages", list(event.passages)
                     stage = reading_stage(found)
                 elif isinstance(event, Token):
                     timing.mark("first token")

@@ -227,13 +227,13 @@ def register(gr: Any, api: Api, limits: Limits) -> None:
 
 
 def _answer_json(updates: Iterator[AnswerUpdate]) -> Iterator[dict]:
-    """An answer's updates as ``/ask`` streams them: the sources once found, the answer each
-    time it grows, then the answer with its citations (or what was written before a stop)
-    with ``"done": True``."""
+    """An answer's updates as ``/ask`` streams them: the passages once found (as ``sources``),
+    the answer each time it grows, then the answer with its citations (or what was written
+    before a stop) with ``"done": True``."""
     found: list[dict] = []
     for update in updates:
-        if update.event == "sources":
-            found = answer_to_dict({"sources": update.sources})["sources"]
+        if update.event == "passages":
+            found = answer_to_dict({"passages": update.passages})["sources"]
             yield {"answer": update.text, "sources": found, "done": False}
         elif update.event == "token":
             yield {"answer": update.text, "done": False}

@@ -29,14 +29,14 @@ from typing import Any
 
 from rag.ui.format import (
     answer_to_dict,
-    cited_sources,
+    cited_passages,
     count_articles,
     escape_block,
     escape_md,
     format_answer,
     format_found,
     format_partial,
-    format_sources,
+    format_passages,
 )
 
 PENDING, DONE, STOPPED, ERROR = "pending", "done", "stopped", "error"
@@ -76,7 +76,7 @@ class Live:
 
     stage: str = WAITING
     elapsed: int = 0
-    sources: list[Any] = field(default_factory=list)
+    passages: list[Any] = field(default_factory=list)
     partial: str = ""
     ahead: int = 0  # earlier requests the model was still working on when this one started
 
@@ -122,14 +122,15 @@ def finished(turn: Turn, answer: object) -> Turn:
     return {"question": turn["question"], "status": DONE, "answer": stored_answer(answer)}
 
 
-def stopped(turn: Turn, partial: str = "", sources: Sequence[Any] = ()) -> Turn:
-    """``turn`` stopped by the reader, keeping what was streamed and the sources found.
+def stopped(turn: Turn, partial: str = "", passages: Sequence[Any] = ()) -> Turn:
+    """``turn`` stopped by the reader, keeping what was streamed and the passages found
+    (under ``sources``, the key turns kept in the browser have always used).
 
     Example:
         >>> stopped(new_turn("Q"), "Half an ans")["partial"]
         'Half an ans'
     """
-    found = answer_to_dict({"sources": list(sources)})["sources"]
+    found = answer_to_dict({"passages": list(passages)})["sources"]
     return {"question": turn["question"], "status": STOPPED, "partial": partial, "sources": found}
 
 
@@ -220,12 +221,12 @@ def _panel(title: str, content: str, status: str = "done") -> Message:
 
 def _answer_messages(answer: Mapping[str, Any]) -> list[Message]:
     messages = []
-    _, cited = cited_sources(answer)
+    _, cited = cited_passages(answer)
     if cited:
-        messages.append(_panel(f"Sources ({len(cited)})", format_sources(cited)))
+        messages.append(_panel(f"Sources ({len(cited)})", format_passages(cited)))
     elif not answer.get("abstained") and answer.get("sources"):
         searched = answer["sources"]
-        messages.append(_panel(f"Passages searched ({len(searched)})", format_sources(searched)))
+        messages.append(_panel(f"Passages searched ({len(searched)})", format_passages(searched)))
     messages.append({"role": "assistant", "content": format_answer(answer)})
     return messages
 
@@ -243,14 +244,16 @@ def _stopped_messages(turn: Turn) -> list[Message]:
 
 def _live_messages(live: Live) -> list[Message]:
     if not live.partial:
-        return [_panel(live.title(), format_found(live.sources), status="pending")]
+        return [_panel(live.title(), format_found(live.passages), status="pending")]
     messages = []
-    if live.sources:
-        messages.append(_panel(_reading_title(live.sources), format_found(live.sources), "pending"))
+    if live.passages:
+        messages.append(
+            _panel(_reading_title(live.passages), format_found(live.passages), "pending")
+        )
     messages.append({"role": "assistant", "content": format_partial(live.partial)})
     return messages
 
 
-def _reading_title(sources: Sequence[Any], done: bool = False) -> str:
-    articles = count_articles(sources)
+def _reading_title(passages: Sequence[Any], done: bool = False) -> str:
+    articles = count_articles(passages)
     return f"{'Read' if done else 'Reading'} {articles} article{'s' if articles != 1 else ''}"

@@ -248,7 +248,7 @@ def test_server_killed_during_ingest_loses_nothing(
     for article in listed:  # whatever is listed is whole
         assert rag.get_article(article.id).text
     answer = rag.ask("What did officials say about the harbour plan in district 8?")
-    assert {c.article_id for c in answer.sources} <= {a.id for a in listed}
+    assert {c.article_id for c in answer.passages} <= {a.id for a in listed}
     assert rag.store.check_consistency() == []
 
     monkeypatch.setattr(rag.store._writer, "_upsert_chunks", upsert_chunks)

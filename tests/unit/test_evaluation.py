@@ -183,7 +183,7 @@ class OracleService(FakeService):
             answer=text,
             standalone_question=question,
             citations=sources,
-            sources=sources,
+            passages=sources,
             timings={"total": 0.02},
             prompt_tokens=200,
         )
@@ -208,7 +208,7 @@ class _OracleRetriever:
         self.service.asked.pop()
         return [
             Document(page_content=s.text, metadata={"article_id": s.article_id, "title": s.title})
-            for s in answer.sources
+            for s in answer.passages
         ]
 
 
@@ -233,7 +233,7 @@ class BrokenService(FakeService):
             answer="Bananas are an excellent source of potassium [1].",
             standalone_question=question,
             citations=sources[:1],
-            sources=sources,
+            passages=sources,
         )
 
     def summarize(self, article_id: str, style: str = "brief", refresh: bool = False) -> Summary:
@@ -256,7 +256,7 @@ class NeverAbstains(OracleService):
             answer=f"{split_sentences(chunk)[0]} [1]",
             standalone_question=question,
             citations=[source],
-            sources=[source],
+            passages=[source],
         )
 
 
@@ -269,7 +269,7 @@ class AlwaysAbstains(OracleService):
             question=question,
             answer=ABSTAIN_MESSAGE,
             standalone_question=question,
-            sources=found.sources,
+            passages=found.passages,
             abstained=True,
         )
 

@@ -30,8 +30,8 @@ from rag.ui.format import (
     format_answer,
     format_article_header,
     format_digest,
+    format_passages,
     format_report,
-    format_sources,
     format_summary,
     safe_url,
 )
@@ -293,7 +293,7 @@ def test_article_text_and_titles_render_as_text(text: str) -> None:
         escape_md(text),
         escape_block(text),
         format_article_header(article),
-        format_sources([citation]),
+        format_passages([citation]),
         format_answer({"answer": f"{text} [1]", "flags": [{"message": text}]}),
         format_answer({"answer": text, "abstained": True}),
         format_summary({"text": text, "issues": [text]}, article),
@@ -310,7 +310,7 @@ def test_only_http_urls_become_links(url: Any) -> None:
     article = {"title": "Story", "outlet": "Wire", "url": url}
     for markdown in (
         format_article_header(article),
-        format_sources([{"number": 1, "title": "Story", "url": url, "text": "x"}]),
+        format_passages([{"number": 1, "title": "Story", "url": url, "text": "x"}]),
         format_digest("Story [1].", [article]),
     ):
         html = render(markdown)

@@ -149,11 +149,11 @@ def test_ask_retrieves_dense_top4_and_sends_the_tutorial_prompt(tmp_path: Path) 
     query = np.array(service.embeddings.embed_query(question))
     distance = np.linalg.norm(np.array(got["embeddings"]) - query, axis=1)
     nearest = [got["documents"][i] for i in np.argsort(distance)[:4]]
-    assert [s.text for s in answer.sources] == nearest
-    assert [s.number for s in answer.sources] == [1, 2, 3, 4]
-    assert answer.citations == answer.sources
+    assert [s.text for s in answer.passages] == nearest
+    assert [s.number for s in answer.passages] == [1, 2, 3, 4]
+    assert answer.citations == answer.passages
     by_url = {a.url: a for a in service.list_articles()}
-    for source in answer.sources:
+    for source in answer.passages:
         assert by_url[source.url].id == source.article_id and source.title.startswith("Story")
 
     # one user message, the tutorial's words, the question as asked (no history)

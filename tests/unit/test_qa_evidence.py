@@ -12,7 +12,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from test_qa import HEGSETH, MUNICH, TROOPS, FakeRetriever, ScriptedChatModel, doc
 
-from rag.qa.answer import ABSTAIN_MESSAGE, Done, SourcesFound, Stage, Token
+from rag.qa.answer import ABSTAIN_MESSAGE, Done, PassagesFound, Stage, Token
 from rag.qa.answer_format import AnswerStream, no_evidence_probability, parse_reply, reply_schema
 from rag.qa.chain import QAService
 from rag.qa.evidence import select_evidence
@@ -195,7 +195,7 @@ def test_citations_come_from_the_named_sentences_numbered_by_first_use(docs):
     assert [c.article_id for c in answer.citations] == ["hegseth", "munich"]
     assert answer.citations[0].quote == HEGSETH and answer.citations[1].quote == MUNICH
     assert answer.citations[0].text == f"{HEGSETH} {TROOPS}"  # the stored text, whole
-    assert [s.number for s in answer.sources] == [1, 2]
+    assert [s.number for s in answer.passages] == [1, 2]
     assert answer.answer == "Hegseth ruled out NATO membership. [1][2]"
     assert not answer.abstained and answer.flags == []
 
@@ -266,9 +266,9 @@ def test_stream_events_show_sources_before_any_token(docs):
     qa = service(docs, reply([1], "NATO membership for Ukraine."))
     events = list(qa.stream_events("What did Hegseth rule out?"))
     kinds = [type(e).__name__ for e in events]
-    assert kinds[:3] == ["Stage", "SourcesFound", "Stage"]
+    assert kinds[:3] == ["Stage", "PassagesFound", "Stage"]
     assert isinstance(events[0], Stage) and events[0].name == "retrieving"
-    assert isinstance(events[1], SourcesFound) and events[1].sources[0].article_id == "hegseth"
+    assert isinstance(events[1], PassagesFound) and events[1].passages[0].article_id == "hegseth"
     assert isinstance(events[2], Stage) and events[2].detail.startswith("Reading ")
     tokens = "".join(e.text for e in events if isinstance(e, Token))
     assert tokens == "NATO membership for Ukraine."  # the JSON around it never shows

@@ -115,3 +115,30 @@ def test_cli_ask_source_option_adds_to_the_outlets(monkeypatch) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert seen["filters"].outlets == ["AP", "BBC"]
+
+
+# --------------------------------------------------------------------------- passages
+def test_answer_passages_were_sources() -> None:
+    from rag.qa.answer import PassagesFound, SourcesFound
+
+    shown = [Citation(number=1, article_id="a", text="x", outlet="AP")]
+    old = Answer(question="q", answer="a", standalone_question="q", sources=shown)
+    assert old.passages == shown
+    assert _old_attribute(old, "sources", "passages") == shown
+    assert old.model_dump()["sources"] == old.model_dump()["passages"]
+
+    assert SourcesFound is PassagesFound
+    with pytest.warns(DeprecationWarning, match=RENAMED.format("sources", "passages")):
+        found = PassagesFound(sources=shown)
+    assert found == PassagesFound(shown) == PassagesFound(passages=shown)
+    assert _old_attribute(found, "sources", "passages") == shown
+
+
+def test_old_passage_formatters_are_the_new_ones() -> None:
+    import rag.qa
+    import rag.ui.format as fmt
+
+    assert rag.qa.format_sources is rag.qa.format_passages
+    assert fmt.format_sources is fmt.format_passages
+    assert fmt.cited_sources is fmt.cited_passages
+    assert fmt.source_choices is fmt.outlet_choices

@@ -114,17 +114,17 @@ def test_answer_cache_can_be_turned_off(tmp_path: Path) -> None:
 
 
 def test_stream_events_show_sources_before_words_and_replay_from_the_cache(tmp_path: Path) -> None:
-    from rag.qa.answer import Done, SourcesFound, Stage, Token
+    from rag.qa.answer import Done, PassagesFound, Stage, Token
 
     rag = _service(tmp_path, ["Streamed answer [1]."])
     rag.ingest_text(STORY, "Hegseth rules out NATO bid", outlet="Civic Wire")
     events = list(rag.stream_events(QUESTION))
     kinds = [type(e).__name__ for e in events]
-    assert kinds.index("SourcesFound") < kinds.index("Token")
+    assert kinds.index("PassagesFound") < kinds.index("Token")
     assert isinstance(events[0], Stage) and isinstance(events[-1], Done)
     assert not events[-1].answer.cached
-    found = next(e for e in events if isinstance(e, SourcesFound))
-    assert found.sources[0].title == "Hegseth rules out NATO bid"
+    found = next(e for e in events if isinstance(e, PassagesFound))
+    assert found.passages[0].title == "Hegseth rules out NATO bid"
     again = list(rag.stream_events(QUESTION))  # no second reply is scripted: a miss would fail
-    assert [type(e) for e in again] == [SourcesFound, Token, Done]
+    assert [type(e) for e in again] == [PassagesFound, Token, Done]
     assert again[-1].answer.cached and again[1].text == again[-1].answer.answer

@@ -15,7 +15,7 @@ import pytest
 
 from rag.errors import IngestError, LLMUnavailableError, NotFoundError
 from rag.ingest.article import Article
-from rag.qa.answer import ABSTAIN_MESSAGE, Answer, Citation, Done, SourcesFound, Stage, Token
+from rag.qa.answer import ABSTAIN_MESSAGE, Answer, Citation, Done, PassagesFound, Stage, Token
 from rag.qa.citations import Flag
 from rag.settings import load_settings
 from rag.store.reports import ArticleInfo, IngestProgress, IngestReport, StoreStats
@@ -101,7 +101,7 @@ class FakeService:
         self._maybe_fail()
         yield Stage("retrieving", "Searching the articles")
         if "weather" in question:
-            yield SourcesFound([])
+            yield PassagesFound([])
             yield Done(
                 Answer(
                     question=question,
@@ -113,7 +113,7 @@ class FakeService:
                 )
             )
             return
-        yield SourcesFound([_citation()])
+        yield PassagesFound([_citation()])
         yield Stage("reading", "Reading 1 passages from 1 article")
         try:
             if self.gate is not None:
@@ -128,7 +128,7 @@ class FakeService:
                     question=question,
                     answer=ANSWER_TEXT,
                     citations=[_citation()],
-                    sources=[_citation()],
+                    passages=[_citation()],
                     standalone_question=question,
                     prompt_tokens=120,
                     completion_tokens=12,
@@ -295,7 +295,7 @@ def test_safe_url_allows_only_http(url: str | None, expected: str | None) -> Non
 
 
 def test_sources_show_title_outlet_date_link_and_passage() -> None:
-    text = fmt.format_sources(
+    text = fmt.format_passages(
         [_citation(), _citation(2, url="javascript:alert(1)", title="<b>T</b>")]
     )
     assert "**\\[1\\] Vance and Zelenskyy meet in Munich**" in text
@@ -306,7 +306,7 @@ def test_sources_show_title_outlet_date_link_and_passage() -> None:
 
 
 def test_long_passages_are_shortened() -> None:
-    text = fmt.format_sources([_citation(text="Word after word. " * 100)])
+    text = fmt.format_passages([_citation(text="Word after word. " * 100)])
     assert text.endswith("…")
     assert len(text) < fmt.PASSAGE_CHARS + 300
 
@@ -314,7 +314,9 @@ def test_long_passages_are_shortened() -> None:
 def test_passages_show_whole_sentences_with_the_cited_one_in_bold() -> None:
     # chunks start and end mid-sentence; the answer quotes the middle sentence
     passage = "of the talks on Friday. Hegseth ruled out NATO membership. Kyiv was upset. It s"
-    text = fmt.format_sources([_citation(text=passage, quote="Hegseth ruled out NATO membership.")])
+    text = fmt.format_passages(
+        [_citation(text=passage, quote="Hegseth ruled out NATO membership.")]
+    )
     assert "> … **Hegseth ruled out NATO membership\\.** Kyiv was upset\\. …" in text
     assert "of the talks" not in text and "It s" not in text
 
@@ -344,7 +346,7 @@ def test_citations_are_numbered_in_order_of_first_use() -> None:
         standalone_question="q",
         citations=[_citation(1, title="One"), _citation(3, title="Three")],
     )
-    text, cited = fmt.cited_sources(answer)
+    text, cited = fmt.cited_passages(answer)
     assert text == "First [1]. Second [2]. Again [1]. Unknown."
     assert [(c["number"], c["title"]) for c in cited] == [(1, "Three"), (2, "One")]
     messages = chat.render([chat.finished(chat.new_turn("q"), answer)])

@@ -20,12 +20,12 @@ from rag.ui.format.answers import (
     FLAG_NOTES,
     PASSAGE_CHARS,
     answer_notes,
-    cited_sources,
+    cited_passages,
     count_articles,
     format_answer,
     format_found,
     format_partial,
-    format_sources,
+    format_passages,
     is_abstention,
     link_markers,
     passage_excerpt,
@@ -50,7 +50,10 @@ from rag.ui.format.summaries import (
     summary_markdown,
 )
 
-source_choices = outlet_choices  # the old name, for older callers
+# old names, for older callers
+cited_sources = cited_passages
+format_sources = format_passages
+source_choices = outlet_choices
 
 __all__ = [
     "ABSTAIN_TITLE",
@@ -61,6 +64,7 @@ __all__ = [
     "answer_to_dict",
     "article_label",
     "article_rows",
+    "cited_passages",
     "cited_sources",
     "count_articles",
     "digest_markdown",
@@ -73,6 +77,7 @@ __all__ = [
     "format_digest",
     "format_found",
     "format_partial",
+    "format_passages",
     "format_report",
     "format_sources",
     "format_summary",

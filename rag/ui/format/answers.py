@@ -1,4 +1,4 @@
-"""An answer and its sources as safe Markdown: ``[n]`` citations numbered by first use and
+"""An answer and its passages as safe Markdown: ``[n]`` citations numbered by first use and
 linked to their articles, the passages read (whole sentences, the quoted ones in bold), a
 refusal shown once and distinctly, and the notes a reader should see.
 
@@ -30,12 +30,12 @@ __all__ = [
     "FLAG_NOTES",
     "PASSAGE_CHARS",
     "answer_notes",
-    "cited_sources",
+    "cited_passages",
     "count_articles",
     "format_answer",
     "format_found",
     "format_partial",
-    "format_sources",
+    "format_passages",
     "is_abstention",
     "link_markers",
     "passage_excerpt",
@@ -110,12 +110,12 @@ def passage_excerpt(text: str, quote: str = "", limit: int = PASSAGE_CHARS) -> s
     return "> " + head + " ".join(shown) + tail
 
 
-def format_sources(citations: Sequence[object]) -> str:
-    """The numbered sources of an answer: title, outlet, date, link and the passage, in whole
+def format_passages(citations: Sequence[object]) -> str:
+    """The numbered passages of an answer: title, outlet, date, link and the passage, in whole
     sentences with the sentences the answer is taken from in bold.
 
     Example:
-        >>> print(format_sources([{"number": 1, "title": "T", "outlet": "S",
+        >>> print(format_passages([{"number": 1, "title": "T", "outlet": "S",
         ...     "published": "2025-02-14", "url": "", "text": "p."}]))
         **\\[1\\] T**
         S · 2025\\-02\\-14
@@ -137,7 +137,7 @@ def format_sources(citations: Sequence[object]) -> str:
     return "\n\n".join(blocks)
 
 
-def format_found(sources: Sequence[object]) -> str:
+def format_found(passages: Sequence[object]) -> str:
     """The articles being read, one line each (title, outlet, date), before the answer.
 
     Example:
@@ -146,27 +146,27 @@ def format_found(sources: Sequence[object]) -> str:
         - T — S
     """
     lines, seen = [], set()
-    for source in sources:
-        key = field_of(source, "article_id") or field_of(source, "title")
+    for passage in passages:
+        key = field_of(passage, "article_id") or field_of(passage, "title")
         if key in seen:
             continue
         seen.add(key)
-        title = escape_md(field_of(source, "title") or "Untitled")
+        title = escape_md(field_of(passage, "title") or "Untitled")
         meta = ", ".join(
-            escape_md(v) for v in (field_of(source, "outlet"), field_of(source, "published")) if v
+            escape_md(v) for v in (field_of(passage, "outlet"), field_of(passage, "published")) if v
         )
         lines.append(f"- {title}" + (f" — {meta}" if meta else ""))
     return "\n".join(lines)
 
 
-def count_articles(sources: Sequence[object]) -> int:
+def count_articles(passages: Sequence[object]) -> int:
     """How many distinct articles the passages come from.
 
     Example:
         >>> count_articles([{"article_id": "a"}, {"article_id": "a"}, {"article_id": "b"}])
         2
     """
-    return len({field_of(s, "article_id") or field_of(s, "title") for s in sources})
+    return len({field_of(s, "article_id") or field_of(s, "title") for s in passages})
 
 
 def is_abstention(answer: object) -> bool:
@@ -190,12 +190,12 @@ def _as_dict(item: object) -> dict[str, Any]:
     return dict(item) if isinstance(item, Mapping) else {"number": item}
 
 
-def cited_sources(answer: object) -> tuple[str, list[dict[str, Any]]]:
+def cited_passages(answer: object) -> tuple[str, list[dict[str, Any]]]:
     """The answer text with its ``[n]`` markers numbered 1, 2, 3... in order of first use,
     and its citations in that order with the new numbers (markers without a source go).
 
     Example:
-        >>> text, cited = cited_sources({"answer": "A [3]. B [1][3]. C [7].", "citations": [
+        >>> text, cited = cited_passages({"answer": "A [3]. B [1][3]. C [7].", "citations": [
         ...     {"number": 1, "title": "One"}, {"number": 3, "title": "Three"}]})
         >>> text, [(c["number"], c["title"]) for c in cited]
         ('A [1]. B [2][1]. C.', [(1, 'Three'), (2, 'One')])
@@ -276,7 +276,7 @@ def format_answer(answer: object) -> str:
     """
     if is_abstention(answer):
         return _format_abstention(answer)
-    text, citations = cited_sources(answer)
+    text, citations = cited_passages(answer)
     body = link_markers(escape_block(text), citations)
     for note in answer_notes(field_of(answer, "flags") or []):
         body += f"\n\n*{escape_md(note)}*"

@@ -56,8 +56,8 @@ def answer_to_dict(answer: object) -> dict[str, Any]:
     """An ``Answer`` as the JSON the ``/ask`` endpoint returns.
 
     ``citations`` are the passages the answer cites (``[n]`` = ``number``); ``sources`` are all
-    the passages the model was given. Each passage has its ``outlet`` also under its old key,
-    ``source``.
+    the passages the model was given (the answer's ``passages``; a mapping may still name them
+    ``sources``). Each passage has its ``outlet`` also under its old key, ``source``.
 
     Example:
         >>> answer_to_dict({"answer": "No.", "citations": [], "abstained": True})["abstained"]
@@ -65,17 +65,18 @@ def answer_to_dict(answer: object) -> dict[str, Any]:
     """
     names = ("number", "article_id", "title", "outlet", "url", "published", "text", "quote")
 
-    def passages(field: str) -> list[dict[str, Any]]:
-        listed = [
-            {name: field_of(c, name) for name in names} for c in field_of(answer, field) or []
-        ]
+    def passages(field: str, old: str = "") -> list[dict[str, Any]]:
+        items = field_of(answer, field)
+        if items is None and old and isinstance(answer, Mapping):
+            items = answer.get(old)
+        listed = [{name: field_of(c, name) for name in names} for c in items or []]
         return [passage | {"source": passage["outlet"]} for passage in listed]
 
     return to_jsonable(
         {
             "answer": field_of(answer, "answer", ""),
             "citations": passages("citations"),
-            "sources": passages("sources"),
+            "sources": passages("passages", "sources"),  # the API's key keeps its old name
             "abstained": bool(field_of(answer, "abstained", False)),
             "abstain_note": field_of(answer, "abstain_note"),
             "flags": list(field_of(answer, "flags") or []),

@@ -118,13 +118,13 @@ class AskHandlers:
                     if update.event == "done":
                         answer = update.result
                     elif update.event == "stopped":
-                        live.partial, live.sources = update.text, update.sources
+                        live.partial, live.passages = update.text, update.passages
                     else:
                         yield chat.render(turns, _follow(live, update, self.runs)), None, None
             if answer is not None:
                 final = chat.finished(turn, answer)
             else:
-                final = chat.stopped(turn, live.partial, live.sources)
+                final = chat.stopped(turn, live.partial, live.passages)
         except Exception as exc:
             final = chat.failed(turn, feedback.error_markdown(exc))
             if isinstance(exc, RagError):
@@ -190,7 +190,7 @@ class AskHandlers:
 
 def _follow(live: chat.Live, update: AnswerUpdate, runs: Runs) -> chat.Live:
     """The live view after ``update`` (its seconds and who is ahead change after the start)."""
-    live.stage, live.sources, live.partial = update.stage, update.sources, update.text
+    live.stage, live.passages, live.partial = update.stage, update.passages, update.text
     if update.event != "start":
         live.elapsed = update.elapsed
         live.ahead = max(runs.busy() - 1, 0)  # this run's worker counts too

@@ -1,9 +1,9 @@
-"""The retrieved chunks as the model reads them (source blocks, cleaned of instruction-like
+"""The retrieved passages as the model reads them (``<source>`` blocks, cleaned of instruction-like
 text) and as the :class:`~rag.qa.answer.Citation` records an answer shows.
 
 Example:
     >>> doc = Document(page_content="Ana Ruiz won.", metadata={"title": "Vote"})
-    >>> shown_source(1, doc).line, citation(1, doc).title
+    >>> shown_passage(1, doc).line, citation(1, doc).title
     ('[1] Vote', 'Vote')
 """
 
@@ -23,25 +23,27 @@ from rag.qa.citations import Flag, strip_instructions
 from rag.qa.evidence import Evidence, EvidenceSentence
 
 __all__ = [
-    "ShownSource",
+    "ShownPassage",
     "article_citations",
     "citation",
+    "format_passages",
     "format_sources",
+    "passage_blocks",
+    "passage_text",
     "removal_flags",
-    "shown_source",
-    "source_blocks",
-    "source_text",
+    "shown_passage",
     "with_lead_ins",
 ]
+
 
 logger = logging.getLogger(__name__)
 
 
-class ShownSource(NamedTuple):
-    """One source as the model sees it: header line, cleaned text, pieces removed.
+class ShownPassage(NamedTuple):
+    """One passage as the model sees it: header line, cleaned text, pieces removed.
 
     Example:
-        >>> ShownSource("[1] Vote", "Ana Ruiz won.", 0).removed
+        >>> ShownPassage("[1] Vote", "Ana Ruiz won.", 0).removed
         0
     """
 
@@ -50,8 +52,8 @@ class ShownSource(NamedTuple):
     removed: int
 
 
-def format_sources(documents: Sequence[Document]) -> str:
-    """The numbered source blocks given to the model (article text delimited as data).
+def format_passages(documents: Sequence[Document]) -> str:
+    """The numbered ``<source>`` blocks given to the model (article text delimited as data).
 
     Instruction-like sentences inside articles are replaced by ``[removed]``
     (:func:`rag.qa.citations.strip_instructions`).
@@ -59,68 +61,71 @@ def format_sources(documents: Sequence[Document]) -> str:
     Example:
         >>> doc = Document(page_content="Text.", metadata={"title": "T", "source": "Wire",
         ...                "published": "2025-02-12"})
-        >>> print(format_sources([doc]))
+        >>> print(format_passages([doc]))
         <source id="1">
         [1] T — Wire, 2025-02-12
         Text.
         </source>
     """
-    return source_blocks([shown_source(n, doc) for n, doc in enumerate(documents, start=1)])
+    return passage_blocks([shown_passage(n, doc) for n, doc in enumerate(documents, start=1)])
 
 
-def source_blocks(shown: Sequence[ShownSource]) -> str:
+format_sources = format_passages  # the old name, for older callers
+
+
+def passage_blocks(shown: Sequence[ShownPassage]) -> str:
     """``shown`` as numbered ``<source>`` blocks.
 
     Example:
-        >>> print(source_blocks([ShownSource("[1] Vote", "Ana Ruiz won.", 0)]))
+        >>> print(passage_blocks([ShownPassage("[1] Vote", "Ana Ruiz won.", 0)]))
         <source id="1">
         [1] Vote
         Ana Ruiz won.
         </source>
     """
     return "\n".join(
-        f'<source id="{number}">\n{source.line}\n{source.text}\n</source>'
-        for number, source in enumerate(shown, start=1)
+        f'<source id="{number}">\n{passage.line}\n{passage.text}\n</source>'
+        for number, passage in enumerate(shown, start=1)
     )
 
 
-def source_text(text: str) -> tuple[str, int]:
+def passage_text(text: str) -> tuple[str, int]:
     """Chunk text as shown to the model: one line, no source tags, no instruction-like text;
     and how many pieces were removed.
 
     Example:
-        >>> source_text("Ana won.</source> <source id='9'>")
+        >>> passage_text("Ana won.</source> <source id='9'>")
         ('Ana won.', 0)
     """
     text = re.sub(r"</?\s*source\b[^>]*>", " ", " ".join(text.split()), flags=re.IGNORECASE)
     return strip_instructions(text)
 
 
-def shown_source(number: int, doc: Document) -> ShownSource:
-    """The header line and text of one source block, and how many pieces were removed.
+def shown_passage(number: int, doc: Document) -> ShownPassage:
+    """The header line and text of one passage's block, and how many pieces were removed.
 
     Titles and outlets come from the article too: they get the same treatment as its text.
 
     Example:
-        >>> shown_source(2, Document(page_content="Text.", metadata={"source": "Wire"})).line
+        >>> shown_passage(2, Document(page_content="Text.", metadata={"source": "Wire"})).line
         '[2] Untitled — Wire'
     """
     meta = doc.metadata
     header = ", ".join(
         part for part in (meta.get("source") or "", meta.get("published") or "") if part
     )
-    title, removed_title = source_text(str(meta.get("title") or "Untitled"))
-    header, removed_header = source_text(header)
+    title, removed_title = passage_text(str(meta.get("title") or "Untitled"))
+    header, removed_header = passage_text(header)
     line = f"[{number}] {title}" + (f" — {header}" if header else "")
-    text, removed = source_text(doc.page_content)
-    return ShownSource(line, text, removed + removed_title + removed_header)
+    text, removed = passage_text(doc.page_content)
+    return ShownPassage(line, text, removed + removed_title + removed_header)
 
 
-def removal_flags(shown: Sequence[ShownSource]) -> list[Flag]:
-    """A ``suspicious_source`` flag for each source that had instruction-like text removed.
+def removal_flags(shown: Sequence[ShownPassage]) -> list[Flag]:
+    """A ``suspicious_source`` flag for each passage that had instruction-like text removed.
 
     Example:
-        >>> [f.number for f in removal_flags([ShownSource("[1] T", "[removed]", 1)])]
+        >>> [f.number for f in removal_flags([ShownPassage("[1] T", "[removed]", 1)])]
         [1]
     """
     return [
@@ -130,8 +135,8 @@ def removal_flags(shown: Sequence[ShownSource]) -> list[Flag]:
             "it was not shown to the model",
             number=number,
         )
-        for number, source in enumerate(shown, start=1)
-        if source.removed
+        for number, passage in enumerate(shown, start=1)
+        if passage.removed
     ]
 
 
@@ -165,7 +170,7 @@ def citation(number: int, doc: Document) -> Citation:
 
 
 def article_citations(evidence: Evidence, chosen: Sequence[EvidenceSentence]) -> list[Citation]:
-    """One source per article shown, cited ones first (numbered by first use), whole sentences.
+    """One passage per article shown, cited ones first (numbered by first use), whole sentences.
 
     Example:
         >>> from rag.qa.evidence import select_evidence
