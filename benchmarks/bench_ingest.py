@@ -3,7 +3,7 @@
 Three measurements on generated news-length articles (~550 words, written as .txt
 files with header lines, so the whole pipeline runs: read, parse, chunk, embed, store):
 
-1. ``ingest``: ``ingest_sources`` of N articles (default 1,000) into a fresh embedded
+1. ``ingest``: ``ingest_locations`` of N articles (default 1,000) into a fresh embedded
    store with the real local embedder, as a ratio to embedding the very same chunk
    texts with the same embedder and nothing else, in the same run (target >= 0.9).
 2. ``reingest``: the same folder again, unchanged (target: >= 20x faster).
@@ -164,8 +164,8 @@ def peak_rss_mb() -> float:
 def bench_throughput(workdir: Path, articles: int) -> dict:
     from rag.ingest.article import Article
     from rag.ingest.chunking import Chunker
-    from rag.ingest.pipeline import ingest_sources
-    from rag.ingest.sources import load_source
+    from rag.ingest.locations import load_location
+    from rag.ingest.pipeline import ingest_locations
     from rag.models.embeddings import shared_local_embeddings
     from rag.settings import load_settings
     from rag.store.articles import ArticleStore
@@ -180,7 +180,7 @@ def bench_throughput(workdir: Path, articles: int) -> dict:
 
     print(f"Ingesting {articles} articles end to end...", flush=True)
     started, cpu_started = time.perf_counter(), time.process_time()
-    report = ingest_sources([corpus], store, settings)
+    report = ingest_locations([corpus], store, settings)
     ingest_seconds = time.perf_counter() - started
     ingest_cpu = time.process_time() - cpu_started
     assert report.added == articles and not report.failed, report.failed[:3]
@@ -188,7 +188,7 @@ def bench_throughput(workdir: Path, articles: int) -> dict:
     chunker = Chunker.from_settings(settings)
     texts = [
         chunk.embed_text
-        for item in load_source(corpus, settings)
+        for item in load_location(corpus, settings)
         if isinstance(item, Article)
         for chunk in chunker.chunk_article(item)
     ]
@@ -201,7 +201,7 @@ def bench_throughput(workdir: Path, articles: int) -> dict:
 
     print("Re-ingesting the unchanged corpus...", flush=True)
     started, cpu_started = time.perf_counter(), time.process_time()
-    again = ingest_sources([corpus], store, settings)
+    again = ingest_locations([corpus], store, settings)
     reingest_seconds = time.perf_counter() - started
     reingest_cpu = time.process_time() - cpu_started
     assert again.unchanged == articles and again.chunks_added == 0
@@ -234,7 +234,7 @@ def bench_throughput(workdir: Path, articles: int) -> dict:
 def bench_memory(workdir: Path, articles: int, embedder: str) -> dict:
     from langchain_core.embeddings import DeterministicFakeEmbedding
 
-    from rag.ingest.pipeline import ingest_sources
+    from rag.ingest.pipeline import ingest_locations
     from rag.models.embeddings import shared_local_embeddings
     from rag.settings import load_settings
     from rag.store.articles import ArticleStore
@@ -270,7 +270,7 @@ def bench_memory(workdir: Path, articles: int, embedder: str) -> dict:
 
     print(f"Ingesting {articles} articles for the memory profile ({embedder})...", flush=True)
     started = time.perf_counter()
-    report = ingest_sources([corpus], store, settings, progress=progress)
+    report = ingest_locations([corpus], store, settings, progress=progress)
     assert report.added == articles, report.failed[:3]
     return {
         "articles": articles,

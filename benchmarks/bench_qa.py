@@ -89,14 +89,14 @@ def _settings(data_dir: Path, **overrides: Any):
 
 
 def _sample_store(data_dir: Path):
-    from rag.ingest.pipeline import ingest_sources
+    from rag.ingest.pipeline import ingest_locations
     from rag.models.embeddings import LocalEmbeddings
     from rag.store.articles import ArticleStore
 
     settings = _settings(data_dir)
     store = ArticleStore.from_settings(settings, LocalEmbeddings())
     if store.stats().chunks == 0:
-        report = ingest_sources([p for p in CORPUS if p.exists()], store, settings)
+        report = ingest_locations([p for p in CORPUS if p.exists()], store, settings)
         print(f"ingested {report.added} articles, {report.chunks_added} chunks")
     return store
 

@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.ingest.pipeline import ingest_sources  # noqa: E402
+from rag.ingest.pipeline import ingest_locations  # noqa: E402
 from rag.models.embeddings import LocalEmbeddings  # noqa: E402
 from rag.models.llm import build_chat_model, describe_llm  # noqa: E402
 from rag.retrieval.hybrid import HybridRetriever  # noqa: E402
@@ -169,7 +169,7 @@ def main() -> None:
         overrides["model_dir"] = args.model_dir
     settings = load_settings(**overrides)
     store = ArticleStore.from_settings(settings, LocalEmbeddings())
-    report = ingest_sources([ROOT / "samples"], store, settings)
+    report = ingest_locations([ROOT / "samples"], store, settings)
     print(f"ingested {len(report.article_ids)} articles into {data_dir}")
 
     started = time.perf_counter()

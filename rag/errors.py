@@ -51,7 +51,7 @@ class StoreError(RagError):
 
 
 class IngestError(RagError):
-    """A source could not be loaded as an article (empty, binary, too big, unreachable...)."""
+    """An input could not be loaded as an article (empty, binary, too big, unreachable...)."""
 
 
 class NotFoundError(RagError):

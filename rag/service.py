@@ -124,20 +124,23 @@ class NewsRAG:
     # --- library ---------------------------------------------------------------
     def ingest(
         self,
-        sources: Iterable[str | Path],
+        locations: Iterable[str | Path] | None = None,
         *,
         progress: Callable[..., None] | None = None,
+        sources: Iterable[str | Path] | None = None,
     ) -> IngestReport:
-        """Load files, folders, URLs and feeds, then chunk, embed and store them.
+        """Load files, folders, URLs and feeds (``locations``), then chunk, embed and store
+        them. ``sources`` is the old name of ``locations`` (deprecated).
 
         Example:
             >>> report = rag.ingest(["samples/", "missing.txt"])
             >>> report.unchanged, report.failed
             (10, [('missing.txt', 'no such file or folder')])
         """
-        from rag.ingest.pipeline import ingest_sources
+        from rag.ingest.pipeline import ingest_locations
 
-        return ingest_sources(list(sources), self.store, self.settings, progress=progress)
+        locations = renamed_argument(locations, sources, "locations", "sources")
+        return ingest_locations(list(locations or []), self.store, self.settings, progress=progress)
 
     def ingest_text(
         self,

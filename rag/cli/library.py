@@ -53,13 +53,13 @@ source, url, author, published), RSS/Atom feeds (.xml/.rss/.atom or URL).
 Folders are read recursively. Re-ingesting an unchanged article does nothing;
 a changed article at the same URL replaces the old version."""
 )
-@click.argument("sources", nargs=-1, required=True, metavar="PATH|URL...")
+@click.argument("locations", nargs=-1, required=True, metavar="PATH|URL...")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (no progress bar).")
 @handle_errors
-def ingest(sources: tuple[str, ...], as_json: bool) -> None:
+def ingest(locations: tuple[str, ...], as_json: bool) -> None:
     """Add articles from files, folders, web pages and RSS/Atom feeds."""
     rag = _service()
-    report = rag.ingest(list(sources)) if as_json else _ingest_with_progress(rag, list(sources))
+    report = rag.ingest(list(locations)) if as_json else _ingest_with_progress(rag, list(locations))
     if as_json:
         click.echo(json.dumps(_report_dict(report), indent=2, ensure_ascii=False))
     else:
@@ -70,7 +70,7 @@ def ingest(sources: tuple[str, ...], as_json: bool) -> None:
         raise SystemExit(1)
 
 
-def _ingest_with_progress(rag: NewsRAG, sources: list[str]) -> IngestReport:
+def _ingest_with_progress(rag: NewsRAG, locations: list[str]) -> IngestReport:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     console = _console(stderr=True)
@@ -78,7 +78,7 @@ def _ingest_with_progress(rag: NewsRAG, sources: list[str]) -> IngestReport:
         SpinnerColumn(),
         TextColumn("[bold]Ingesting[/bold]"),
         BarColumn(),
-        TextColumn("{task.fields[sources]}"),
+        TextColumn("{task.fields[locations]}"),
         TextColumn("{task.fields[articles]} articles ({task.fields[aps]:.1f}/s)"),
         TextColumn("{task.fields[chunks]} chunks ({task.fields[cps]:.1f}/s)"),
         TextColumn("[red]{task.fields[failed]}[/red]"),
@@ -87,8 +87,8 @@ def _ingest_with_progress(rag: NewsRAG, sources: list[str]) -> IngestReport:
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(
             "ingest",
-            total=len(sources),
-            sources="",
+            total=len(locations),
+            locations="",
             articles=0,
             chunks=0,
             aps=0.0,
@@ -100,8 +100,8 @@ def _ingest_with_progress(rag: NewsRAG, sources: list[str]) -> IngestReport:
             elapsed = max(p.elapsed, 1e-6)
             bar.update(
                 task,
-                completed=p.sources_done,
-                sources=f"{p.sources_done}/{p.sources_total or len(sources)} sources",
+                completed=p.locations_done,
+                locations=f"{p.locations_done}/{p.locations_total or len(locations)} sources",
                 articles=p.articles,
                 chunks=p.chunks,
                 aps=p.articles / elapsed,
@@ -109,7 +109,7 @@ def _ingest_with_progress(rag: NewsRAG, sources: list[str]) -> IngestReport:
                 failed=f"{p.failed} failed" if p.failed else "",
             )
 
-        return rag.ingest(sources, progress=update)
+        return rag.ingest(locations, progress=update)
 
 
 def _report_dict(report: IngestReport) -> dict[str, Any]:

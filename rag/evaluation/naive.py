@@ -328,7 +328,7 @@ class NaiveRAG:
         return self.index.vectorstore.as_retriever(search_kwargs={"k": TOP_K})
 
     # --- library (delegated, then the naive collection follows) -----------------------
-    def ingest(self, sources: Iterable[str | Path], *, progress: Callable | None = None) -> Any:
+    def ingest(self, locations: Iterable[str | Path], *, progress: Callable | None = None) -> Any:
         """Ingest through news-rag's store, then bring the naive collection up to date.
 
         Example:
@@ -338,7 +338,7 @@ class NaiveRAG:
             >>> len(naive.index.chunk_ids())
             59
         """
-        report = self.service.ingest(sources, progress=progress)
+        report = self.service.ingest(locations, progress=progress)
         self.sync()
         return report
 

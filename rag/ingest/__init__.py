@@ -31,8 +31,21 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "parse_markdown",
         "parse_text",
     ),
-    "pipeline": ("IngestProgress", "IngestReport", "ingest_sources", "ingest_text"),
-    "sources": ("EXTENSIONS", "iter_folder", "load_file", "load_source", "load_url"),
+    "locations": (
+        "EXTENSIONS",
+        "iter_folder",
+        "load_file",
+        "load_location",
+        "load_source",
+        "load_url",
+    ),
+    "pipeline": (
+        "IngestProgress",
+        "IngestReport",
+        "ingest_locations",
+        "ingest_sources",
+        "ingest_text",
+    ),
 }
 
 __all__ = exported_names(_EXPORTS)

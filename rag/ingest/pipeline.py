@@ -1,17 +1,18 @@
-"""Ingest sources into the store: files, folders, URLs and feeds, with per-source failures.
+"""Ingest input locations into the store: files, folders, URLs and feeds, with failures
+reported per location.
 
-:func:`ingest_sources` reads every source through the one dispatcher,
-:func:`rag.ingest.sources.load_source`, and streams the articles into
+:func:`ingest_locations` reads every location through the one dispatcher,
+:func:`rag.ingest.locations.load_location`, and streams the articles into
 :meth:`rag.store.articles.ArticleStore.add_articles` (batched embedding, memory stays flat).
-A source that fails (missing, empty, binary, too large, unreachable, no article
+A location that fails (missing, empty, binary, too large, unreachable, no article
 body, bad JSONL lines, duplicate of another file in the batch...) is reported with a
 reason in ``IngestReport.failed``; the rest of the batch proceeds.
 
 Example (a private address is refused before any request):
-    >>> from rag.ingest.pipeline import ingest_sources
+    >>> from rag.ingest.pipeline import ingest_locations
     >>> from rag.store.articles import ArticleStore
     >>> store = ArticleStore.from_settings(settings, embeddings)
-    >>> report = ingest_sources(["samples/", "http://127.0.0.1/feed.xml"], store, settings)
+    >>> report = ingest_locations(["samples/", "http://127.0.0.1/feed.xml"], store, settings)
     >>> report.added, report.unchanged, report.replaced, report.failed
     (10, 0, 0,
      [('http://127.0.0.1/feed.xml', 'refused: 127.0.0.1 is a loopback address, not a public one')])
@@ -30,52 +31,52 @@ from rag.files import sha256_file
 from rag.ingest.article import Article, LoadFailure, LoadItem
 from rag.ingest.dates import parse_date
 from rag.ingest.fetch import is_url
-from rag.ingest.sources import load_file, load_source, load_url
+from rag.ingest.locations import load_file, load_location, load_url
 from rag.store.articles import ArticleStore
 from rag.store.reports import IngestProgress, IngestReport, ProgressCallback
 
 if TYPE_CHECKING:
     from rag.settings import Settings
 
-__all__ = ["IngestProgress", "IngestReport", "ingest_sources", "ingest_text"]
+__all__ = ["IngestProgress", "IngestReport", "ingest_locations", "ingest_sources", "ingest_text"]
 
 logger = logging.getLogger(__name__)
 
 
 class _Batch:
-    """Loads sources one by one through :func:`rag.ingest.sources.load_source`, dropping
+    """Loads locations one by one through :func:`rag.ingest.locations.load_location`, dropping
     duplicates (a URL or file named twice, files with the same bytes, the same article
     twice) and collecting failures."""
 
     def __init__(
         self,
-        sources: Sequence[str | Path],
+        locations: Sequence[str | Path],
         settings: Settings,
         progress: ProgressCallback | None,
         started: float,
     ) -> None:
-        self.sources = sources
+        self.locations = locations
         self.settings = settings
         self.progress = progress
         self.started = started
         self.failed: list[tuple[str, str]] = []
-        self.last = IngestProgress(sources_total=len(sources))
+        self.last = IngestProgress(locations_total=len(locations))
         self._paths: dict[Path, str] = {}  # resolved file -> how it was named
         self._digests: dict[str, str] = {}  # sha256 of a file's bytes -> its first origin
         self._urls: set[str] = set()
         self._articles: dict[str, str] = {}
 
     def articles(self) -> Iterator[Article]:
-        for number, source in enumerate(self.sources, 1):
-            for item in load_source(
-                source, self.settings, file_loader=self._load_file, url_loader=self._load_url
+        for number, location in enumerate(self.locations, 1):
+            for item in load_location(
+                location, self.settings, file_loader=self._load_file, url_loader=self._load_url
             ):
                 if isinstance(item, LoadFailure):
                     self._fail(item.origin, item.reason)
                 elif self._first_time(item):
                     yield item
-            self.last.sources_done = number
-            self.last.current = str(source)
+            self.last.locations_done = number
+            self.last.current = str(location)
             self._notify()
 
     def _load_url(self, url: str) -> Iterator[LoadItem]:
@@ -133,26 +134,26 @@ def _file_digest(path: Path) -> str | None:
         return None  # the loader reports the read error
 
 
-def ingest_sources(
-    sources: Sequence[str | Path],
+def ingest_locations(
+    locations: Sequence[str | Path],
     store: ArticleStore,
     settings: Settings,
     progress: ProgressCallback | None = None,
 ) -> IngestReport:
-    """Load, chunk, embed and store every source; failures are reported, not raised.
+    """Load, chunk, embed and store every location; failures are reported, not raised.
 
-    ``sources``: files, folders (recursive), http(s) URLs of pages or feeds.
+    ``locations``: files, folders (recursive), http(s) URLs of pages or feeds.
     ``progress`` receives :class:`IngestProgress` updates (after each stored batch,
-    each failure and each finished source). Store or embedder failures (Chroma down,
+    each failure and each finished location). Store or embedder failures (Chroma down,
     model missing) raise :class:`rag.errors.RagError`: nothing can proceed then.
 
     Example:
-        >>> report = ingest_sources(["samples/"], store, settings)  # already stored
+        >>> report = ingest_locations(["samples/"], store, settings)  # already stored
         >>> print(report.added, report.unchanged, report.failed)
         0 10 []
     """
     started = time.perf_counter()
-    batch = _Batch(list(sources), settings, progress, started)
+    batch = _Batch(list(locations), settings, progress, started)
     report = store.add_articles(batch.articles(), progress=batch.on_store_progress)
     report.failed.extend(batch.failed)
     report.seconds = time.perf_counter() - started
@@ -165,6 +166,9 @@ def ingest_sources(
         report.seconds,
     )
     return report
+
+
+ingest_sources = ingest_locations  # the old name, for older callers
 
 
 def ingest_text(
@@ -181,7 +185,7 @@ def ingest_text(
     """Store one article given as raw text (e.g. pasted in the app).
 
     Bad input (empty text, a date that is not a full date, a non-http URL) is reported
-    in ``failed``, like any other source.
+    in ``failed``, like any other input.
 
     Example:
         >>> report = ingest_text(store, settings, text="Body.", title="Flood",

@@ -86,9 +86,9 @@ class ArticleStore:
     never runs an embedding function of its own.
 
     Example (``embeddings`` here are fake vectors, so the nearest chunks are arbitrary):
-        >>> from rag.ingest.sources import load_source
+        >>> from rag.ingest.locations import load_location
         >>> store = ArticleStore.from_settings(settings, embeddings)
-        >>> store.add_articles(load_source("samples/briefs.jsonl")).added
+        >>> store.add_articles(load_location("samples/briefs.jsonl")).added
         3
         >>> len(store.dense_search("floods", k=2))
         2

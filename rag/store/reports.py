@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from rag.renamed import KeepsOldNames, OldName, renamed_field
+from rag.renamed import KeepsOldNames, OldName, old_keywords, renamed_field
 
 __all__ = ["ArticleInfo", "IngestProgress", "IngestReport", "ProgressCallback", "StoreStats"]
 
@@ -65,6 +65,7 @@ class IngestReport(BaseModel):
         return self
 
 
+@old_keywords(sources_done="locations_done", sources_total="locations_total")
 @dataclass
 class IngestProgress:
     """A progress update, sent after each stored batch and each failure.
@@ -80,9 +81,9 @@ class IngestProgress:
     replaced: int = 0
     unchanged: int = 0
     failed: int = 0
-    current: str = ""  # origin of the last article or source
-    sources_done: int = 0
-    sources_total: int | None = None
+    current: str = ""  # origin of the last article or input location
+    locations_done: int = 0
+    locations_total: int | None = None
     elapsed: float = 0.0
 
 

@@ -6,7 +6,7 @@ runs of the caller's session: ``/stop`` ends them, and they end with what was wr
 far and ``"stopped": True``. Every endpoint runs the page's own core of its action (answers:
 :func:`rag.ui.answering.follow_answer`; summaries and digests:
 :class:`rag.ui.generation.Generations`; the Library: :class:`rag.ui.handlers.Handlers`'
-``add_sources``, ``add_text``, ``stored_articles`` and ``delete_articles``); this module
+``add_locations``, ``add_text``, ``stored_articles`` and ``delete_articles``); this module
 only shapes their results as JSON and their errors as API errors. :func:`register` adds the
 endpoints to the app.
 
@@ -122,7 +122,7 @@ class Api:
     def ingest(self, files: list[str] | None, urls: str | None) -> dict:
         """Add uploaded files and URLs/feeds (one per line); returns the ingest report."""
         try:
-            added = self.handlers.add_sources(files, urls)
+            added = self.handlers.add_locations(files, urls)
         except Exception as exc:
             raise user_error(exc, api=True) from None
         if added is None:
@@ -185,7 +185,8 @@ def register(gr: Any, api: Api, limits: Limits) -> None:
         until: str = "",
         request=None,  # type: ignore[no-untyped-def]
     ) -> Iterator[dict]:
-        """Answer a question from the articles; streams ``{"answer": partial, "done": False}``
+        """Answer a question from the articles (``sources``: the outlets to search, under the
+        endpoint's documented name); streams ``{"answer": partial, "done": False}``
         (the first update lists the ``sources`` being read), ends with the answer, its
         citations and ``"done": True`` (``"stopped": True`` after ``/stop``)."""
         yield from api.ask(question, history, sources, since, until, session_of(request))

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from rag.ingest.article import Article, LoadFailure
-from rag.ingest.pipeline import ingest_sources
-from rag.ingest.sources import load_url
+from rag.ingest.locations import load_url
+from rag.ingest.pipeline import ingest_locations
 from rag.models.embeddings import shared_local_embeddings
 from rag.settings import load_settings
 from rag.store.articles import ArticleStore
@@ -177,7 +177,7 @@ def test_ingest_urls_and_feeds_into_a_real_store(server: str, tmp_path: Path) ->
     settings = load_settings(data_dir=tmp_path / "data", fetch_timeout=5, fetch_allow_private=True)
     store = ArticleStore.from_settings(settings, shared_local_embeddings())
     sources = [f"{server}/feed.xml", f"{server}/port-strike.html", f"{server}/nope", server]
-    report = ingest_sources(sources, store, settings)
+    report = ingest_locations(sources, store, settings)
     # The strike page comes once from the feed and once directly: same canonical URL, one article.
     assert report.added == 2
     assert {a.title for a in store.list_articles()} == {
@@ -190,5 +190,5 @@ def test_ingest_urls_and_feeds_into_a_real_store(server: str, tmp_path: Path) ->
     assert sum("HTTP 404" in r for r in reasons) == 3  # dead feed link, /nope and /
     hits = store.dense_search("lighthouse reopened after restoration", k=1)
     assert hits[0][0].metadata["title"].startswith("Lighthouse")
-    again = ingest_sources(sources[:2], store, settings)
+    again = ingest_locations(sources[:2], store, settings)
     assert (again.added, again.unchanged) == (0, 2)

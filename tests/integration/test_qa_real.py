@@ -35,7 +35,7 @@ The agreement raises wages by 4.5% this year and limits the longest shift to ten
 
 @pytest.fixture(scope="module")
 def qa(tmp_path_factory: pytest.TempPathFactory, model_dir: Path, samples_dir: Path) -> QAService:
-    from rag.ingest.pipeline import ingest_sources
+    from rag.ingest.pipeline import ingest_locations
     from rag.models.embeddings import LocalEmbeddings
     from rag.models.llm import build_chat_model
     from rag.retrieval.hybrid import HybridRetriever
@@ -62,7 +62,7 @@ def qa(tmp_path_factory: pytest.TempPathFactory, model_dir: Path, samples_dir: P
         )
     embeddings = LocalEmbeddings()
     store = ArticleStore.from_settings(settings, embeddings)
-    report = ingest_sources([samples_dir, injection], store, settings)
+    report = ingest_locations([samples_dir, injection], store, settings)
     assert not report.failed, report.failed
     retriever = HybridRetriever.from_settings(store, settings)
     return QAService(retriever, build_chat_model(settings), settings, embeddings)

@@ -13,7 +13,7 @@ import pytest
 from child_python import child_env, run_python
 
 from rag.ingest.article import Article
-from rag.ingest.pipeline import ingest_sources
+from rag.ingest.pipeline import ingest_locations
 from rag.models.embeddings import shared_local_embeddings
 from rag.settings import Settings, load_settings
 from rag.store.articles import ArticleStore
@@ -115,7 +115,7 @@ class StoreBehaviour:
         folder.mkdir()
         for name in ("port-strike.html", "council-budget.html", "nav-only.html", "atom-feed.xml"):
             (folder / name).write_bytes((FIXTURES / name).read_bytes())
-        report = ingest_sources([folder], store, load_settings(data_dir=tmp_path / "unused"))
+        report = ingest_locations([folder], store, load_settings(data_dir=tmp_path / "unused"))
         assert report.added == 3 and len(report.failed) == 1
         hits = store.dense_search("dock workers end their walkout", k=1)
         assert hits[0][0].metadata["title"].startswith("Port strike ends")

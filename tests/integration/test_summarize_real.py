@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 def summarizer(
     tmp_path_factory: pytest.TempPathFactory, model_dir: Path, samples_dir: Path
 ) -> Summarizer:
-    from rag.ingest.pipeline import ingest_sources
+    from rag.ingest.pipeline import ingest_locations
     from rag.models.embeddings import LocalEmbeddings
     from rag.models.llm import build_chat_model
     from rag.retrieval.hybrid import HybridRetriever
@@ -38,7 +38,7 @@ def summarizer(
         mp.chdir(data_dir)
         settings = load_settings(data_dir=data_dir / "data", model_dir=model_dir)
     store = ArticleStore.from_settings(settings, LocalEmbeddings())
-    report = ingest_sources([samples_dir], store, settings)
+    report = ingest_locations([samples_dir], store, settings)
     assert not report.failed, report.failed
     retriever = HybridRetriever.from_settings(store, settings)
     return Summarizer(store, lambda: build_chat_model(settings), retriever, settings)

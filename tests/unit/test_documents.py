@@ -28,7 +28,7 @@ from rag.ingest.formats import (
     parse_markdown,
     parse_text,
 )
-from rag.ingest.sources import iter_folder, load_file, load_source
+from rag.ingest.locations import iter_folder, load_file, load_location
 from rag.settings import load_settings
 from rag.text import canonical_url
 
@@ -384,8 +384,8 @@ def test_unsupported_and_missing_files(tmp_path: Path) -> None:
     assert (
         "unsupported file type '.pdf'" in _failure(list(load_file(tmp_path / "report.pdf"))).reason
     )
-    assert _failure(list(load_source(tmp_path / "nope.txt"))).reason == "no such file or folder"
-    assert "unsupported URL scheme" in _failure(list(load_source("ftp://x.example/a.txt"))).reason
+    assert _failure(list(load_location(tmp_path / "nope.txt"))).reason == "no such file or folder"
+    assert "unsupported URL scheme" in _failure(list(load_location("ftp://x.example/a.txt"))).reason
 
 
 def test_html_file_without_body_reports_reason(tmp_path: Path) -> None:
@@ -407,7 +407,7 @@ def test_folder_is_read_recursively_by_extension(tmp_path: Path) -> None:
     (tmp_path / ".hidden" / "d.txt").write_text("Title: D\n\n" + BODY)
     names = [p.name for p in iter_folder(tmp_path)]
     assert names == ["a.txt", "b.md", "c.jsonl"]
-    titles = [a.title for a in load_source(tmp_path) if isinstance(a, Article)]
+    titles = [a.title for a in load_location(tmp_path) if isinstance(a, Article)]
     assert titles == ["A", "B", "C"]
 
 

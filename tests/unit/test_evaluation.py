@@ -106,8 +106,8 @@ class FakeService:
     deleted: list[str] = field(default_factory=list)
     preexisting: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def ingest(self, sources: list[str], progress: Any = None) -> IngestReport:
-        raw = read_raw_articles([Path(s) for s in sources])
+    def ingest(self, locations: list[str], progress: Any = None) -> IngestReport:
+        raw = read_raw_articles([Path(s) for s in locations])
         ids = []
         for number, (url, article) in enumerate(sorted(raw.items())):
             article_id = f"id{number:02d}"
@@ -779,8 +779,8 @@ def test_a_gold_article_missing_from_the_store_is_a_failure(smoke: Suite, tmp_pa
     }
 
     class Missing(OracleService):
-        def ingest(self, sources: list[str], progress: Any = None) -> IngestReport:
-            report = super().ingest(sources, progress)
+        def ingest(self, locations: list[str], progress: Any = None) -> IngestReport:
+            report = super().ingest(locations, progress)
             gone = [i for i, a in self.articles.items() if a["url"] in gold_urls]
             for article_id in gone:
                 del self.articles[article_id]

@@ -18,7 +18,7 @@ import pytest
 from rag.errors import IngestError
 from rag.ingest.article import Article, LoadFailure
 from rag.ingest.fetch import check_public_url, fetch_url
-from rag.ingest.sources import load_url
+from rag.ingest.locations import load_url
 from rag.settings import load_settings
 
 pytestmark = pytest.mark.unit

@@ -27,8 +27,8 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from rag.errors import IngestError
 from rag.ingest.article import Article, LoadFailure
 from rag.ingest.chunking import MAX_CHARS_PER_TOKEN, Chunker
-from rag.ingest.pipeline import ingest_sources
-from rag.ingest.sources import EXTENSIONS, load_file
+from rag.ingest.locations import EXTENSIONS, load_file
+from rag.ingest.pipeline import ingest_locations
 from rag.settings import load_settings
 from rag.store.articles import ArticleStore
 from rag.text import estimate_word_pieces
@@ -316,22 +316,22 @@ def test_ingest_of_a_folder_of_hostile_files_keeps_the_good_ones(
     (folder / "good.txt").write_text("Title: Ferry vote\n\n" + GOOD_BODY)
     (folder / "crash.html").write_text("<html><body><p>" + GOOD_BODY + "</p></body></html>")
 
-    import rag.ingest.sources
+    import rag.ingest.locations
 
-    real_parse_html = rag.ingest.sources.parse_html
+    real_parse_html = rag.ingest.locations.parse_html
 
     def parse_html(html: Any, **kwargs: Any) -> Article:
         if kwargs.get("origin", "").endswith("crash.html"):
             raise RuntimeError("parser bug")  # a library failing in a way nobody expected
         return real_parse_html(html, **kwargs)
 
-    monkeypatch.setattr(rag.ingest.sources, "parse_html", parse_html)
+    monkeypatch.setattr(rag.ingest.locations, "parse_html", parse_html)
     conf = load_settings(data_dir=tmp_path / "data", chunk_tokens=60, chunk_overlap=10)
     store = ArticleStore.from_settings(
         conf, DeterministicFakeEmbedding(size=384), chunker=Chunker(60, 10, estimate_word_pieces)
     )
-    monkeypatch.setattr(rag.ingest.sources, "_default_fetcher", lambda settings: refuse_fetch)
-    report = bounded(240, lambda: ingest_sources([folder], store, conf))
+    monkeypatch.setattr(rag.ingest.locations, "_default_fetcher", lambda settings: refuse_fetch)
+    report = bounded(240, lambda: ingest_locations([folder], store, conf))
 
     titles = {a.title for a in store.list_articles()}
     assert "Ferry vote" in titles

@@ -1,4 +1,4 @@
-"""ingest_sources / ingest_text and the library CLI, with a fake embedder and embedded Chroma."""
+"""ingest_locations / ingest_text and the library CLI, with a fake embedder and embedded Chroma."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from langchain_core.embeddings import DeterministicFakeEmbedding
 from small_chunks import small_chunk_settings, small_chunk_store  # noqa: F401 (fixtures)
 
-from rag.ingest.pipeline import IngestProgress, ingest_sources, ingest_text
+from rag.ingest.pipeline import IngestProgress, ingest_locations, ingest_text
 from rag.settings import Settings, load_settings
 from rag.store.articles import ArticleStore
 
@@ -60,7 +60,7 @@ def library(tmp_path: Path) -> Path:
 def test_folder_with_good_and_bad_files(
     library: Path, store: ArticleStore, settings: Settings
 ) -> None:
-    report = ingest_sources([library], store, settings)
+    report = ingest_locations([library], store, settings)
     stored = {a.title for a in store.list_articles()}
     assert stored == {
         "Ferry times change",
@@ -85,7 +85,7 @@ def test_folder_with_good_and_bad_files(
     assert sorted(r.split(":")[0] for r in jsonl) == ["line 2", "line 4"]
     assert len(report.failed) == 7
     assert store.check_consistency() == []
-    again = ingest_sources([library], store, settings)
+    again = ingest_locations([library], store, settings)
     assert (again.added, again.unchanged, again.chunks_added) == (0, 6, 0)
 
 
@@ -93,7 +93,7 @@ def test_size_limit_applies_per_file(tmp_path: Path, store: ArticleStore) -> Non
     settings = load_settings(data_dir=tmp_path / "data", max_file_mb=0.002)
     (tmp_path / "small.txt").write_text("Title: Small\n\n" + body("small", 3))
     (tmp_path / "big.txt").write_text("Title: Big\n\n" + body("big", 60))
-    report = ingest_sources([tmp_path / "small.txt", tmp_path / "big.txt"], store, settings)
+    report = ingest_locations([tmp_path / "small.txt", tmp_path / "big.txt"], store, settings)
     assert report.added == 1
     assert report.failed[0][0].endswith("big.txt") and "too large" in report.failed[0][1]
 
@@ -102,7 +102,7 @@ def test_missing_sources_and_unsupported_types(
     tmp_path: Path, store: ArticleStore, settings: Settings
 ) -> None:
     (tmp_path / "doc.pdf").write_bytes(b"%PDF")
-    report = ingest_sources(
+    report = ingest_locations(
         [tmp_path / "missing.txt", tmp_path / "doc.pdf", "ftp://x.example/a"], store, settings
     )
     assert report.all_failed and report.total_ok == 0
@@ -121,14 +121,14 @@ def test_unreachable_url_is_a_failure_not_an_exception(
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     local = settings.model_copy(update={"fetch_allow_private": True})
-    report = ingest_sources([f"http://127.0.0.1:{port}/story.html"], store, local)
+    report = ingest_locations([f"http://127.0.0.1:{port}/story.html"], store, local)
     assert report.all_failed and "cannot connect" in report.failed[0][1]
 
 
 def test_same_file_named_twice_is_read_once(
     library: Path, store: ArticleStore, settings: Settings
 ) -> None:
-    report = ingest_sources([library / "ferry.txt", library / "ferry.txt"], store, settings)
+    report = ingest_locations([library / "ferry.txt", library / "ferry.txt"], store, settings)
     assert (report.added, report.failed) == (1, [])
 
 
@@ -136,10 +136,10 @@ def test_progress_updates(library: Path, store: ArticleStore, settings: Settings
     updates: list[tuple[int, int | None, int, int]] = []
 
     def record(p: IngestProgress) -> None:
-        updates.append((p.sources_done, p.sources_total, p.articles, p.failed))
+        updates.append((p.locations_done, p.locations_total, p.articles, p.failed))
 
     sources = [library / "ferry.txt", library / "nested", library / "empty.txt"]
-    report = ingest_sources(sources, store, settings, progress=record)
+    report = ingest_locations(sources, store, settings, progress=record)
     assert updates[-1] == (3, 3, report.total_ok, len(report.failed))
     assert [u[0] for u in updates] == sorted(u[0] for u in updates)
     assert any(u[3] == 1 for u in updates)

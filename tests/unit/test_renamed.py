@@ -142,3 +142,27 @@ def test_old_passage_formatters_are_the_new_ones() -> None:
     assert fmt.format_sources is fmt.format_passages
     assert fmt.cited_sources is fmt.cited_passages
     assert fmt.source_choices is fmt.outlet_choices
+
+
+# --------------------------------------------------------------------------- locations
+def test_ingest_progress_locations_were_sources() -> None:
+    from rag.store.reports import IngestProgress
+
+    with pytest.warns(DeprecationWarning, match="renamed: 'sources_(done|total)'"):
+        old = IngestProgress(sources_done=1, sources_total=3)
+    assert (old.locations_done, old.locations_total) == (1, 3)
+    assert _old_attribute(old, "sources_done", "locations_done") == 1
+    with pytest.warns(DeprecationWarning):
+        old.sources_done = 2
+    assert old.locations_done == 2
+
+
+def test_old_ingest_names_still_work(tmp_path: Path) -> None:
+    import rag.ingest
+
+    assert rag.ingest.ingest_sources is rag.ingest.ingest_locations
+    assert rag.ingest.load_source is rag.ingest.load_location
+    rag_service = _service(tmp_path)
+    with pytest.warns(DeprecationWarning, match=RENAMED.format("sources", "locations")):
+        report = rag_service.ingest(sources=[tmp_path / "missing.txt"])
+    assert report.failed == [(str(tmp_path / "missing.txt"), "no such file or folder")]

@@ -28,7 +28,7 @@ from rag.evaluation.squad import (
 )
 from rag.evaluation.suite import load_suite
 from rag.ingest.article import Article
-from rag.ingest.sources import load_source
+from rag.ingest.locations import load_location
 from rag.service import NewsRAG
 
 pytestmark = pytest.mark.unit
@@ -106,7 +106,7 @@ def test_import_writes_a_corpus_the_ingest_reads_and_a_resolving_dataset(tmp_pat
     result = import_squad(squad_file(tmp_path), tmp_path / "out" / "tiny", seed=3)
     assert (result.articles, result.answerable, result.unanswerable) == (3, 6, 6)
 
-    loaded = [a for a in load_source(result.corpus_dir) if isinstance(a, Article)]
+    loaded = [a for a in load_location(result.corpus_dir) if isinstance(a, Article)]
     by_title = {a.title: a for a in loaded}
     assert set(by_title) == {"Alpha Guild", "Beta", "Gamma"}
     alpha = by_title["Alpha Guild"]

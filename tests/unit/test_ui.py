@@ -28,7 +28,7 @@ from rag.ui import handlers as ui_handlers
 from rag.ui import wiring as ui_wiring
 from rag.ui.api import Api
 from rag.ui.handlers import feedback as ui_feedback
-from rag.ui.handlers.library import checked_sources
+from rag.ui.handlers.library import checked_locations
 from rag.ui.runs import Run, Runs, Stopped, Tick
 from rag.ui.server import ingest_samples_if_empty, launch_options
 
@@ -200,8 +200,8 @@ class FakeService:
             "store": "/data/chroma",
         }
 
-    def ingest(self, sources, *, progress=None) -> IngestReport:
-        self.calls.append(("ingest", list(sources)))
+    def ingest(self, locations, *, progress=None) -> IngestReport:
+        self.calls.append(("ingest", list(locations)))
         self._maybe_fail()
         if progress:
             progress(
@@ -209,12 +209,12 @@ class FakeService:
                     articles=1,
                     chunks=4,
                     current="/tmp/up/a.txt",
-                    sources_done=1,
-                    sources_total=len(sources),
+                    locations_done=1,
+                    locations_total=len(locations),
                 )
             )
-        failed = [(s, "unsupported file type") for s in sources if str(s).endswith(".pdf")]
-        ok = len(list(sources)) - len(failed)
+        failed = [(s, "unsupported file type") for s in locations if str(s).endswith(".pdf")]
+        ok = len(list(locations)) - len(failed)
         self.articles["new"] = _article("new", "Harbour bridge reopens", "Text.")
         return IngestReport(
             added=ok, failed=failed, chunks_added=4 * ok, seconds=0.5, article_ids=["new"]
@@ -1051,7 +1051,7 @@ def test_importing_the_app_does_not_import_gradio() -> None:
 
 
 def test_the_app_checks_uploads_and_urls() -> None:
-    sources, refused = checked_sources(["/"], "https://a.example/x\nnot a url")
+    sources, refused = checked_locations(["/"], "https://a.example/x\nnot a url")
     assert sources == ["https://a.example/x"]
     assert [reason for _, reason in refused] == [
         "not an uploaded file (a folder or a device)",

@@ -20,7 +20,7 @@ from rag.ui import server as ui_server
 from rag.ui.api import Api
 from rag.ui.handlers import Handlers
 from rag.ui.handlers import feedback as ui_feedback
-from rag.ui.handlers.library import MAX_UPLOAD_FILES, MAX_URLS, checked_sources
+from rag.ui.handlers.library import MAX_UPLOAD_FILES, MAX_URLS, checked_locations
 from rag.ui.runs import Runs
 
 pytestmark = pytest.mark.unit
@@ -196,7 +196,7 @@ def test_too_many_files_or_urls_are_refused_before_anything_is_read(
 
 def test_checked_sources_keeps_http_urls_and_real_uploads(uploads: Path) -> None:
     good = upload(uploads, "a.txt", BODY)
-    sources, refused = checked_sources(
+    sources, refused = checked_locations(
         [good, "   "], "  https://news.example/a  \n\nhttp://news.example/feed.xml\nnews.example/x"
     )
     assert sources == [good, "https://news.example/a", "http://news.example/feed.xml"]

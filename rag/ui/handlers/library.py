@@ -1,7 +1,7 @@
 """The Library tab's actions: add uploads, URLs/feeds or a pasted article, list what is
 stored, read an article, and delete the ones selected (after a confirmation).
 
-Each action's core (:meth:`LibraryHandlers.add_sources`, :meth:`LibraryHandlers.add_text`,
+Each action's core (:meth:`LibraryHandlers.add_locations`, :meth:`LibraryHandlers.add_text`,
 :meth:`LibraryHandlers.stored_articles`, :meth:`LibraryHandlers.delete_articles`) is shared
 with the JSON API (:mod:`rag.ui.api`), which only shapes its results and errors differently.
 
@@ -37,7 +37,7 @@ __all__ = [
     "MAX_UPLOAD_FILES",
     "MAX_URLS",
     "LibraryHandlers",
-    "checked_sources",
+    "checked_locations",
     "progress_callback",
     "with_refused",
 ]
@@ -48,7 +48,7 @@ MAX_UPLOAD_FILES = 100  # files per upload (each one is also limited to RAG_MAX_
 MAX_URLS = 50  # URL lines per request
 
 
-def checked_sources(
+def checked_locations(
     files: Sequence[str] | None, urls: str | None
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """Uploads and URL lines a request may ingest, and the ones refused with a reason.
@@ -59,8 +59,8 @@ def checked_sources(
     :data:`MAX_URLS` URLs.
 
     Example:
-        >>> sources, refused = checked_sources([], "https://news.example/a\\n/etc/passwd")
-        >>> sources, [origin for origin, _ in refused]
+        >>> locations, refused = checked_locations([], "https://news.example/a\\n/etc/passwd")
+        >>> locations, [origin for origin, _ in refused]
         (['https://news.example/a'], ['/etc/passwd'])
     """
     from rag.ingest.fetch import is_url
@@ -73,7 +73,7 @@ def checked_sources(
         )
     if len(lines) > MAX_URLS:
         raise ValueError(f"too many URLs ({len(lines)}): give at most {MAX_URLS} at once")
-    sources: list[str] = []
+    locations: list[str] = []
     refused: list[tuple[str, str]] = []
     for name in files:
         if "\x00" in name:
@@ -83,14 +83,14 @@ def checked_sources(
         if path.exists() and not path.is_file():  # a missing file is reported by the loader
             refused.append((name, "not an uploaded file (a folder or a device)"))
         else:
-            sources.append(name)
+            locations.append(name)
     for line in lines:
         if "\x00" in line or not is_url(line) or any(ch.isspace() for ch in line):
             clean = line.replace("\x00", "?")
             refused.append((clean, "not an http(s) URL (only web addresses go in the URL box)"))
         else:
-            sources.append(line)
-    return sources, refused
+            locations.append(line)
+    return locations, refused
 
 
 def with_refused(report: Any, refused: list[tuple[str, str]]) -> Any:
@@ -105,8 +105,8 @@ def progress_callback(progress: Any) -> Callable[[Any], None] | None:
         return None
 
     def report(update: Any) -> None:
-        done = getattr(update, "sources_done", 0) or 0
-        total = getattr(update, "sources_total", None)
+        done = getattr(update, "locations_done", 0) or 0
+        total = getattr(update, "locations_total", None)
         desc = f"{getattr(update, 'articles', 0)} articles, {getattr(update, 'chunks', 0)} chunks"
         current = getattr(update, "current", "")
         if current:
@@ -137,7 +137,7 @@ class LibraryHandlers:
         """Add uploaded files and pasted URLs/feeds: (report as Markdown, the URL lines that
         were refused, to correct, the ids of the articles added)."""
         try:
-            added = self.add_sources(files, urls, progress_callback(progress))
+            added = self.add_locations(files, urls, progress_callback(progress))
         except Exception as exc:
             raise feedback.user_error(exc) from None
         if added is None:
@@ -152,7 +152,7 @@ class LibraryHandlers:
         kept = "\n".join(origin for origin, _ in refused if origin in typed)
         return text, kept, list(report.article_ids)
 
-    def add_sources(
+    def add_locations(
         self,
         files: Sequence[str] | None,
         urls: str | None,
@@ -165,15 +165,15 @@ class LibraryHandlers:
         Example:
             >>> from rag.ui.handlers import Handlers
             >>> handlers = Handlers(service)
-            >>> report, refused = handlers.add_sources([], "/etc/passwd")
+            >>> report, refused = handlers.add_locations([], "/etc/passwd")
             >>> report.added, refused
             (0, [('/etc/passwd', 'not an http(s) URL (only web addresses go in the URL box)')])
         """
-        sources, refused = checked_sources(files, urls)
-        if not sources and not refused:
+        locations, refused = checked_locations(files, urls)
+        if not locations and not refused:
             return None
-        if sources:
-            report = self.service.ingest(sources, progress=progress)
+        if locations:
+            report = self.service.ingest(locations, progress=progress)
         else:
             from rag.store.reports import IngestReport
 

@@ -1,4 +1,4 @@
-"""One source dispatcher: the library (load_source) and the ingest (ingest_sources) decide
+"""One source dispatcher: the library (load_location) and the ingest (ingest_locations) decide
 alike what a source is and why it is refused, including the cases where they once differed."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import httpx
 import pytest
 from small_chunks import small_chunk_settings, small_chunk_store  # noqa: F401 (fixtures)
 
-import rag.ingest.sources
+import rag.ingest.locations
 from rag.ingest.article import Article, LoadFailure
-from rag.ingest.pipeline import ingest_sources
-from rag.ingest.sources import load_source
+from rag.ingest.locations import load_location
+from rag.ingest.pipeline import ingest_locations
 from rag.settings import Settings
 from rag.store.articles import ArticleStore
 
@@ -25,13 +25,13 @@ STORY = "Title: Ferry times change\n\n" + " ".join(
 
 
 def library_reasons(source: str | Path, settings: Settings | None = None) -> list[str]:
-    items = list(load_source(source, settings))
+    items = list(load_location(source, settings))
     assert all(isinstance(item, LoadFailure) for item in items)
     return [item.reason for item in items]
 
 
 def ingest_reasons(source: str | Path, store: ArticleStore, settings: Settings) -> list[str]:
-    report = ingest_sources([source], store, settings)
+    report = ingest_locations([source], store, settings)
     assert report.total_ok == 0
     return [reason for _, reason in report.failed]
 
@@ -90,7 +90,7 @@ def test_private_urls_are_refused_before_any_request(
 
         return httpx.Client(transport=httpx.MockTransport(handle))
 
-    monkeypatch.setattr(rag.ingest.sources, "http_client", recording_client)
+    monkeypatch.setattr(rag.ingest.locations, "http_client", recording_client)
     [library] = library_reasons(url, settings)
     [ingest] = ingest_reasons(url, store, settings)
     assert library == ingest and library.startswith("refused: ")
@@ -113,7 +113,7 @@ def test_files_and_urls_go_to_the_given_loaders(tmp_path: Path) -> None:
         return []
 
     for source in (tmp_path, tmp_path / "b.txt", "https://news.example/a"):
-        assert list(load_source(source, file_loader=file_loader, url_loader=url_loader)) == []
+        assert list(load_location(source, file_loader=file_loader, url_loader=url_loader)) == []
     assert [p.relative_to(tmp_path).as_posix() for p in files] == ["b.txt", "sub/a.md", "b.txt"]
     assert urls == ["https://news.example/a"]
 
@@ -126,7 +126,7 @@ def test_the_ingest_reads_a_url_named_twice_once(store: ArticleStore, settings: 
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}/story.html"
     local = settings.model_copy(update={"fetch_allow_private": True})
-    report = ingest_sources([url, url], store, local)
+    report = ingest_locations([url, url], store, local)
     reasons = [reason for _, reason in report.failed]
     assert len(reasons) == 2 and reasons[0].startswith("cannot connect")
     assert reasons[1] == f"duplicate of {url} (skipped)"

@@ -1,6 +1,7 @@
-"""Sources: the one place that turns an input (a file, a folder or a URL) into articles.
+"""Input locations: the one place that turns an input (a file, a folder or a URL) into
+articles.
 
-:func:`load_source` decides what an input is, always in the same order:
+:func:`load_location` decides what an input is, always in the same order:
 
 1. an ``http://`` or ``https://`` URL is downloaded (:mod:`rag.ingest.fetch` refuses
    private hosts before any request) and read as a page or a feed;
@@ -14,9 +15,9 @@ are refused when empty, binary, over ``RAG_MAX_FILE_MB``, or in an undecodable e
 
 Example:
     >>> from rag.ingest.article import Article
-    >>> [x.reason for x in load_source("ftp://news.example/a.txt")]
+    >>> [x.reason for x in load_location("ftp://news.example/a.txt")]
     ['unsupported URL scheme (only http:// and https://)']
-    >>> articles = [x for x in load_source("samples/") if isinstance(x, Article)]
+    >>> articles = [x for x in load_location("samples/") if isinstance(x, Article)]
     >>> len(articles), articles[0].title
     (10, 'Flash floods hit the Ardent Valley after record rainfall; thousands evacuated')
 """
@@ -50,6 +51,7 @@ __all__ = [
     "UrlLoader",
     "iter_folder",
     "load_file",
+    "load_location",
     "load_source",
     "load_url",
 ]
@@ -77,8 +79,8 @@ UrlLoader = Callable[[str], Iterator[LoadItem]]
 
 
 # --------------------------------------------------------------------------- the dispatcher
-def load_source(
-    source: str | Path,
+def load_location(
+    location: str | Path,
     settings: Settings | None = None,
     *,
     file_loader: FileLoader | None = None,
@@ -87,25 +89,25 @@ def load_source(
     """Articles (and failures) from a file, a folder, or an http(s) URL.
 
     ``file_loader`` and ``url_loader`` replace :func:`load_file` and :func:`load_url` for
-    the files and the URL the source stands for (a batch uses them to skip duplicates);
-    what the source is, and the reasons for refusing it, are decided here only.
+    the files and the URL the location stands for (a batch uses them to skip duplicates);
+    what the location is, and the reasons for refusing it, are decided here only.
 
     Example:
-        >>> [x.reason for x in load_source("no/such/folder")]
+        >>> [x.reason for x in load_location("no/such/folder")]
         ['no such file or folder']
-        >>> [x.reason for x in load_source("file:///etc/passwd")]
+        >>> [x.reason for x in load_location("file:///etc/passwd")]
         ['unsupported URL scheme (only http:// and https://)']
     """
     read_file = file_loader or (lambda path: load_file(path, settings))
     read_url = url_loader or (lambda url: load_url(url, settings))
-    if is_url(source):
-        yield from read_url(str(source))
+    if is_url(location):
+        yield from read_url(str(location))
         return
-    text = str(source)
+    text = str(location)
     if _SCHEME.match(text):
         yield LoadFailure(text, "unsupported URL scheme (only http:// and https://)")
         return
-    path = Path(source).expanduser()
+    path = Path(location).expanduser()
     if path.is_dir():
         for file in iter_folder(path):
             yield from read_file(file)
@@ -115,6 +117,9 @@ def load_source(
         yield LoadFailure(text, "not a regular file or folder")
     else:
         yield LoadFailure(text, "no such file or folder")
+
+
+load_source = load_location  # the old name, for older callers
 
 
 # --------------------------------------------------------------------------- URLs
@@ -203,7 +208,7 @@ def _guarded(origin: str, items: Iterator[LoadItem]) -> Iterator[LoadItem]:
     """
     try:
         yield from items
-    except Exception as exc:  # one source must never stop the others
+    except Exception as exc:  # one input must never stop the others
         logger.warning("unexpected error reading %s", origin, exc_info=True)
         yield LoadFailure(origin, f"could not be read ({type(exc).__name__})")
 
