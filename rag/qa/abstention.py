@@ -88,7 +88,7 @@ def unsure(signals: Mapping[str, float], settings: Settings) -> bool:
     return False
 
 
-def closest_article_note(sources: Sequence[Citation]) -> str | None:
+def closest_article_note(passages: Sequence[Citation]) -> str | None:
     """What the nearest article is about, so a refusal still points somewhere useful.
 
     Example:
@@ -96,8 +96,8 @@ def closest_article_note(sources: Sequence[Citation]) -> str | None:
         ...                                outlet="Wire", text="")])
         'The closest article is “Vote” (Wire).'
     """
-    if not sources:
+    if not passages:
         return None
-    top = sources[0]
+    top = passages[0]
     extra = ", ".join(p for p in (top.outlet, top.published) if p)
     return f"The closest article is “{top.title}”" + (f" ({extra})." if extra else ".")

@@ -116,14 +116,14 @@ def field_of(obj: object, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
-def meta_line(source: object, published: object, url: object) -> str:
+def meta_line(outlet: object, published: object, url: object) -> str:
     """``Outlet · 2025-02-14 · link`` with the missing parts left out.
 
     Example:
         >>> meta_line("Ledger", None, "https://x.org")
         'Ledger · [link](https://x.org)'
     """
-    parts = [escape_md(value) for value in (source, published) if value]
+    parts = [escape_md(value) for value in (outlet, published) if value]
     href = safe_url(url)
     if href:
         parts.append(f"[link]({href})")
