@@ -132,7 +132,7 @@ class Components:
         meanwhile waits for the parts it needs instead of loading them twice. With the
         embedded model, one tiny request puts the answer prompt's fixed prefix (system
         text and examples) into the server's prompt cache, so the first question only pays
-        for its own sources. Called once per object; later calls return the same warm-up.
+        for its own passages. Called once per object; later calls return the same warm-up.
 
         Example:
             >>> warmup = rag.components.warm_up()
@@ -160,7 +160,7 @@ class Components:
         """The answer prompt's fixed part, sent once at warm-up to fill the prompt cache.
 
         Uses ``QAService.warm_prompt_messages()`` when the answer service provides it;
-        otherwise the answer prompt for an empty question over no sources, whose rendered
+        otherwise the answer prompt for an empty question over no passages, whose rendered
         text starts with the same system message and examples as every real question.
 
         Example:

@@ -251,11 +251,11 @@ def warnings_shown(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return shown
 
 
-def _ask(handlers, question, turns=None, sources=None, since="", until="", session="s1"):
+def _ask(handlers, question, turns=None, outlets=None, since="", until="", session="s1"):
     """Ask like the page does: show the question, then stream; returns every update."""
     _, turns, box = handlers.begin(question, turns or [])
     assert box == ""
-    return list(handlers.chat(turns, sources, since, until, session))
+    return list(handlers.chat(turns, outlets, since, until, session))
 
 
 def _answered(handlers, question, turns=None, **kwargs):

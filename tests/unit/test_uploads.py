@@ -194,7 +194,7 @@ def test_too_many_files_or_urls_are_refused_before_anything_is_read(
     assert api_of(handlers).ingest(files[:MAX_UPLOAD_FILES], "")["added"] == MAX_UPLOAD_FILES
 
 
-def test_checked_sources_keeps_http_urls_and_real_uploads(uploads: Path) -> None:
+def test_checked_locations_keeps_http_urls_and_real_uploads(uploads: Path) -> None:
     good = upload(uploads, "a.txt", BODY)
     sources, refused = checked_locations(
         [good, "   "], "  https://news.example/a  \n\nhttp://news.example/feed.xml\nnews.example/x"
