@@ -45,7 +45,6 @@ MAX_SENTENCE_CHARS = 600  # a run-on "sentence" (tables, lists) is cut for the p
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.5
 RANK_PRIOR = 0.05  # a small nudge towards the retriever's own order
-OPENING_PRIOR = 0.05  # news states its main facts in an article's first sentence
 SECOND_ARTICLE_RATIO = 0.75  # another article's best sentence this close to the best joins
 ANCHOR_RATIO = 0.5  # further anchors must score at least this share of the best sentence
 NEIGHBOURED_ANCHORS = 3  # the best anchors also get the sentence before and after
@@ -200,7 +199,6 @@ class _Candidate:
     dense: float = 0.0
     score: float = 0.0
     part_scores: list[float] = field(default_factory=list)
-    opening: bool = False
 
 
 def _group_passages(documents: Sequence[Document]) -> list[Passage]:
@@ -293,14 +291,9 @@ def _candidates(
                 if key in seen:
                     continue
                 seen.add(key)
-                opening = index == 0 and g_index == 0 and _starts_article(passage)
-                out.append(_Candidate(p_index, g_index, index, sentence, rank, opening=opening))
+                out.append(_Candidate(p_index, g_index, index, sentence, rank))
                 index += 1
     return out
-
-
-def _starts_article(passage: Passage) -> bool:
-    return passage.documents[0].metadata.get("chunk_index") == 0
 
 
 def _lexical_scores(question: str, texts: Sequence[str], titles: Sequence[str]) -> list[float]:
@@ -354,7 +347,6 @@ def _score(
         lexical = _lexical_scores(query, texts, titles)
         for c, lex, den in zip(candidates, lexical, dense[q_index], strict=True):
             score = weight * den + LEXICAL_WEIGHT * lex + RANK_PRIOR / (1 + c.rank)
-            score += OPENING_PRIOR if c.opening else 0.0
             if q_index == 0:
                 c.lexical, c.dense, c.score = lex, den, score
             else:

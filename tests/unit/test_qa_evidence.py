@@ -108,26 +108,6 @@ def test_excerpts_cite_no_extra_sentence_for_one_shared_word():
     assert [s.text for s in cited] == ["Ana Ruiz was sworn in on January 2."]
 
 
-def test_an_articles_opening_sentence_leads_a_slightly_closer_later_one():
-    text = "Hegseth ruled out NATO membership. Later, Hegseth spoke about Ukraine in Brussels."
-    closeness = {"Hegseth ruled out": 0.90, "Later, Hegseth": 0.95}
-
-    def embed(texts: list[str]) -> list[list[float]]:
-        cosines = [next((c for k, c in closeness.items() if t.startswith(k)), 1.0) for t in texts]
-        return [[c, (1 - c * c) ** 0.5] for c in cosines]
-
-    def anchor(chunk_index: int) -> list[str]:
-        article = doc("hegseth", text)
-        article.metadata["chunk_index"] = chunk_index
-        evidence = select_evidence(
-            "What did Hegseth rule out?", [article], embed=embed, max_anchors=1
-        )
-        return [s.text for s in evidence.sentences if s.anchor]
-
-    assert anchor(0) == ["Hegseth ruled out NATO membership."]
-    assert anchor(3) == ["Later, Hegseth spoke about Ukraine in Brussels."]  # not the opening
-
-
 def test_selection_uses_the_embedder_when_given():
     rate = doc("rate", RATE)
 
