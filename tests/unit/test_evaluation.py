@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from eval_runs import run_recording_stages
 from langchain_core.documents import Document
 
 from rag.errors import ConfigError, LLMUnavailableError
@@ -384,13 +385,8 @@ def test_url_keys_and_article_index() -> None:
 # --------------------------------------------------------------------------- runner
 def test_oracle_pipeline_passes_smoke_and_writes_every_output(smoke: Suite, tmp_path: Path) -> None:
     service = OracleService(smoke)
-    stages: list[tuple[str, int, int]] = []
-    outcome = run_suite(
-        smoke,
-        out_dir=tmp_path / "run",
-        service=service,
-        progress=lambda *a: stages.append(a),
-        settings_overrides={"data_dir": tmp_path / "data"},
+    outcome, stages = run_recording_stages(
+        smoke, tmp_path / "run", service=service, settings_overrides={"data_dir": tmp_path / "data"}
     )
     assert outcome.passed, outcome.failures
     qa = outcome.summary["metrics"]["qa"]
