@@ -69,11 +69,11 @@ class Components:
     @cached_property
     def embeddings(self) -> Embeddings:
         """The embedding model (local MiniLM by default)."""
-        if self._embeddings is None:
-            from rag.models.embeddings import build_embeddings
+        if self._embeddings is not None:
+            return self._embeddings  # given at construction
+        from rag.models.embeddings import build_embeddings
 
-            self._embeddings = build_embeddings(self.settings)
-        return self._embeddings
+        return build_embeddings(self.settings)
 
     @cached_property
     def store(self) -> ArticleStore:

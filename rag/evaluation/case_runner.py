@@ -19,6 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ def _citation_dict(citation: Any) -> dict[str, Any]:
     }
 
 
+@dataclass(eq=False)
 class CaseRunner:
     """Runs one suite's cases against one service; see :func:`rag.evaluation.runner.run_suite`.
 
@@ -74,35 +76,32 @@ class CaseRunner:
         'article not in the store: https://a.example/x'
     """
 
-    def __init__(
-        self,
-        suite: Suite,
-        service: Any,
-        settings: Any,
-        *,
-        progress: ProgressCallback | None,
-        judge: Judge | None,
-        limit: int | None,
-        retrieval_only: bool = False,
-        partial_path: Path | None = None,
-    ) -> None:
-        self.suite = suite
-        self.partial_path = partial_path
-        self.retrieval_only = retrieval_only
-        self.service = service
-        self.settings = settings
-        self.progress = progress or (lambda stage, done, total: None)
-        self.judge = judge
+    suite: Suite
+    service: Any
+    settings: Any
+    _: KW_ONLY
+    progress: ProgressCallback | None
+    judge: Judge | None
+    limit: int | None
+    retrieval_only: bool = False
+    partial_path: Path | None = None
+    qa_cases: list[QACase] = field(init=False)
+    summary_cases: list[SummaryCase] = field(init=False)
+    k: int = field(init=False)
+    index: ArticleIndex = field(default_factory=lambda: ArticleIndex([]), init=False)
+    ingest_info: dict[str, Any] = field(default_factory=dict, init=False)
+    warnings: list[str] = field(default_factory=list, init=False)
+    results: list[dict[str, Any]] = field(default_factory=list, init=False)
+    llm_failures: int = field(default=0, init=False)  # consecutive cases the LLM failed on
+
+    def __post_init__(self) -> None:
+        self.progress = self.progress or (lambda stage, done, total: None)
+        limit, suite = self.limit, self.suite
         self.qa_cases = suite.qa_cases[:limit] if limit else suite.qa_cases
         self.summary_cases = suite.summary_cases[:limit] if limit else suite.summary_cases
-        if retrieval_only or not getattr(service, "summarizes", True):
+        if self.retrieval_only or not getattr(self.service, "summarizes", True):
             self.summary_cases = []
-        self.k = int(getattr(settings, "retrieval_k", 5))
-        self.index = ArticleIndex([])
-        self.ingest_info: dict[str, Any] = {}
-        self.warnings: list[str] = []
-        self.results: list[dict[str, Any]] = []
-        self.llm_failures = 0  # consecutive cases the LLM failed on
+        self.k = int(getattr(self.settings, "retrieval_k", 5))
 
     # --- corpus -------------------------------------------------------------------
     def ingest(self) -> None:

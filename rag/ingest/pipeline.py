@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,28 +44,27 @@ __all__ = ["IngestProgress", "IngestReport", "ingest_locations", "ingest_sources
 logger = logging.getLogger(__name__)
 
 
+@dataclass(eq=False)
 class _Batch:
     """Loads locations one by one through :func:`rag.ingest.locations.load_location`, dropping
     duplicates (a URL or file named twice, files with the same bytes, the same article
     twice) and collecting failures."""
 
-    def __init__(
-        self,
-        locations: Sequence[str | Path],
-        settings: Settings,
-        progress: ProgressCallback | None,
-        started: float,
-    ) -> None:
-        self.locations = locations
-        self.settings = settings
-        self.progress = progress
-        self.started = started
-        self.failed: list[tuple[str, str]] = []
-        self.last = IngestProgress(locations_total=len(locations))
-        self._paths: dict[Path, str] = {}  # resolved file -> how it was named
-        self._digests: dict[str, str] = {}  # sha256 of a file's bytes -> its first origin
-        self._urls: set[str] = set()
-        self._articles: dict[str, str] = {}
+    locations: Sequence[str | Path]
+    settings: Settings
+    progress: ProgressCallback | None
+    started: float
+    failed: list[tuple[str, str]] = field(default_factory=list, init=False)
+    last: IngestProgress = field(init=False)
+    # resolved file -> how it was named
+    _paths: dict[Path, str] = field(default_factory=dict, init=False)
+    # sha256 of a file's bytes -> its first origin
+    _digests: dict[str, str] = field(default_factory=dict, init=False)
+    _urls: set[str] = field(default_factory=set, init=False)
+    _articles: dict[str, str] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.last = IngestProgress(locations_total=len(self.locations))
 
     def articles(self) -> Iterator[Article]:
         for number, location in enumerate(self.locations, 1):

@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING
 
 from rag.errors import ModelError, RagError, StoreError
@@ -45,6 +46,7 @@ def embedder_name(embeddings: Embeddings) -> str:
     )
 
 
+@dataclass(eq=False)  # identity, as before: one embedder per store
 class CheckedEmbedder:
     """Embeds chunks and queries, refusing an embedder other than the collection's own.
 
@@ -65,20 +67,13 @@ class CheckedEmbedder:
         8
     """
 
-    def __init__(
-        self,
-        embeddings: Embeddings,
-        registry: Collection,
-        *,
-        collection: str,
-        failures: StoreFailures,
-    ) -> None:
-        self.embeddings = embeddings
-        self._registry = registry
-        self._collection = collection
-        self._failures = failures
-        self._checked = False
-        self._last_query: tuple[str, list[float]] | None = None
+    embeddings: Embeddings
+    registry: Collection
+    _: KW_ONLY
+    collection: str
+    failures: StoreFailures
+    _checked: bool = field(default=False, init=False, repr=False)
+    _last_query: tuple[str, list[float]] | None = field(default=None, init=False, repr=False)
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One vector per text (chunks to store); the first call records the embedder.
@@ -128,12 +123,12 @@ class CheckedEmbedder:
         if self._checked:
             return
         name = embedder_name(self.embeddings)
-        with self._failures.during("check the embedder"):
-            got = self._registry.get(ids=[EMBEDDER_ID], include=["metadatas"])
+        with self.failures.during("check the embedder"):
+            got = self.registry.get(ids=[EMBEDDER_ID], include=["metadatas"])
             if not got["ids"]:
                 if not record:
                     return  # an empty store: nothing to compare with yet
-                self._registry.upsert(
+                self.registry.upsert(
                     ids=[EMBEDDER_ID],
                     metadatas=[{"kind": "meta", "embedder": name, "dimensions": dimensions}],
                     documents=[""],
@@ -144,7 +139,7 @@ class CheckedEmbedder:
         meta = got["metadatas"][0]
         if int(meta.get("dimensions", dimensions)) != dimensions or meta.get("embedder") != name:
             raise StoreError(
-                f"collection {self._collection!r} was built with the embedder "
+                f"collection {self.collection!r} was built with the embedder "
                 f"{meta.get('embedder')} ({meta.get('dimensions')} dimensions), but "
                 f"{name} ({dimensions} dimensions) is configured",
                 hint="use the original embedding settings, or a new RAG_COLLECTION "

@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import StoreError
@@ -58,6 +59,7 @@ def journal_id(article_id: str) -> str:
     return JOURNAL_PREFIX + article_id
 
 
+@dataclass(eq=False)  # identity, as before: one journal per store
 class WriteJournal:
     """Journal records of one store's writes, and their recovery.
 
@@ -77,21 +79,13 @@ class WriteJournal:
         0
     """
 
-    def __init__(
-        self,
-        chunks: Collection,
-        registry: Collection,
-        *,
-        key: str,
-        lock: threading.RLock,
-        failures: StoreFailures,
-    ) -> None:
-        self._chunks = chunks
-        self._registry = registry
-        self._key = key
-        self._lock = lock
-        self._failures = failures
-        self.unresolved = False  # a write failed and could not be rolled back yet
+    chunks: Collection
+    registry: Collection
+    _: KW_ONLY
+    key: str
+    lock: threading.RLock
+    failures: StoreFailures
+    unresolved: bool = field(default=False, init=False)  # a failed write not rolled back yet
 
     # -- writing -----------------------------------------------------------------------
     def owner(self) -> dict[str, Any]:
@@ -117,7 +111,7 @@ class WriteJournal:
             >>> journal.recover()  # now it counts as interrupted: rolled back
             1
         """
-        keys = [f"{self._key}|{j}" for j in journal_ids]
+        keys = [f"{self.key}|{j}" for j in journal_ids]
         with _inflight_lock:
             _inflight.update(keys)
         try:
@@ -137,7 +131,7 @@ class WriteJournal:
             1
         """
         owner = self.owner()
-        self._registry.upsert(
+        self.registry.upsert(
             ids=[journal_id(p.article.id) for p in plans],
             documents=[p.article.model_dump_json() for p in plans],
             metadatas=[_add_meta(p, owner) for p in plans],
@@ -155,7 +149,7 @@ class WriteJournal:
             >>> journal.recover()  # nothing left to resolve
             0
         """
-        self._registry.delete(ids=journal_ids)
+        self.registry.delete(ids=journal_ids)
         self.bump_generation()
 
     def delete(self, article_ids: list[str]) -> None:
@@ -171,8 +165,8 @@ class WriteJournal:
         journal_ids = [journal_id(i) for i in article_ids]
         metas = [{**self.owner(), "op": "delete", "article_id": i} for i in article_ids]
         try:
-            with self.inflight(journal_ids), self._failures.during("delete articles"):
-                self._registry.upsert(
+            with self.inflight(journal_ids), self.failures.during("delete articles"):
+                self.registry.upsert(
                     ids=journal_ids,
                     metadatas=metas,
                     documents=["" for _ in article_ids],
@@ -194,7 +188,7 @@ class WriteJournal:
             True
         """
         value = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}"
-        self._registry.upsert(
+        self.registry.upsert(
             ids=[GENERATION_ID],
             metadatas=[{"kind": "meta", "value": value}],
             documents=[""],
@@ -209,8 +203,8 @@ class WriteJournal:
             >>> journal.recover()
             0
         """
-        with self._lock, self._failures.during("recover interrupted writes"):
-            got = self._registry.get(where={"kind": "journal"}, include=["metadatas", "documents"])
+        with self.lock, self.failures.during("recover interrupted writes"):
+            got = self.registry.get(where={"kind": "journal"}, include=["metadatas", "documents"])
             resolved = 0
             for jid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"], strict=True):
                 if not self._is_stale(jid, meta):
@@ -238,7 +232,7 @@ class WriteJournal:
         """
         self.unresolved = True
         with contextlib.suppress(Exception):
-            got = self._registry.get(ids=journal_ids, include=["metadatas", "documents"])
+            got = self.registry.get(ids=journal_ids, include=["metadatas", "documents"])
             for jid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"], strict=True):
                 self._resolve(jid, meta, doc, prefer_rollback=True)
             self.unresolved = False
@@ -252,14 +246,14 @@ class WriteJournal:
             False
         """
         if self.unresolved:
-            with self._lock:
+            with self.lock:
                 if self.unresolved:
                     self.recover()
                     self.unresolved = False
 
     def _is_stale(self, jid: str, meta: dict[str, Any]) -> bool:
         with _inflight_lock:
-            if f"{self._key}|{jid}" in _inflight:
+            if f"{self.key}|{jid}" in _inflight:
                 return False
         if meta.get("host") == _HOST:
             pid = int(meta.get("pid", 0))
@@ -287,35 +281,35 @@ class WriteJournal:
         version, count = int(meta["version"]), int(meta["chunks"])
         expected = [chunk_id(article_id, version, i) for i in range(count)]
         # Chroma refuses an empty id list: a write of no chunks has none to look up.
-        present = self._chunks.get(ids=expected, include=[])["ids"] if expected else []
-        record = self._registry.get(ids=[article_id], include=["metadatas"])["metadatas"]
+        present = self.chunks.get(ids=expected, include=[])["ids"] if expected else []
+        record = self.registry.get(ids=[article_id], include=["metadatas"])["metadatas"]
         committed = bool(record) and int(record[0].get("version", 0)) == version
         complete = len(present) == count and bool(doc)
         if committed or (complete and not prefer_rollback):
             if doc:
                 article = Article.model_validate_json(doc)
                 plan = PlannedWrite(article, version, [], int(meta.get("old_version", 0)), 0)
-                self._registry.upsert(
+                self.registry.upsert(
                     ids=[article_id],
                     documents=[article.text],
                     metadatas=[{**record_meta(plan), "chunks": count}],
                     embeddings=[PLACEHOLDER_VECTOR],
                 )
-            self._chunks.delete(
+            self.chunks.delete(
                 where={"$and": [{"article_id": article_id}, {"version": {"$ne": version}}]}
             )
             logger.info("Rolled forward interrupted write of article %s", article_id)
         else:
             if present:
-                self._chunks.delete(ids=present)
+                self.chunks.delete(ids=present)
             logger.info("Rolled back interrupted write of article %s", article_id)
-        self._registry.delete(ids=[jid])
+        self.registry.delete(ids=[jid])
 
     def _finish_delete(self, article_ids: list[str]) -> None:
         """Delete chunks, then registry records, then the delete journals."""
-        self._chunks.delete(where={"article_id": {"$in": article_ids}})
-        self._registry.delete(ids=article_ids)
-        self._registry.delete(ids=[journal_id(i) for i in article_ids])
+        self.chunks.delete(where={"article_id": {"$in": article_ids}})
+        self.registry.delete(ids=article_ids)
+        self.registry.delete(ids=[journal_id(i) for i in article_ids])
 
 
 def _add_meta(plan: PlannedWrite, owner: dict[str, Any]) -> dict[str, Any]:

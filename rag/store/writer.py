@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import RagError
@@ -50,6 +51,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_BATCH_ARTICLES = 32
 
 
+@dataclass(eq=False)  # identity, as before: one writer per store
 class ArticleWriter:
     """Adds and deletes a store's articles, atomically per article, under its write lock.
 
@@ -65,29 +67,20 @@ class ArticleWriter:
         (1, 1)
     """
 
-    def __init__(
-        self,
-        client: ClientAPI,
-        chunks: Collection,
-        registry: Collection,
-        *,
-        journal: WriteJournal,
-        embedder: CheckedEmbedder,
-        chunker: Chunker,
-        lock: threading.RLock,
-        failures: StoreFailures,
-        batch_articles: int = DEFAULT_BATCH_ARTICLES,
-    ) -> None:
-        self._client = client
-        self._chunks = chunks
-        self._registry = registry
-        self._journal = journal
-        self._embedder = embedder
-        self.chunker = chunker
-        self._lock = lock
-        self._failures = failures
-        self.batch_articles = max(1, batch_articles)
-        self._max_batch: int | None = None
+    client: ClientAPI
+    chunks: Collection
+    registry: Collection
+    _: KW_ONLY
+    journal: WriteJournal
+    embedder: CheckedEmbedder
+    chunker: Chunker
+    lock: threading.RLock
+    failures: StoreFailures
+    batch_articles: int = DEFAULT_BATCH_ARTICLES
+    _max_batch: int | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.batch_articles = max(1, self.batch_articles)
 
     def add_articles(
         self, articles: Iterable[Article], progress: ProgressCallback | None = None
@@ -101,8 +94,8 @@ class ArticleWriter:
         """
         started = time.perf_counter()
         report = IngestReport()
-        with self._lock:
-            self._journal.recover()
+        with self.lock:
+            self.journal.recover()
             batch: list[Article] = []
             for article in articles:
                 if any(a.id == article.id for a in batch) or len(batch) >= self.batch_articles:
@@ -124,14 +117,14 @@ class ArticleWriter:
         wanted = list(dict.fromkeys(str(i) for i in article_ids))
         if not wanted:
             return 0
-        with self._lock:
-            self._journal.recover()
-            with self._failures.during("look up the articles to delete"):
-                got = self._registry.get(ids=wanted, include=["metadatas"])
+        with self.lock:
+            self.journal.recover()
+            with self.failures.during("look up the articles to delete"):
+                got = self.registry.get(ids=wanted, include=["metadatas"])
             found = list(_articles(got))
             if not found:
                 return 0
-            self._journal.delete(found)
+            self.journal.delete(found)
         logger.info("Deleted %d article(s)", len(found))
         return len(found)
 
@@ -146,7 +139,7 @@ class ArticleWriter:
         if plans:
             texts = [c.embed_text for p in plans for c in p.chunks]
             logger.debug("Embedding %d chunk(s) of %d article(s)", len(texts), len(plans))
-            vectors = self._embedder.embed(texts)
+            vectors = self.embedder.embed(texts)
             self._commit(plans, vectors)
         for plan in plans:
             if plan.replaced:
@@ -170,8 +163,8 @@ class ArticleWriter:
 
     def _plan(self, batch: list[Article], report: IngestReport) -> list[PlannedWrite]:
         """The batch's changed and new articles, chunked at their next version."""
-        with self._failures.during("look up existing articles"):
-            got = self._registry.get(ids=[a.id for a in batch], include=["metadatas"])
+        with self.failures.during("look up existing articles"):
+            got = self.registry.get(ids=[a.id for a in batch], include=["metadatas"])
         existing = _articles(got)
         plans: list[PlannedWrite] = []
         for article in batch:
@@ -193,22 +186,22 @@ class ArticleWriter:
         return plans
 
     def _commit(self, plans: list[PlannedWrite], vectors: list[list[float]]) -> None:
-        if self._failures.mode == "embedded":  # embedded Chroma can stall when the disk fills
+        if self.failures.mode == "embedded":  # embedded Chroma can stall when the disk fills
             payload = sum(len(v) * 4 for v in vectors) + sum(len(p.article.text) for p in plans)
-            check_free_space(self._failures.location, payload)
+            check_free_space(self.failures.location, payload)
         journal_ids = [journal_id(p.article.id) for p in plans]
         logger.debug("Writing %d article(s), %d chunk(s)", len(plans), len(vectors))
-        with self._journal.inflight(journal_ids):
+        with self.journal.inflight(journal_ids):
             try:
-                self._journal.begin_adds(plans)
+                self.journal.begin_adds(plans)
                 self._write(plans, vectors)
-                self._journal.commit(journal_ids)
+                self.journal.commit(journal_ids)
                 logger.debug("Committed %d article(s)", len(plans))
             except RagError:
                 raise
             except Exception as exc:
-                self._journal.rollback(journal_ids)
-                raise self._failures.error("write articles", exc) from exc
+                self.journal.rollback(journal_ids)
+                raise self.failures.error("write articles", exc) from exc
 
     def _write(self, plans: list[PlannedWrite], vectors: list[list[float]]) -> None:
         """New chunks, then the registry records, then the old versions' chunks removed."""
@@ -217,7 +210,7 @@ class ArticleWriter:
             count = sum(len(p.chunks) for p in group)
             self._upsert_chunks(group, vectors[offset : offset + count])
             offset += count
-        self._registry.upsert(
+        self.registry.upsert(
             ids=[p.article.id for p in plans],
             documents=[p.article.text for p in plans],
             metadatas=[record_meta(p) for p in plans],
@@ -230,11 +223,11 @@ class ArticleWriter:
             for i in range(p.old_chunks)
         ]
         if stale:
-            self._chunks.delete(ids=stale)
+            self.chunks.delete(ids=stale)
 
     def _upsert_chunks(self, plans: list[PlannedWrite], vectors: list[list[float]]) -> None:
         chunks = [c for p in plans for c in p.chunks]
-        self._chunks.upsert(
+        self.chunks.upsert(
             ids=[c.id for c in chunks],
             embeddings=vectors,
             documents=[c.text for c in chunks],
@@ -244,7 +237,7 @@ class ArticleWriter:
     def _max_batch_size(self) -> int:
         if self._max_batch is None:
             try:
-                self._max_batch = int(self._client.get_max_batch_size())
+                self._max_batch = int(self.client.get_max_batch_size())
             except Exception:  # older servers: fall back to a safe size
                 self._max_batch = 1000
         return self._max_batch

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from eval_runs import run_recording_stages
 
 from rag.evaluation.runner import run_suite
 from rag.evaluation.suite import load_suite
@@ -18,12 +19,10 @@ SMOKE = Path(__file__).resolve().parents[2] / "evals" / "smoke.yaml"
 
 def test_smoke_suite_passes_with_the_default_local_stack(tmp_path: Path, model_dir: Path) -> None:
     suite = load_suite(SMOKE)
-    stages: list[tuple[str, int, int]] = []
-    outcome = run_suite(
+    outcome, stages = run_recording_stages(
         suite,
-        out_dir=tmp_path / "run",
+        tmp_path / "run",
         settings_overrides={"data_dir": tmp_path / "data", "model_dir": model_dir},
-        progress=lambda *update: stages.append(update),
     )
     report = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
     assert outcome.passed, f"thresholds failed: {outcome.failures}\n\n{report}"

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from eval_runs import run_recording_stages
 from langchain_core.documents import Document
 
 from rag.errors import ConfigError, LLMUnavailableError
@@ -151,6 +152,20 @@ class FakeService:
         return next(c for c in self.suite.qa_cases if c.question == question)
 
 
+def oracle_answer(
+    question: str, text: str, seconds: float, prompt_tokens: int, **fields: Any
+) -> Answer:
+    """An answer to ``question`` as the oracle gives it: no rewrite, timed and counted."""
+    return Answer(
+        question=question,
+        answer=text,
+        standalone_question=question,
+        timings={"total": seconds},
+        prompt_tokens=prompt_tokens,
+        **fields,
+    )
+
+
 class OracleService(FakeService):
     """Retrieves the chunks holding the evidence and answers with the gold answer."""
 
@@ -158,14 +173,7 @@ class OracleService(FakeService):
         self.asked.append((question, history))
         case = self.case_for(question)
         if not case.answerable:
-            return Answer(
-                question=question,
-                answer=ABSTAIN_MESSAGE,
-                standalone_question=question,
-                abstained=True,
-                timings={"total": 0.01},
-                prompt_tokens=100,
-            )
+            return oracle_answer(question, ABSTAIN_MESSAGE, 0.01, 100, abstained=True)
         by_url = {metrics.normalize_keywords(a["url"]): i for i, a in self.articles.items()}
         sources = []
         for item in case.gold_articles:
@@ -178,15 +186,7 @@ class OracleService(FakeService):
                         sources.append(self.citation(len(sources) + 1, article_id, chunk))
                 break
         text = " ".join([*case.answers[:1], *case.evidence]) + " [1]"
-        return Answer(
-            question=question,
-            answer=text,
-            standalone_question=question,
-            citations=sources,
-            passages=sources,
-            timings={"total": 0.02},
-            prompt_tokens=200,
-        )
+        return oracle_answer(question, text, 0.02, 200, citations=sources, passages=sources)
 
     def summarize(self, article_id: str, style: str = "brief", refresh: bool = False) -> Summary:
         case = next(
@@ -385,13 +385,8 @@ def test_url_keys_and_article_index() -> None:
 # --------------------------------------------------------------------------- runner
 def test_oracle_pipeline_passes_smoke_and_writes_every_output(smoke: Suite, tmp_path: Path) -> None:
     service = OracleService(smoke)
-    stages: list[tuple[str, int, int]] = []
-    outcome = run_suite(
-        smoke,
-        out_dir=tmp_path / "run",
-        service=service,
-        progress=lambda *a: stages.append(a),
-        settings_overrides={"data_dir": tmp_path / "data"},
+    outcome, stages = run_recording_stages(
+        smoke, tmp_path / "run", service=service, settings_overrides={"data_dir": tmp_path / "data"}
     )
     assert outcome.passed, outcome.failures
     qa = outcome.summary["metrics"]["qa"]

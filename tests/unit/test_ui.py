@@ -169,16 +169,7 @@ class FakeService:
 
     def list_articles(self, outlet: str | None = None) -> list[ArticleInfo]:
         return [
-            ArticleInfo(
-                id=a.id,
-                title=a.title,
-                outlet=a.outlet,
-                url=a.url,
-                published=a.published,
-                author=a.author,
-                chunks=3,
-                content_hash=a.content_hash,
-            )
+            ArticleInfo(**a.model_dump(include=set(ArticleInfo.model_fields)), chunks=3)
             for a in self.articles.values()
             if outlet is None or a.outlet == outlet
         ]
