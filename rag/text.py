@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
     "LLM_CHARS_PER_TOKEN",
+    "SPEECH_VERBS",
     "canonical_url",
     "estimate_llm_tokens",
     "estimate_word_pieces",
@@ -48,6 +49,12 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------- sentences
+SPEECH_VERBS = (
+    r"(?:said|says|told|tells|added|adds|warned|asked|wrote|insisted|argued|replied|stated"
+    r"|declared|noted|explained|recalled|urged|called|described)"
+)
+"""A regex group of the verbs news uses to attribute a quotation ("X said", "X called it")."""
+
 _ABBREVIATION_WORDS = """
     mr mrs ms dr prof sr jr st mt ft gen col lt sgt capt cmdr adm gov sen rep pres rev hon
     inc ltd co corp plc llc bros dept univ assn approx vs etc al fig nos vol pp eds

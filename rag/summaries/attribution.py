@@ -3,10 +3,10 @@
 A small model copies a quotation word for word and then hands it to the wrong person (the
 first name it saw, the article's main figure). The words check passes; this one reads who
 the summary says spoke (``"...," said Fiona Larkin``, ``Hegseth said: "..."``,
-``according to Larkin``) and looks for that name where the article quotes the words: the
-paragraph holding them, or the paragraphs before it when the quotation continues an
-earlier speaker's remarks. A quotation the summary gives to nobody by name ("he said"), or
-one the article does not hold, is not judged here.
+``"..." — Fiona Larkin``, ``according to Larkin``) and looks for that name where the
+article quotes the words: the paragraph holding them, or the paragraphs before it when
+the quotation continues an earlier speaker's remarks. A quotation the summary gives to
+nobody by name ("he said"), or one the article does not hold, is not judged here.
 
 Example:
     >>> article = 'Ana Ruiz spoke first.\\n\\n"We will build," said Tom Berg, the council head.'
@@ -21,14 +21,11 @@ from __future__ import annotations
 import re
 
 from rag.summaries.faithfulness import normalize_words, quoted_spans
-from rag.text import paragraph_spans
+from rag.text import SPEECH_VERBS, paragraph_spans
 
 __all__ = ["misattributed_quotes"]
 
-_SPEECH = (
-    r"(?:said|says|told(?:\s+\w+){0,3}?|added|warned|argued|stated|wrote|insisted|declared"
-    r"|noted|explained|recalled|replied|urged|asked|posted)"
-)
+_SPEECH = rf"(?:{SPEECH_VERBS}|told(?:\s+\w+){{1,3}}?)"
 _NAME = r"[A-ZÀ-ÖØ-Þ][\w'’.-]+(?:\s+(?:[A-ZÀ-ÖØ-Þ][\w'’.-]+|de|van|von|al|bin|da|del))*"
 _CAPITALIZED = re.compile(r"[A-ZÀ-ÖØ-Þ][\w'’.-]+")
 _QUOTE = re.compile(r"“[^”]+”|\"[^\"\n]+\"")
@@ -37,9 +34,11 @@ _BEFORE = re.compile(
     rf"(?:(?P<name>{_NAME})(?:,[^,\"“”]{{1,80}},)?\s+{_SPEECH}|[Aa]ccording\s+to\s+(?P<by>{_NAME}))"
     r"\s*(?:that\s*)?[:,]?\s*$"
 )
-# ... or after it: '," said Fiona Larkin', '," Larkin said', '", according to Larkin'
+# ... or after it: '," said Fiona Larkin', '," Larkin said', '" — Fiona Larkin',
+# '", according to Larkin'
 _AFTER = re.compile(
     rf"^\s*[,.!?]?\s*(?:{_SPEECH}\s+(?P<late>{_NAME})|(?P<name>{_NAME})\s+{_SPEECH}\b"
+    rf"|[—–]\s*(?P<dash>{_NAME})"
     rf"|[Aa]ccording\s+to\s+(?P<by>{_NAME}))"
 )
 _NOT_NAMES = frozenset(
@@ -84,7 +83,8 @@ def _summary_speaker(text: str, start: int, end: int) -> str | None:
     for found in (_AFTER.match(after), _BEFORE.search(before)):
         if found is None:
             continue
-        name = next((found[g] for g in ("name", "late", "by") if found.groupdict().get(g)), None)
+        groups = found.groupdict()
+        name = next((groups[g] for g in ("name", "late", "dash", "by") if groups.get(g)), None)
         name = _strip_non_names((name or "").rstrip("."))
         if name:
             return name

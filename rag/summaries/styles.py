@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.errors import RagError
-from rag.text import sentence_spans, split_sentences
+from rag.text import SPEECH_VERBS, sentence_spans, split_sentences
 
 Style = Literal["brief", "bullets", "headline", "quotes"]
 
@@ -288,7 +288,7 @@ def speaker_context(text: str, quotation: str, words: int = 10) -> str:
 
 _NAME_TOKEN = r"(?:[A-Z][a-z]{0,2}\.|[A-Z][\w’'-]*[a-z][\w’'-]*|[A-Z]{2,3})"
 _NAME_RUN = rf"{_NAME_TOKEN}(?:\s+(?:de |van |von |al-)?{_NAME_TOKEN})*"
-_SPEECH = r"(?:said|says|told|tells|added|adds|warned|asked|wrote|insisted|argued|replied)"
+_SPEECH = SPEECH_VERBS
 _AFTER_NAME = re.compile(rf"^(?P<name>{_NAME_RUN})(?:,[^,\"“]{{1,80}},)?\s+{_SPEECH}\b")
 _AFTER_SAID = re.compile(rf"^{_SPEECH}\s+(?P<name>{_NAME_RUN})")
 _BEFORE_NAME = re.compile(rf"(?P<name>{_NAME_RUN})(?:,[^,\"“]{{1,90}},)?\s+{_SPEECH}\b[^\"“]*$")

@@ -27,6 +27,7 @@ Hegseth spoke for twenty minutes.
         '"We want a sovereign Ukraine," said Pete Hegseth.',
         'Defense Secretary Pete Hegseth told ministers that "we have to start with realism."',
         '"Washington has told the Europeans three things in three days," Larkin said.',
+        '- "Washington has told the Europeans three things in three days" — Fiona Larkin',
         'According to Larkin, "Washington has told the Europeans three things in three days."',
         '"This is not a betrayal," Hegseth said.',  # "he said": the speaker comes before
         'He said: "We want a sovereign Ukraine."',  # no name: not judged
@@ -42,6 +43,7 @@ def test_quotes_given_to_the_speaker_the_article_names_pass(summary: str) -> Non
     [
         ('Healey said: "We want a sovereign Ukraine."', "Healey"),
         ('"We have to start with realism," said John Healey.', "John Healey"),
+        ('- "We want a sovereign Ukraine" — John Healey', "John Healey"),
         (
             '"Washington has told the Europeans three things in three days," Hegseth said.',
             "Hegseth",

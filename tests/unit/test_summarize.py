@@ -737,6 +737,19 @@ def test_find_speakers_covers_common_attribution_patterns() -> None:
     ]
 
 
+def test_find_speakers_reads_called_and_described_as_attribution() -> None:
+    from rag.summaries.styles import find_speakers
+
+    text = (
+        "Dr. Ana Berg, a neurologist who was not involved, called the findings "
+        '"solid and consistent." Tom Lind described the plan as "a good start."'
+    )
+    assert find_speakers(text, ["solid and consistent.", "a good start."]) == [
+        "Ana Berg",
+        "Tom Lind",
+    ]
+
+
 def test_article_speaker_wins_over_the_models(tmp_path: Path) -> None:
     article = FakeArticle("s", "Speakers", SPEAKERS_TEXT)
     summarizer, llm, _, _ = make(tmp_path, ["[1] Fiona Larkin\n[6] an unnamed official"], article)
