@@ -346,6 +346,10 @@ def _known_speakers(text: str) -> set[str]:
     return {n.split()[-1] for n in (_clean_name(f) for f in found) if n}
 
 
+def _ends_sentence(quotation: str, after: str) -> bool:
+    return quotation.rstrip().endswith(".") or after.lstrip('"” ').startswith(".")
+
+
 def find_speakers(text: str, quotations: list[str]) -> list[str | None]:
     """Who said each quotation according to ``text`` (a cheap "X said" heuristic).
 
@@ -371,7 +375,9 @@ def find_speakers(text: str, quotations: list[str]) -> list[str | None]:
         end = text.find("\n", at)
         paragraph = text[start : len(text) if end < 0 else end]
         rel = at - start
-        after = paragraph[rel + len(quotation) :].lstrip(',;:.!?"” ')
+        after = paragraph[rel + len(quotation) :]
+        # '"… a good start." Tom Lind said …' starts the next sentence: not this quote's speaker
+        after = "" if _ends_sentence(quotation, after) else after.lstrip(',;:.!?"” ')
         sentence_start = max([a for a, _ in sentence_spans(paragraph) if a <= rel] or [0])
         before = paragraph[sentence_start:rel].rstrip(' "“')
         name = _direct_speaker(before, after) or last.get(start)

@@ -737,7 +737,7 @@ def test_find_speakers_covers_common_attribution_patterns() -> None:
     ]
 
 
-def test_find_speakers_reads_called_and_described_as_attribution() -> None:
+def test_find_speakers_reads_called_and_described_and_stops_at_the_sentence_end() -> None:
     from rag.summaries.styles import find_speakers
 
     text = (
