@@ -431,6 +431,7 @@ def render_quote_choice(
         speaker = _QUOTE_SPAN.sub(" ", match.group(2))
         speaker = re.sub(r"\s+", " ", speaker).strip(" \t\"'“”—–-:,.")
         speaker = re.sub(r"^(?:said by|by|speaker:?)\s+", "", speaker, flags=re.IGNORECASE)
+        speaker = _from_context_hint(speaker)
         if speakers and speakers[number - 1]:
             speaker = str(speakers[number - 1])
         quote = quotations[number - 1]
@@ -438,6 +439,20 @@ def render_quote_choice(
     if _QUOTE_SPAN.search(line):
         return line.strip()
     return None
+
+
+def _from_context_hint(speaker: str) -> str:
+    """The name a model copied out of our "(context: ...)" hint, or the speaker as written.
+
+    Example:
+        >>> _from_context_hint("(context: Kessling, who led the police, said")
+        'Kessling'
+    """
+    hint = re.match(r"^\(?context:\s*(?P<rest>.*)", speaker, flags=re.IGNORECASE)
+    if not hint:
+        return speaker
+    names = (_clean_name(n) for n in re.findall(_NAME_RUN, hint.group("rest")))
+    return next((n for n in names if n), "")
 
 
 def render_quote_choices(

@@ -805,3 +805,13 @@ def test_digest_reports_progress_before_and_after_each_article(tmp_path: Path) -
         (1, 2, "Vance meets Zelenskyy"),
         (2, 2, "Hegseth rules out NATO membership"),
     ]
+
+
+def test_a_speaker_copied_from_the_context_hint_becomes_the_name_in_it() -> None:
+    from rag.summaries.styles import render_quote_choice
+
+    line = "[1] (context: Kessling, who led the police department, campaigned on safety,)"
+    assert render_quote_choice(line, ["I will hold her to that."]) == (
+        '- "I will hold her to that." — Kessling'
+    )
+    assert render_quote_choice("[1] (context: he said)", ["Go."]) == '- "Go."'
