@@ -160,16 +160,13 @@ def covering_sentences(
     missing = answer_words - question_words
     picked: list[int] = []
 
-    def _rank(i: int, missing: set[str], question_words: set[str]) -> tuple[int, int, float]:
+    def rank(i: int) -> tuple[int, int, float]:
         return len(missing & bags[i]), len(question_words & bags[i]), sentences[i].score
 
     while missing and len(picked) < MAX_REATTRIBUTED:
-        candidates = [i for i in range(len(bags)) if i not in picked]
-        if not candidates:
-            break
-        index = max(candidates, key=lambda i: _rank(i, missing, question_words))
-        added = len(missing & bags[index])
-        if added == 0 or (picked and added < MIN_ADDED_WORDS):
+        index = max((i for i in range(len(bags)) if i not in picked), key=rank, default=None)
+        added = 0 if index is None else len(missing & bags[index])
+        if index is None or added == 0 or (picked and added < MIN_ADDED_WORDS):
             break
         picked.append(index)
         missing -= bags[index]
