@@ -127,6 +127,7 @@ def _excerpt_answer(turn: Turn, text: str, settings: Settings) -> Reading:
     """Citations for a free-text answer: the shown sentences that hold its words."""
     evidence = turn.evidence
     assert evidence is not None
+    logger.debug("model reply: %s", text)
     answer = strip_citations(text).strip()
     if not answer or says_not_found(answer) or is_abstention(answer, ABSTAIN_MESSAGE):
         turn.abstain_reason = "model"
