@@ -22,11 +22,12 @@ Example (the embedder and the LLM load on the first ingest and the first questio
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.components import Components, Part
+from rag.delegate import forwarded
 from rag.errors import NotFoundError
 from rag.qa.cached_answers import CachedAnswers
 from rag.renamed import renamed_argument
@@ -41,10 +42,9 @@ if TYPE_CHECKING:
     from rag.ingest.article import Article
     from rag.ingest.pipeline import IngestReport
     from rag.models.warmup import Warmup
-    from rag.qa.answer import Answer, QAEvent
     from rag.qa.answer_cache import AnswerCache
     from rag.qa.chain import QAService
-    from rag.retrieval.hybrid import HybridRetriever, SearchFilters
+    from rag.retrieval.hybrid import HybridRetriever
     from rag.store.articles import ArticleStore
     from rag.store.reports import ArticleInfo, StoreStats
     from rag.summaries.results import Digest, Summary
@@ -236,75 +236,11 @@ class NewsRAG:
         return describe_setup(self.settings)
 
     # --- questions ---------------------------------------------------------------
-    def ask(
-        self,
-        question: str,
-        *,
-        history: History | None = None,
-        filters: SearchFilters | None = None,
-    ) -> Answer:
-        """Answer a question from the articles, with numbered citations.
-
-        ``history`` is the conversation so far as ``(user, assistant)`` pairs; a follow-up
-        is rewritten into a standalone question first.
-
-        Example (needs the LLM):
-            >>> a = rag.ask("What did Hegseth rule out?")  # doctest: +SKIP
-            >>> print(a.answer)  # doctest: +SKIP
-            Hegseth ruled out NATO membership for Ukraine as part of any negotiated settlement. [1]
-            >>> a.citations[0].title  # doctest: +SKIP
-            'Vance and Zelenskyy meet in Munich as Washington redraws its Ukraine policy'
-        """
-        return self._answers.ask(question, history=history, filters=filters)
-
-    def stream(
-        self,
-        question: str,
-        *,
-        history: History | None = None,
-        filters: SearchFilters | None = None,
-    ) -> Iterator[str | Answer]:
-        """Stream answer tokens as they are generated; the last item is the full ``Answer``.
-
-        Example (needs the LLM):
-            >>> for piece in rag.stream("Who met in Munich?"):  # doctest: +SKIP
-            ...     print(piece if isinstance(piece, str) else "", end="")
-        """
-        return self._answers.stream(question, history=history, filters=filters)
-
-    def stream_events(
-        self,
-        question: str,
-        *,
-        history: History | None = None,
-        filters: SearchFilters | None = None,
-    ) -> Iterator[QAEvent]:
-        """Stream the answer as events: ``Stage``, ``PassagesFound`` (before any token),
-        ``Token``s, then ``Done`` with the full ``Answer``. Closing the iterator early stops
-        the model.
-
-        Example (needs the LLM):
-            >>> from rag.qa.answer import PassagesFound
-            >>> for event in rag.stream_events("Who met in Munich?"):  # doctest: +SKIP
-            ...     if isinstance(event, PassagesFound):
-            ...         print([s.title for s in event.passages])
-        """
-        return self._answers.stream_events(question, history=history, filters=filters)
-
-    def astream(
-        self,
-        question: str,
-        *,
-        history: History | None = None,
-        filters: SearchFilters | None = None,
-    ) -> AsyncIterator[str | Answer]:
-        """Async version of :meth:`stream`.
-
-        Example (needs the LLM):
-            >>> async for piece in rag.astream("Who met in Munich?"):  # doctest: +SKIP
-            ...     pass
-        """
-        return self._answers.astream(question, history=history, filters=filters)
+    # answered through the answer cache; signatures and docstrings are CachedAnswers'
+    ask = forwarded("_answers", CachedAnswers.ask)
+    stream = forwarded("_answers", CachedAnswers.stream)
+    stream_events = forwarded("_answers", CachedAnswers.stream_events)
+    astream = forwarded("_answers", CachedAnswers.astream)
 
     # --- summaries -----------------------------------------------------------------
     def summarize(self, article_id: str, *, style: str = "brief", refresh: bool = False) -> Summary:

@@ -29,6 +29,16 @@ def _default_threads() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def _thread_count(description: str) -> Any:
+    """A thread-count setting: 1 to 256, all cores by default."""
+    return Field(
+        default_factory=_default_threads,
+        ge=1,
+        le=256,
+        description=f"{description} Default: all cores.",
+    )
+
+
 class Settings(BaseSettings):
     """All configuration, one field per ``RAG_<NAME>`` environment variable.
 
@@ -90,18 +100,8 @@ class Settings(BaseSettings):
         None,
         description="Serve this GGUF file with the embedded runtime instead of the bundled model.",
     )
-    llm_threads: int = Field(
-        default_factory=_default_threads,
-        ge=1,
-        le=256,
-        description="CPU threads for token generation (embedded model). Default: all cores.",
-    )
-    llm_batch_threads: int = Field(
-        default_factory=_default_threads,
-        ge=1,
-        le=256,
-        description="CPU threads for prompt processing (embedded model). Default: all cores.",
-    )
+    llm_threads: int = _thread_count("CPU threads for token generation (embedded model).")
+    llm_batch_threads: int = _thread_count("CPU threads for prompt processing (embedded model).")
     llm_ctx_size: int = Field(
         4096,
         ge=512,
@@ -161,12 +161,7 @@ class Settings(BaseSettings):
         None, description="Embeddings API key; default: `RAG_LLM_API_KEY` (never logged)."
     )
     embedding_batch_size: int = Field(32, ge=1, le=2048, description="Texts per embedding batch.")
-    embedding_threads: int = Field(
-        default_factory=_default_threads,
-        ge=1,
-        le=256,
-        description="onnxruntime threads for the local embedder. Default: all cores.",
-    )
+    embedding_threads: int = _thread_count("onnxruntime threads for the local embedder.")
 
     # --- ingestion -----------------------------------------------------------
     max_file_mb: float = Field(

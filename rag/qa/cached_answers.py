@@ -31,7 +31,9 @@ class CachedAnswers:
     """The facade's questions, answered from its answer cache while nothing changed.
 
     Reads the facade's parts (``qa``, ``answer_cache``, ``store``, ``settings``) when a
-    question comes, so building it starts nothing.
+    question comes, so building it starts nothing. The facade shows these methods as its
+    own (``rag.ask`` is :meth:`ask`, see :func:`rag.delegate.forwarded`), so their
+    docstrings speak to its users and their examples go through ``rag``.
 
     Example (needs the LLM):
         >>> answers = CachedAnswers(rag.components)
@@ -43,13 +45,20 @@ class CachedAnswers:
         self._parts = parts
 
     def ask(
-        self, question: str, *, history: History | None, filters: SearchFilters | None
+        self, question: str, *, history: History | None = None, filters: SearchFilters | None = None
     ) -> Answer:
-        """The answer, from the cache when the same question was answered before.
+        """Answer a question from the articles, with numbered citations.
+
+        ``history`` is the conversation so far as ``(user, assistant)`` pairs; a follow-up
+        is rewritten into a standalone question first. The same question asked again while
+        nothing changed is answered from the cache.
 
         Example (needs the LLM):
-            >>> answers = CachedAnswers(rag.components)
-            >>> answers.ask("Who met?", history=None, filters=None)  # doctest: +SKIP
+            >>> a = rag.ask("What did Hegseth rule out?")  # doctest: +SKIP
+            >>> print(a.answer)  # doctest: +SKIP
+            Hegseth ruled out NATO membership for Ukraine as part of any negotiated settlement. [1]
+            >>> a.citations[0].title  # doctest: +SKIP
+            'Vance and Zelenskyy meet in Munich as Washington redraws its Ukraine policy'
         """
         key = self.key(question, history, filters)
         cache = self._parts.answer_cache
@@ -61,13 +70,15 @@ class CachedAnswers:
         return answer
 
     def stream(
-        self, question: str, *, history: History | None, filters: SearchFilters | None
+        self, question: str, *, history: History | None = None, filters: SearchFilters | None = None
     ) -> Iterator[str | Answer]:
-        """Answer tokens, then the ``Answer``; a cached answer comes as one piece.
+        """Stream answer tokens as they are generated; the last item is the full ``Answer``.
+
+        A cached answer comes as one piece.
 
         Example (needs the LLM):
-            >>> answers = CachedAnswers(rag.components)
-            >>> list(answers.stream("Who met?", history=None, filters=None))  # doctest: +SKIP
+            >>> for piece in rag.stream("Who met in Munich?"):  # doctest: +SKIP
+            ...     print(piece if isinstance(piece, str) else "", end="")
         """
         key = self.key(question, history, filters)
         if key and (hit := self._parts.answer_cache.get(key)) is not None:
@@ -75,13 +86,17 @@ class CachedAnswers:
         return self._caching(self._parts.qa.stream(question, history=history, filters=filters), key)
 
     def stream_events(
-        self, question: str, *, history: History | None, filters: SearchFilters | None
+        self, question: str, *, history: History | None = None, filters: SearchFilters | None = None
     ) -> Iterator[QAEvent]:
-        """The answer as events; a cached answer as its passages, one token and ``Done``.
+        """Stream the answer as events: ``Stage``, ``PassagesFound`` (before any token),
+        ``Token``s, then ``Done`` with the full ``Answer``. Closing the iterator early stops
+        the model. A cached answer comes as its passages, one token and ``Done``.
 
         Example (needs the LLM):
-            >>> answers = CachedAnswers(rag.components)
-            >>> [*answers.stream_events("Who met?", history=None, filters=None)]  # doctest: +SKIP
+            >>> from rag.qa.answer import PassagesFound
+            >>> for event in rag.stream_events("Who met in Munich?"):  # doctest: +SKIP
+            ...     if isinstance(event, PassagesFound):
+            ...         print([s.title for s in event.passages])
         """
         from rag.qa.answer import Done, PassagesFound, Token
 
@@ -92,13 +107,13 @@ class CachedAnswers:
         return self._caching_events(events, key)
 
     def astream(
-        self, question: str, *, history: History | None, filters: SearchFilters | None
+        self, question: str, *, history: History | None = None, filters: SearchFilters | None = None
     ) -> AsyncIterator[str | Answer]:
         """Async version of :meth:`stream`.
 
         Example (needs the LLM):
-            >>> answers = CachedAnswers(rag.components)
-            >>> answers.astream("Who met?", history=None, filters=None)  # doctest: +SKIP
+            >>> async for piece in rag.astream("Who met in Munich?"):  # doctest: +SKIP
+            ...     pass
         """
         key = self.key(question, history, filters)
         if key and (hit := self._parts.answer_cache.get(key)) is not None:
