@@ -251,10 +251,10 @@ class Settings(BaseSettings):
         "answer's words appear in the sentences it is cited to (or the question); 0 = off.",
     )
     summary_brief_words: int = Field(
-        220,
+        0,
         ge=0,
         description="Write brief summaries from the article's opening sentences up to this "
-        "many words, where news puts its key facts (half the prompt; see evals/README.md); "
+        "many words (half the prompt; see evals/README.md for what it does to key facts); "
         "0 = the whole article. Other styles always read the whole article.",
     )
     qa_constrained_output: bool = Field(

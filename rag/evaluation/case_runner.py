@@ -35,6 +35,7 @@ from rag.evaluation.scoring import (
     score_summary,
 )
 from rag.evaluation.suite import QACase, Suite, SummaryCase
+from rag.qa.relative_dates import date_relative_days
 
 __all__ = ["MAX_LLM_FAILURES", "CaseRunner", "ProgressCallback"]
 
@@ -44,6 +45,22 @@ logger = logging.getLogger(__name__)
 MAX_LLM_FAILURES = 3  # consecutive LLM failures (timeouts, connection) that stop a run
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)``; stages: ingest, qa, summaries."""
+
+
+def cited_text(citation: Any) -> str:
+    """The cited chunk as its reader knows it: each weekday dated by the article's date.
+
+    "Was sworn in on Thursday" in an article of Thursday, January 2, 2025 supports the
+    answer "January 2, 2025"; the chunk's words alone do not say so.
+
+    Example:
+        >>> from rag.qa.answer import Citation
+        >>> cited_text(Citation(number=1, article_id="a", title="t", published="2025-04-15",
+        ...                     text="Work began on Tuesday."))
+        'Work began on Tuesday (April 15, 2025).'
+    """
+    text = str(getattr(citation, "text", ""))
+    return date_relative_days(text, str(getattr(citation, "published", "") or ""))
 
 
 def _citation_dict(citation: Any) -> dict[str, Any]:
@@ -215,9 +232,7 @@ class CaseRunner:
         text = str(getattr(answer, "answer", ""))
         abstained = bool(getattr(answer, "abstained", False))
         retrieved = [str(getattr(s, "article_id", "")) for s in passages]
-        cited = [
-            (str(getattr(c, "article_id", "")), str(getattr(c, "text", ""))) for c in citations
-        ]
+        cited = [(str(getattr(c, "article_id", "")), cited_text(c)) for c in citations]
         scores = score_qa(case, text, abstained, retrieved, cited, gold_ids, self.k)
         scores.update(
             squad_metrics.case_scores(

@@ -123,7 +123,7 @@ class QAService:
 
         Example:
             >>> qa.prompt_versions
-            'qa_excerpts:v1,qa_condense:v3'
+            'qa_excerpts:v1,qa_condense:v2'
         """
         return self.prompts.versions
 

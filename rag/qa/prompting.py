@@ -4,7 +4,7 @@ messages for one turn, and the chat model bound to the reply format it must foll
 Example:
     >>> prompts = QAPrompts(settings)
     >>> prompts.versions
-    'qa_excerpts:v1,qa_condense:v3'
+    'qa_excerpts:v1,qa_condense:v2'
 """
 
 from __future__ import annotations

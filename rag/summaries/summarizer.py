@@ -131,7 +131,7 @@ class Summarizer:
 
         Example:
             >>> summarizer.prompt_version("brief")
-            'summary_brief:v4+summary_map:v1+pipeline:v1+opening:220'
+            'summary_brief:v3+summary_map:v1+pipeline:v1'
         """
         spec = get_style(style)
         version = (

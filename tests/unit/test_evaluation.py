@@ -28,7 +28,7 @@ from rag.errors import ConfigError, LLMUnavailableError
 from rag.evaluation import metrics
 from rag.evaluation import runner as eval_runner
 from rag.evaluation.articles import ArticleIndex
-from rag.evaluation.case_runner import _qa_failure
+from rag.evaluation.case_runner import _qa_failure, cited_text
 from rag.evaluation.floors import compute_floors, load_baseline_run
 from rag.evaluation.judge import parse_judge_reply
 from rag.evaluation.report import _against
@@ -976,3 +976,19 @@ def test_cli_reports_a_missing_suite_cleanly(tmp_path: Path) -> None:
 
     result = CliRunner().invoke(main, ["eval", str(tmp_path / "none.yaml")])
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_a_cited_weekday_is_read_with_its_article_date() -> None:
+    """A chunk that says "on Thursday" supports the date that Thursday was."""
+    sworn = Citation(
+        number=1,
+        article_id="a",
+        title="Ruiz sworn in",
+        published="2025-01-02",
+        text="Ana Ruiz was sworn in as mayor on Thursday.",
+    )
+    answers = ["January 2, 2025"]
+    assert not metrics.citation_valid("a", sworn.text, ["a"], answers=answers)
+    assert metrics.citation_valid("a", cited_text(sworn), ["a"], answers=answers)
+    undated = sworn.model_copy(update={"published": None})
+    assert not metrics.citation_valid("a", cited_text(undated), ["a"], answers=answers)
