@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from rag.errors import IngestError
 from rag.ingest.article import Article, LoadFailure, LoadItem, clean_text, one_line
 from rag.ingest.decoding import decode_bytes
+from rag.ingest.headline import page_headline, page_titles
 
 if TYPE_CHECKING:
     from rag.ingest.fetch import Fetched
@@ -303,26 +304,18 @@ def parse_html(
         >>> parse_html(page).title
         'Budget passes'
     """
-    import trafilatura
-
     raw = html.encode("utf-8") if isinstance(html, str) else html
-    try:
-        doc = trafilatura.bare_extraction(
-            _loose_text_as_paragraphs(html),
-            url=url,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=True,
-            include_images=False,
-            include_links=False,
-            date_extraction_params={"extensive_search": False, "original_date": True},
-        )
-    except Exception as exc:  # trafilatura/lxml raise many types on broken markup
-        raise IngestError(f"cannot parse the HTML page: {exc}") from None
+    titles = page_titles(_loose_text_as_paragraphs(html))
+    # Precise first: it leaves out lists of other stories' teasers; a short page it finds
+    # no body in is read again the usual way.
+    doc = _extract(html, url, precise=True)
+    if not _is_article_body(_html_body_text(doc)):
+        doc = _extract(html, url, precise=False)
     text = _html_body_text(doc)
-    title = one_line(getattr(doc, "title", None)) if doc is not None else ""
     if not _is_article_body(text):
         raise IngestError("no article body found in the HTML page (only navigation or boilerplate)")
+    title = one_line(getattr(doc, "title", None)) if doc is not None else ""
+    title = page_headline(title, titles, text)
     lines = text.split("\n")
     if title and lines and one_line(lines[0]).lower() == title.lower():
         text = "\n".join(lines[1:])
@@ -338,6 +331,26 @@ def parse_html(
         language=lang.group(1).decode("ascii") if lang else None,
         origin=origin,
     )
+
+
+def _extract(html: str | bytes, url: str | None, *, precise: bool) -> Any:
+    """trafilatura's reading of the page: body text and metadata (``None`` if nothing)."""
+    import trafilatura
+
+    try:
+        return trafilatura.bare_extraction(
+            _loose_text_as_paragraphs(html),  # a new tree each time: extraction prunes it
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            include_images=False,
+            include_links=False,
+            favor_precision=precise,
+            date_extraction_params={"extensive_search": False, "original_date": True},
+        )
+    except Exception as exc:  # trafilatura/lxml raise many types on broken markup
+        raise IngestError(f"cannot parse the HTML page: {exc}") from None
 
 
 def _loose_text_as_paragraphs(html: str | bytes) -> Any:

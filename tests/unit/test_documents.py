@@ -253,6 +253,26 @@ def test_html_date_in_body_text_is_not_taken_as_publication_date() -> None:
     assert parse_html(page).published is None
 
 
+PORTAL_PAGE = (
+    '<html><head><meta property="og:title" content="Daily Planet - Latest News &amp; Headlines">'
+    "<title>Ferry service resumes after storm damage - Daily Planet</title></head><body>"
+    "<h1>Ferry service resumes after storm damage</h1><article><p>"
+    + "Ferry service between Quaymouth and Lisle resumed on Monday after storm damage "
+    "to the pier was repaired, the harbour authority said. " * 3 + "</p></article></body></html>"
+)
+
+
+def test_html_headline_replaces_a_site_title_in_the_metadata() -> None:
+    article = parse_html(PORTAL_PAGE)
+    assert article.title == "Ferry service resumes after storm damage"
+    assert article.text.startswith("Ferry service between Quaymouth and Lisle resumed")
+
+
+def test_html_metadata_title_that_names_the_story_is_kept() -> None:
+    page = PORTAL_PAGE.replace("Daily Planet - Latest News &amp; Headlines", "Lisle ferries back")
+    assert parse_html(page).title == "Lisle ferries back"
+
+
 def test_html_without_article_body_is_refused() -> None:
     with pytest.raises(IngestError, match="no article body"):
         parse_html((FIXTURES / "nav-only.html").read_text())
