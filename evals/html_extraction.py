@@ -1,12 +1,13 @@
 """How well HTML ingest reads real pages: body and headline against reference texts.
 
 Each page ``NAME.html`` in RAW_DIR is read by the product's HTML parser and compared
-with ``NAME.txt`` in TEXT_DIR, whose first line is the headline and whose body follows
-its first blank line (header lines such as ``Date:`` before it are skipped). Reported per
-page and as means: **body recall** (share of the reference's words the extraction holds,
+with ``NAME.txt`` in TEXT_DIR, whose first line is the headline, whose header may hold a
+``Date: YYYY-MM-DD`` line, and whose body follows its first blank line. Reported per page
+and as means: **body recall** (share of the reference's words the extraction holds,
 counted with repeats), **body precision** (share of the extraction's words that are in
-the reference: menus, teasers and captions lower it) and **title recall** (share of the
-headline's words in the extracted title). No model is used.
+the reference: menus, teasers and captions lower it), **title recall** (share of the
+headline's words in the extracted title) and **date** (1 when the publication date is
+the reference's). No model is used.
 
 Usage:
     .venv/bin/python evals/html_extraction.py RAW_DIR TEXT_DIR [--out results.json]
@@ -25,6 +26,7 @@ from rag.errors import IngestError
 from rag.ingest.formats import parse_html
 
 _WORD = re.compile(r"\w+")
+SCORES = ("recall", "precision", "title", "date")
 
 
 def overlap(reference: str, extracted: str) -> tuple[float, float]:
@@ -39,31 +41,35 @@ def overlap(reference: str, extracted: str) -> tuple[float, float]:
     return shared / max(1, sum(ref.values())), shared / max(1, sum(got.values()))
 
 
-def reference_parts(text: str) -> tuple[str, str]:
-    """The headline (first line) and body (after the first blank line) of a reference text.
+def reference_parts(text: str) -> tuple[str, str, str]:
+    """The headline (first line), date (``Date:`` line) and body (after the first blank
+    line) of a reference text.
 
     Example:
         >>> reference_parts("Storm hits\\nDate: 2024-05-02\\n\\nHeavy snow fell.")
-        ('Storm hits', 'Heavy snow fell.')
+        ('Storm hits', '2024-05-02', 'Heavy snow fell.')
     """
     head, _, body = text.partition("\n\n")
-    return head.split("\n", 1)[0].strip(), body.strip()
+    day = re.search(r"^Date:\s*(\d{4}-\d{2}-\d{2})", head, re.MULTILINE)
+    return head.split("\n", 1)[0].strip(), day.group(1) if day else "", body.strip()
 
 
 def measure_page(page: Path, reference: Path) -> dict[str, object]:
-    """The three scores of one page (all 0 with the error when it cannot be read)."""
-    title, body = reference_parts(reference.read_text(encoding="utf-8"))
+    """The scores of one page (all 0 with the error when it cannot be read)."""
+    title, day, body = reference_parts(reference.read_text(encoding="utf-8"))
     try:
         article = parse_html(page.read_bytes(), origin=str(page))
     except IngestError as exc:
-        return {"page": page.name, "error": str(exc), "recall": 0.0, "precision": 0.0, "title": 0.0}
+        return {"page": page.name, "error": str(exc)} | dict.fromkeys(SCORES, 0.0)
     recall, precision = overlap(body, article.text)
     return {
         "page": page.name,
         "recall": round(recall, 3),
         "precision": round(precision, 3),
         "title": round(overlap(title, article.title)[0], 3),
+        "date": float(bool(day) and article.published == day),
         "extracted_title": article.title,
+        "extracted_date": article.published,
     }
 
 
@@ -79,18 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         print("no NAME.html with a NAME.txt reference found", file=sys.stderr)
         return 1
     for row in rows:
-        print(
-            f"{row['page']:<16} recall {row['recall']:.3f}  precision {row['precision']:.3f}"
-            f"  title {row['title']:.3f}  {row.get('error') or ''}"
-        )
-    means = {
-        k: round(sum(float(r[k]) for r in rows) / len(rows), 3)  # type: ignore[arg-type]
-        for k in ("recall", "precision", "title")
-    }
-    print(
-        f"{len(rows)} pages: body recall {means['recall']:.3f}, precision "
-        f"{means['precision']:.3f}, title recall {means['title']:.3f}"
-    )
+        scores = "  ".join(f"{k} {float(row[k]):.3f}" for k in SCORES)  # type: ignore[arg-type]
+        print(f"{row['page']:<16} {scores}  {row.get('error') or row.get('extracted_date')}")
+    means = {k: round(sum(float(r[k]) for r in rows) / len(rows), 3) for k in SCORES}  # type: ignore[arg-type]
+    print(f"{len(rows)} pages, means: " + ", ".join(f"{k} {v:.3f}" for k, v in means.items()))
     if args.out:
         args.out.write_text(json.dumps({"pages": rows, "means": means}, indent=2) + "\n")
     return 0

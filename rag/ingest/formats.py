@@ -34,6 +34,7 @@ from rag.errors import IngestError
 from rag.ingest.article import Article, LoadFailure, LoadItem, clean_text, one_line
 from rag.ingest.decoding import decode_bytes
 from rag.ingest.headline import page_headline, page_titles
+from rag.ingest.page_date import page_published
 
 if TYPE_CHECKING:
     from rag.ingest.fetch import Fetched
@@ -305,7 +306,8 @@ def parse_html(
         'Budget passes'
     """
     raw = html.encode("utf-8") if isinstance(html, str) else html
-    titles = page_titles(_loose_text_as_paragraphs(html))
+    page = _loose_text_as_paragraphs(html)
+    titles, declared_date = page_titles(page), page_published(page)
     # Precise first: it leaves out lists of other stories' teasers; a short page it finds
     # no body in is read again the usual way.
     doc = _extract(html, url, precise=True)
@@ -327,7 +329,7 @@ def parse_html(
         outlet=getattr(doc, "sitename", None) or getattr(doc, "hostname", None),
         url=page_url,
         author=getattr(doc, "author", None),
-        published=getattr(doc, "date", None),
+        published=declared_date or getattr(doc, "date", None),
         language=lang.group(1).decode("ascii") if lang else None,
         origin=origin,
     )

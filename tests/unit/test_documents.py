@@ -273,6 +273,17 @@ def test_html_metadata_title_that_names_the_story_is_kept() -> None:
     assert parse_html(page).title == "Lisle ferries back"
 
 
+def test_html_date_declared_by_the_publisher_beats_the_url_date() -> None:
+    """A print-edition URL carries the next day; the page's own tag says when it ran."""
+    page = PORTAL_PAGE.replace(
+        "</head>",
+        '<link rel="canonical" href="https://news.example/2016/07/30/ferry-resumes.html">'
+        '<meta property="article:published" itemprop="datePublished" '
+        'content="2016-07-29T22:42:34-04:00"></head>',
+    )
+    assert parse_html(page).published == "2016-07-29"
+
+
 def test_html_without_article_body_is_refused() -> None:
     with pytest.raises(IngestError, match="no article body"):
         parse_html((FIXTURES / "nav-only.html").read_text())
