@@ -310,9 +310,9 @@ def parse_html(
     titles, declared_date = page_titles(page), page_published(page)
     # Precise first: it leaves out lists of other stories' teasers; a short page it finds
     # no body in is read again the usual way.
-    doc = _extract(html, url, precise=True)
+    doc = _extract(page, url, precise=True)
     if not _is_article_body(_html_body_text(doc)):
-        doc = _extract(html, url, precise=False)
+        doc = _extract(page, url, precise=False)
     text = _html_body_text(doc)
     if not _is_article_body(text):
         raise IngestError("no article body found in the HTML page (only navigation or boilerplate)")
@@ -335,13 +335,14 @@ def parse_html(
     )
 
 
-def _extract(html: str | bytes, url: str | None, *, precise: bool) -> Any:
-    """trafilatura's reading of the page: body text and metadata (``None`` if nothing)."""
+def _extract(page: Any, url: str | None, *, precise: bool) -> Any:
+    """trafilatura's reading of the page (a tree, which it copies before cleaning): body
+    text and metadata (``None`` if nothing)."""
     import trafilatura
 
     try:
         return trafilatura.bare_extraction(
-            _loose_text_as_paragraphs(html),  # a new tree each time: extraction prunes it
+            page,
             url=url,
             with_metadata=True,
             include_comments=False,
