@@ -27,6 +27,7 @@ __all__ = ["page_headline", "page_titles"]
 OPENING_WORDS = 120  # the opening paragraph(s), where a story repeats its headline's words
 WEAK_OVERLAP = 0.2  # a title sharing less than this share of its words is not the story's
 STRONG_OVERLAP = 0.5  # another title must share at least this share to replace it
+STEM_LETTERS = 5  # "Russia" and "Russian" match on their first letters
 _SITE_SEPARATOR = re.compile(r"\s+[-|–—:»]\s+")
 _WORD = re.compile(r"[^\W_]+")
 
@@ -38,7 +39,7 @@ def page_headline(title: str, candidates: Sequence[str], body: str) -> str:
         >>> page_headline("", ["Storm closes schools"], "Heavy snow closed schools.")
         'Storm closes schools'
     """
-    opening = set(_words(" ".join(body.split()[:OPENING_WORDS])))
+    opening = {w[:STEM_LETTERS] for w in _words(" ".join(body.split()[:OPENING_WORDS]))}
     kept = title.strip()
     if kept and _overlap(kept, opening) >= WEAK_OVERLAP:
         return kept
@@ -83,9 +84,9 @@ def _words(text: str) -> list[str]:
 
 
 def _overlap(title: str, opening: set[str]) -> float:
-    """Share of the title's words (or their first five letters) found in the opening."""
+    """Share of the title's words whose first letters (``STEM_LETTERS``) begin a word of
+    the opening (``opening`` holds those beginnings)."""
     words = _words(title)
     if not words:
         return 0.0
-    stems = {w[:5] for w in opening}
-    return sum(w in opening or w[:5] in stems for w in words) / len(words)
+    return sum(w[:STEM_LETTERS] in opening for w in words) / len(words)
