@@ -166,7 +166,39 @@ def stored_turns(turns: Sequence[Turn]) -> list[Turn]:
         >>> stored_turns([new_turn("Q")])
         []
     """
-    return [dict(t) for t in (turns or []) if t.get("status") != PENDING][-MAX_STORED_TURNS:]
+    return [_upgraded(t) for t in (turns or []) if t.get("status") != PENDING][-MAX_STORED_TURNS:]
+
+
+def _upgraded(turn: Turn) -> Turn:
+    """A kept turn whose passages name their outlet under ``outlet``, as turns kept before
+    the key was renamed from ``source`` do not.
+
+    Example:
+        >>> old = {"question": "Q", "status": DONE,
+        ...        "answer": {"answer": "A", "citations": [{"source": "AP"}]}}
+        >>> _upgraded(old)["answer"]["citations"]
+        [{'source': 'AP', 'outlet': 'AP'}]
+    """
+    turn = dict(turn)
+    if isinstance(turn.get("answer"), dict):
+        answer = turn["answer"] = dict(turn["answer"])
+        for key in ("citations", "sources"):
+            if key in answer:
+                answer[key] = _with_outlets(answer[key])
+    if "sources" in turn:
+        turn["sources"] = _with_outlets(turn["sources"])
+    return turn
+
+
+def _with_outlets(passages: Any) -> Any:
+    if not isinstance(passages, list):
+        return passages
+    return [
+        {**p, "outlet": p["source"]}
+        if isinstance(p, dict) and "outlet" not in p and "source" in p
+        else p
+        for p in passages
+    ]
 
 
 def turn_of_message(turns: Sequence[Turn], message_index: int) -> int | None:

@@ -706,6 +706,27 @@ def test_conversation_is_restored_from_the_browser(handlers) -> None:
     assert chat.stored_turns([*turns, chat.new_turn("pending")]) == turns
 
 
+def test_conversation_kept_before_the_outlet_rename_still_names_outlets(handlers) -> None:
+    cited = {
+        "number": 1,
+        "article_id": "a",
+        "title": "Vote",
+        "source": "Civic Wire",
+        "published": "2025-02-14",
+        "text": "Ruiz won.",
+        "quote": "Ruiz won.",
+    }
+    kept = [
+        {
+            "question": "Who won?",
+            "status": chat.DONE,
+            "answer": {"answer": "Ruiz won [1].", "citations": [cited], "abstained": False},
+        }
+    ]
+    messages, _ = handlers.restore(kept)
+    assert any("Civic Wire" in text for text in _texts(messages))
+
+
 def test_closed_tab_stops_its_work_only(handlers, service) -> None:
     # bug: work continued after the browser tab closed
     service.gate = threading.Event()
