@@ -8,12 +8,11 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rag.renamed import old_names
 from rag.ui.format.markdown import field_of
 
 __all__ = ["answer_to_dict", "to_jsonable"]
@@ -22,7 +21,8 @@ __all__ = ["answer_to_dict", "to_jsonable"]
 def to_jsonable(value: Any) -> Any:
     """Pydantic models, dataclasses, dates and paths as plain JSON values (for API endpoints).
 
-    A renamed field is given under its old name too, so API clients keep their keys.
+    A model's renamed field is given under its old name too (:class:`rag.renamed.KeepsOldNames`),
+    so API clients keep their keys.
 
     Example:
         >>> to_jsonable({"day": date(2025, 2, 14), "path": Path("a")})
@@ -34,7 +34,7 @@ def to_jsonable(value: Any) -> Any:
     if hasattr(value, "model_dump"):
         return to_jsonable(value.model_dump())  # renamed fields under both names (KeepsOldNames)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return to_jsonable(_fields(value, [f.name for f in dataclasses.fields(value)]))
+        return to_jsonable(dataclasses.asdict(value))
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
@@ -44,12 +44,6 @@ def to_jsonable(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
-
-
-def _fields(value: object, names: Iterable[str]) -> dict[str, Any]:
-    """The fields of a model or dataclass, then each renamed one under its old name."""
-    fields = {name: getattr(value, name) for name in names}
-    return fields | {old: fields[new] for old, new in old_names(value).items() if new in fields}
 
 
 def answer_to_dict(answer: object) -> dict[str, Any]:
