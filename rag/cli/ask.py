@@ -25,7 +25,8 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The retrieval options shared by ``ask`` and ``chat`` (``--source``: the old ``--outlet``)."""
+    """The retrieval options shared by ``ask`` and ``chat`` (``--source`` is the old name of
+    ``--outlet``)."""
     options = [
         old_option("source", "outlet", "outlets", multiple=True),
         click.option(

@@ -77,10 +77,11 @@ def old_option(
     def decorate(command: F) -> F:
         @functools.wraps(command)
         def merged(*args: Any, **kwargs: Any) -> Any:
-            value = kwargs.pop(old_dest)
+            value, given = kwargs.pop(old_dest), kwargs[new_dest]
+            if value and given and not multiple:  # as rag.renamed.renamed_argument: not both
+                raise click.UsageError(f"give --{new} or --{old} (its old name), not both")
             if value:
-                given = kwargs[new_dest]
-                kwargs[new_dest] = (*given, *value) if multiple else given or value
+                kwargs[new_dest] = (*given, *value) if multiple else value
             return command(*args, **kwargs)
 
         option = click.option(

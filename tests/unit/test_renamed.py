@@ -97,6 +97,8 @@ def test_cli_source_option_is_a_hidden_old_name_of_outlet(monkeypatch) -> None:
     assert result.exit_code == 0 and "No articles from 'Nobody'" in result.stdout
     assert "deprecated" in result.stderr and asked == ["Nobody"]
     assert "--source" not in runner.invoke(main, ["list", "--help"]).stdout
+    both = runner.invoke(main, ["list", "--source", "AP", "--outlet", "BBC"])
+    assert both.exit_code == 2 and "not both" in both.stderr and asked == ["Nobody"]
 
 
 def test_cli_ask_source_option_adds_to_the_outlets(monkeypatch) -> None:
