@@ -112,8 +112,14 @@ def old_names(obj: object) -> dict[str, str]:
         >>> old_names(Row())
         {'source': 'outlet'}
     """
+    return dict(_old_names_of(type(obj)))
+
+
+@functools.cache
+def _old_names_of(cls: type) -> dict[str, str]:
+    """:func:`old_names` of a class, worked out once: every model dump asks for them."""
     names: dict[str, str] = {}
-    for klass in reversed(type(obj).__mro__):
+    for klass in reversed(cls.__mro__):
         names.update({k: v.new for k, v in vars(klass).items() if isinstance(v, OldName)})
     return names
 
