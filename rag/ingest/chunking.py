@@ -201,7 +201,8 @@ class Chunker:
         self.chunk_tokens = chunk_tokens
         self.chunk_overlap = chunk_overlap
         self.max_tokens = max_tokens
-        self._count = count_tokens
+        if count_tokens is not None:
+            self.count_tokens = count_tokens  # given: the tokenizer is never loaded
 
     @classmethod
     def from_settings(cls, settings: Settings, count_tokens: TokenCounter | None = None) -> Chunker:
@@ -214,12 +215,10 @@ class Chunker:
         """
         return cls(settings.chunk_tokens, settings.chunk_overlap, count_tokens)
 
-    @property
+    @functools.cached_property
     def count_tokens(self) -> TokenCounter:
         """The word-piece counter in use."""
-        if self._count is None:
-            self._count = default_token_counter()
-        return self._count
+        return default_token_counter()
 
     # -- public ---------------------------------------------------------------
     def title_prefix(self, title: str) -> str:

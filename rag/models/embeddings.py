@@ -407,14 +407,13 @@ class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
     """
 
     def __init__(self, embeddings: LocalEmbeddings | None = None) -> None:
-        self._embeddings = embeddings
+        if embeddings is not None:
+            self.embeddings = embeddings  # given: the process-wide one is not looked up
 
-    @property
+    @functools.cached_property
     def embeddings(self) -> LocalEmbeddings:
         """The wrapped :class:`LocalEmbeddings` (the process-wide one by default)."""
-        if self._embeddings is None:
-            self._embeddings = shared_local_embeddings()
-        return self._embeddings
+        return shared_local_embeddings()
 
     def __call__(self, input: Documents) -> ChromaEmbeddings:
         return list(self.embeddings.embed_array(list(input)))
