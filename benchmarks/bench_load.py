@@ -29,12 +29,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from common import free_port, percentile, write_results
+from common import percentile, write_results
+
+from rag.child_server import free_port, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "bench_load.json"
@@ -67,27 +68,10 @@ def running_app(data_dir: Path, model_dir: Path | None, timeout: float = 900) ->
     news_rag = Path(sys.executable).with_name("news-rag")
     subprocess.run([str(news_rag), "ingest", str(CORPUS)], env=env, check=True)
     url = f"http://127.0.0.1:{port}/"
-    with (data_dir / "app.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=log, stderr=log
-        )
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the app did not start; see {data_dir}/app.log") from None
-                time.sleep(1)
+    command = [sys.executable, str(ROOT / "app.py")]
+    log = data_dir / "app.log"
+    with serving(command, url, log_path=log, env=env, cwd=ROOT, timeout=timeout):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def run_users(url: str, users: int, asks: list[list[str]]) -> dict[str, Any]:

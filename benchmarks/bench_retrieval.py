@@ -26,11 +26,9 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,7 +36,9 @@ from typing import Any
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from common import free_port, percentile, write_results
+from common import percentile, write_results
+
+from rag.child_server import free_port, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "bench_retrieval.json"
@@ -118,22 +118,9 @@ def chroma_server(path: Path, timeout: float = 90.0) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     chroma = Path(sys.executable).with_name("chroma")
     command = [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
-    with open(path.parent / "chroma.log", "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1.0):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("chroma run did not start; see chroma.log") from None
-                time.sleep(0.3)
+    log = path.parent / "chroma.log"
+    with serving(command, f"{url}/api/v2/heartbeat", log_path=log, timeout=timeout):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def time_modes(store: Any, data_dir: Path, repeats: int) -> dict[str, Any]:

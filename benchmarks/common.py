@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmark scripts: percentiles, free ports, the results files.
+"""Helpers shared by the benchmark scripts: percentiles, the results files.
 
 Example:
     >>> percentile([1.0, 2.0, 3.0, 4.0], 50)
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +23,6 @@ def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     index = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
     return ordered[index]
-
-
-def free_port() -> int:
-    """A free loopback port.
-
-    Example:
-        >>> 0 < free_port() < 65536
-        True
-    """
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_results(path: Path, results: dict[str, Any]) -> None:

@@ -67,18 +67,13 @@ def start_app(model_dir: Path):
     ``model_dir`` and the embedded models; it is stopped when the ``with`` block ends.
     """
     import contextlib
-    import socket
-    import subprocess
     import sys
-    import time
 
-    import httpx
+    from rag.child_server import ServerDidNotStart, free_port, serving
 
     @contextlib.contextmanager
     def run(data_dir: Path, timeout: float = 600.0, **env_overrides: str):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
         env |= {
             "RAG_DATA_DIR": str(data_dir),
@@ -91,36 +86,16 @@ def start_app(model_dir: Path):
             **env_overrides,
         }
         data_dir.mkdir(parents=True, exist_ok=True)
-        log_path = data_dir / "app.log"
         url = f"http://127.0.0.1:{port}/"
-        with log_path.open("w") as log:
-            process = subprocess.Popen(
-                [sys.executable, str(REPO_ROOT / "app.py")],
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"the app exited ({process.returncode}):\n{log_path.read_text()}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(url, timeout=5).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    pytest.fail(
-                        f"the app did not start in {timeout:.0f} s:\n{log_path.read_text()}"
-                    )
-                time.sleep(1)
-            yield url
-        finally:
-            process.terminate()
+        command = [sys.executable, str(REPO_ROOT / "app.py")]
+        app = serving(
+            command, url, log_path=data_dir / "app.log", env=env, cwd=REPO_ROOT, timeout=timeout
+        )
+        with contextlib.ExitStack() as running:
             try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
+                running.enter_context(app)
+            except ServerDidNotStart as error:
+                pytest.fail(f"the app did not start: {error}")
+            yield url
 
     return run
