@@ -35,7 +35,7 @@ from typing import Any
 
 from common import percentile, write_results
 
-from rag.child_server import free_port, serving
+from rag.child_server import app_environment, free_port, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "bench_load.json"
@@ -54,14 +54,7 @@ def questions() -> list[str]:
 def running_app(data_dir: Path, model_dir: Path | None, timeout: float = 900) -> Iterator[str]:
     """``python app.py`` on a free loopback port, samples ingested; yield its URL."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env |= {
-        "RAG_DATA_DIR": str(data_dir),
-        "RAG_UI_PORT": str(port),
-        "RAG_ANSWER_CACHE_SIZE": "0",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "HF_HUB_OFFLINE": "1",
-    }
+    env = app_environment(data_dir, port, RAG_ANSWER_CACHE_SIZE="0")
     if model_dir:
         env["RAG_MODEL_DIR"] = str(model_dir)
     data_dir.mkdir(parents=True, exist_ok=True)

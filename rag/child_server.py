@@ -1,7 +1,8 @@
 """A server run as a child process for the length of a ``with`` block: started on a free
 loopback port, waited for until a URL of it answers, stopped at the end.
 
-The tests and the benchmarks run the app (``python app.py``) and ``chroma run`` this way.
+The tests and the benchmarks run the app (``python app.py``, in :func:`app_environment`) and
+``chroma run`` this way.
 
 Example:
     >>> import sys, tempfile, urllib.request
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import socket
 import subprocess
 import time
@@ -25,7 +27,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["ServerDidNotStart", "free_port", "serving"]
+__all__ = ["ServerDidNotStart", "app_environment", "free_port", "serving"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,28 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def app_environment(data_dir: Path, port: int, **settings: str) -> dict[str, str]:
+    """The environment of the app run as a child: this process's without its ``RAG_*``
+    variables, then the app's data folder and loopback port, no telemetry or hub downloads,
+    and ``settings`` (``RAG_*`` names) over all.
+
+    Example:
+        >>> env = app_environment(Path("data"), 7861, RAG_ANSWER_CACHE_SIZE="0")
+        >>> sorted(name for name in env if name.startswith("RAG_"))
+        ['RAG_ANSWER_CACHE_SIZE', 'RAG_DATA_DIR', 'RAG_UI_HOST', 'RAG_UI_PORT']
+    """
+    env = {name: value for name, value in os.environ.items() if not name.startswith("RAG_")}
+    return env | {
+        "RAG_DATA_DIR": str(data_dir),
+        "RAG_UI_HOST": "127.0.0.1",
+        "RAG_UI_PORT": str(port),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HF_HUB_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        **settings,
+    }
 
 
 @contextlib.contextmanager

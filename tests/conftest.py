@@ -69,22 +69,12 @@ def start_app(model_dir: Path):
     import contextlib
     import sys
 
-    from rag.child_server import ServerDidNotStart, free_port, serving
+    from rag.child_server import ServerDidNotStart, app_environment, free_port, serving
 
     @contextlib.contextmanager
     def run(data_dir: Path, timeout: float = 600.0, **env_overrides: str):
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-        env |= {
-            "RAG_DATA_DIR": str(data_dir),
-            "RAG_MODEL_DIR": str(model_dir),
-            "RAG_UI_HOST": "127.0.0.1",
-            "RAG_UI_PORT": str(port),
-            "GRADIO_ANALYTICS_ENABLED": "False",
-            "HF_HUB_OFFLINE": "1",
-            "HF_HUB_DISABLE_TELEMETRY": "1",
-            **env_overrides,
-        }
+        env = app_environment(data_dir, port, RAG_MODEL_DIR=str(model_dir), **env_overrides)
         data_dir.mkdir(parents=True, exist_ok=True)
         url = f"http://127.0.0.1:{port}/"
         command = [sys.executable, str(REPO_ROOT / "app.py")]
