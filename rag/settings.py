@@ -234,6 +234,12 @@ class Settings(BaseSettings):
         description="Prompt tokens of evidence per answer, beyond the fixed prompt (raise it "
         "for a large remote model).",
     )
+    qa_answer_parts: bool = Field(
+        True,
+        description='Answer each part of a compound question ("who coached the Rovers, and '
+        'who won the marathon?") with its own model call over the same excerpts, then join '
+        "the answers (`excerpts` and `evidence` modes). Off: one call for the whole question.",
+    )
     qa_abstain_probability: float = Field(
         0.15,
         ge=0.0,

@@ -29,7 +29,17 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from rag.models.llm_errors import translate_llm_errors
 from rag.qa.answer import QAEvent, Token
 
-__all__ = ["Call", "Result", "Step", "adrive", "arun", "drive", "run", "step_runnable"]
+__all__ = [
+    "Call",
+    "Result",
+    "Step",
+    "adrive",
+    "arun",
+    "drive",
+    "muted",
+    "run",
+    "step_runnable",
+]
 
 T = TypeVar("T")
 
@@ -77,6 +87,28 @@ class Result(Generic[T]):
 
 Step = Generator[Call | QAEvent, Any, T]
 """A step: yields calls and events, is sent each call's result, returns its outcome."""
+
+
+def muted(step: Step[T], *kinds: type) -> Step[T]:
+    """``step`` without the events of ``kinds`` it yields; its calls and result unchanged.
+
+    Example:
+        >>> def greet():
+        ...     yield Token("Hi")
+        ...     return "done"
+        >>> list(drive(muted(greet(), Token)))
+        [Result(value='done')]
+    """
+    reply: Any = None
+    while True:
+        try:
+            item = step.send(reply)
+        except StopIteration as done:
+            return done.value
+        if isinstance(item, kinds):
+            reply = None
+            continue
+        reply = yield item
 
 
 def drive(step: Step[T], config: RunnableConfig | None = None) -> Iterator[QAEvent | Result[T]]:
