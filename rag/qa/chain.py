@@ -350,7 +350,9 @@ class QAService:
 
     def _generate_parts(self, turn: Turn, parts: list[str], stream: bool) -> Step[Answer]:
         """Each part answered alone over the turn's excerpts, then the answers joined."""
-        yield Stage("reading", f"{turn.reading_detail()}, one question part at a time")
+        yield Stage(
+            "reading", f"{turn.reading_detail()} ({len(parts)} questions, answered in turn)"
+        )
         answers: list[Answer] = []
         for part in parts:
             sub = part_turn(turn, part)

@@ -125,3 +125,13 @@ def test_stream_yields_tokens_then_the_answer(qa: QAService):
     assert "zelensk" in final.answer.lower(), final.answer
     assert final.prompt_tokens and final.prompt_tokens > 100
     assert final.timings["first_token"] < final.timings["total"]
+
+
+def test_a_compound_question_is_answered_in_both_parts_from_both_articles(qa: QAService):
+    answer = qa.ask("Who was elected mayor of Westfield, and when did Selene-2 land on the Moon?")
+    assert not answer.abstained, answer
+    assert "Ruiz" in answer.answer, answer.answer
+    assert "March 2" in answer.answer, answer.answer
+    titles = _cited_titles(answer)
+    assert any("Ruiz" in t for t in titles) and any("Selene-2" in t for t in titles), titles
+    assert sorted(c.number for c in answer.citations) == list(range(1, len(titles) + 1))

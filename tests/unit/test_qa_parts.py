@@ -101,7 +101,9 @@ def test_a_streamed_compound_answer_shows_both_parts_then_the_joined_answer():
         "Vance met Zelenskyy in Munich.",
     )
     events = list(qa.stream_events(COMPOUND))
-    assert [e.name for e in events if isinstance(e, Stage)] == ["retrieving", "reading"]
+    stages = [e for e in events if isinstance(e, Stage)]
+    assert [e.name for e in stages] == ["retrieving", "reading"]
+    assert stages[1].detail.endswith("(2 questions, answered in turn)")
     tokens = "".join(e.text for e in events if isinstance(e, Token))
     assert "not a realistic outcome" in tokens and tokens.endswith("Vance met Zelenskyy in Munich.")
     done = events[-1]
