@@ -107,7 +107,7 @@ def prime_prompt_cache(llm: BaseChatModel, messages: Sequence[BaseMessage]) -> f
 def describe_llm(settings: Settings, *, verify: bool = False) -> dict[str, Any]:
     """What answers questions: endpoint or embedded model, file, hash status (no secrets).
 
-    ``verify=True`` re-hashes an unverified model file (slow for 1 GB).
+    ``verify`` goes to :func:`~rag.models.model_file.describe_model_file` (embedded model only).
 
     Example:
         >>> from rag.settings import load_settings
