@@ -50,11 +50,11 @@ from rag.qa.answer import (
     StreamPieces,
     Token,
 )
-from rag.qa.calls import Call, Result, Step, adrive, drive, muted, step_runnable
+from rag.qa.calls import Call, Result, Step, adrive, drive, step_runnable
 from rag.qa.citations import Flag
 from rag.qa.evidence import select_evidence
 from rag.qa.history import History, clean_condensed, usable_rewrite
-from rag.qa.parts import join_answers, leans_on_earlier, part_turn
+from rag.qa.parts import PartSteps, answer_in_parts, parts_to_answer
 from rag.qa.passages import (
     article_citations,
     citation,
@@ -65,7 +65,6 @@ from rag.qa.passages import (
     with_lead_ins,
 )
 from rag.qa.prompting import QAPrompts, reader_model
-from rag.qa.question_parts import question_parts
 from rag.qa.reading import finish_answer
 from rag.qa.turn import StreamCollector, Turn, begin_turn, message_text, turn_from_inputs
 from rag.retrieval.hybrid import SearchFilters
@@ -328,9 +327,10 @@ class QAService:
     def _generate(self, turn: Turn, stream: bool = False) -> Step[Answer]:
         """The answer: the refusal when retrieval found nothing fit, else the model's reply
         read into text, citations and flags; a compound question part by part."""
-        parts = self._parts(turn)
+        parts = parts_to_answer(turn, self.settings)
         if len(parts) > 1:
-            return (yield from self._generate_parts(turn, parts, stream))
+            steps = PartSteps(answer=self._generate_one, condense=self._condense)
+            return (yield from answer_in_parts(turn, parts, steps, stream=stream))
         return (yield from self._generate_one(turn, stream))
 
     def _generate_one(self, turn: Turn, stream: bool) -> Step[Answer]:
@@ -341,29 +341,6 @@ class QAService:
         yield Stage("reading", turn.reading_detail())
         text = yield from self._reply(turn, stream)
         return finish_answer(turn, text, self.settings)
-
-    def _parts(self, turn: Turn) -> list[str]:
-        """The parts to answer one by one (:mod:`rag.qa.parts`); one: the whole question."""
-        if not self.settings.qa_answer_parts or turn.evidence is None:
-            return [turn.standalone]
-        return question_parts(turn.standalone)
-
-    def _generate_parts(self, turn: Turn, parts: list[str], stream: bool) -> Step[Answer]:
-        """Each part answered alone over the turn's excerpts, then the answers joined."""
-        yield Stage(
-            "reading", f"{turn.reading_detail()} ({len(parts)} questions, answered in turn)"
-        )
-        answers: list[Answer] = []
-        for part in parts:
-            sub = part_turn(turn, part)
-            if answers and leans_on_earlier(part):
-                sub.history = [(answers[0].question, answers[0].answer)]
-                yield from muted(self._condense(sub), Stage)
-            if answers and stream:
-                yield Token(" ")
-            sub_answer = yield from muted(self._generate_one(sub, stream), Stage)
-            answers.append(sub_answer)
-        return join_answers(turn, answers)
 
     def _reply(self, turn: Turn, stream: bool) -> Step[str]:
         """The model's reply to the turn's prompt (streamed into tokens when ``stream``)."""

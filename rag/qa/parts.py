@@ -25,21 +25,93 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
-from rag.qa.answer import ABSTAIN_MESSAGE, Answer, Citation
+from rag.qa.answer import ABSTAIN_MESSAGE, Answer, Citation, Stage, Token
+from rag.qa.calls import Step, muted
 from rag.qa.citations import Flag
+from rag.qa.question_parts import question_parts
 from rag.qa.turn import Turn
 from rag.retrieval.lexical import bm25_tokenize
+from rag.settings import Settings
 
-__all__ = ["join_answers", "leans_on_earlier", "part_turn"]
+__all__ = [
+    "PartSteps",
+    "answer_in_parts",
+    "join_answers",
+    "leans_on_earlier",
+    "part_turn",
+    "parts_to_answer",
+]
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _BACK_REFERENCE = re.compile(
     r"\b(it|its|they|them|their|he|him|his|she|her|this|these|those)\b", re.IGNORECASE
 )
 MIN_STANDALONE_TERMS = 2  # "In what time?" (one term) is not a question on its own
+
+
+def parts_to_answer(turn: Turn, settings: Settings) -> list[str]:
+    """The parts of the turn's question to answer one by one; one part, the whole question,
+    when the setting is off or the turn has no excerpts.
+
+    Example:
+        >>> from rag.settings import load_settings
+        >>> turn = Turn(question="Who won?", history=[], filters=None, standalone="Who won?")
+        >>> parts_to_answer(turn, load_settings())
+        ['Who won?']
+    """
+    if not settings.qa_answer_parts or turn.evidence is None:
+        return [turn.standalone]
+    return question_parts(turn.standalone)
+
+
+@dataclass(frozen=True)
+class PartSteps:
+    """The QA steps a compound answer runs for each part: answer a turn, and rewrite a
+    turn's question to stand alone (both :data:`rag.qa.calls.Step` generators).
+
+    Example:
+        >>> steps = PartSteps(answer=qa._generate_one, condense=qa._condense)  # doctest: +SKIP
+    """
+
+    answer: Callable[[Turn, bool], Step[Answer]]
+    condense: Callable[[Turn], Step[Turn]]
+
+
+def answer_in_parts(
+    turn: Turn, parts: list[str], steps: PartSteps, *, stream: bool
+) -> Step[Answer]:
+    """Each part answered alone over the turn's excerpts (a part leaning on the first is
+    rewritten with it as the conversation), then the answers joined by :func:`join_answers`.
+    The parts' own stages are not shown: one "reading" stage names how many there are.
+
+    Example:
+        >>> from rag.qa.calls import drive
+        >>> def answer(sub, stream):
+        ...     yield from ()
+        ...     return Answer(question=sub.question, answer=sub.question.replace("?", "."),
+        ...                   standalone_question=sub.question)
+        >>> whole = Turn(question="Who coached the Rovers, and who won the marathon?",
+        ...              history=[], filters=None)
+        >>> parts = ["Who coached the Rovers?", "Who won the city marathon?"]
+        >>> steps = PartSteps(answer=answer, condense=None)  # no part leans on another
+        >>> events = list(drive(answer_in_parts(whole, parts, steps, stream=False)))
+        >>> events[-1].value.answer
+        'Who coached the Rovers. Who won the city marathon.'
+    """
+    yield Stage("reading", f"{turn.reading_detail()} ({len(parts)} questions, answered in turn)")
+    answers: list[Answer] = []
+    for part in parts:
+        sub = part_turn(turn, part)
+        if answers and leans_on_earlier(part):
+            sub.history = [(answers[0].question, answers[0].answer)]
+            yield from muted(steps.condense(sub), Stage)
+        if answers and stream:
+            yield Token(" ")
+        answers.append((yield from muted(steps.answer(sub, stream), Stage)))
+    return join_answers(turn, answers)
 
 
 def part_turn(turn: Turn, part: str) -> Turn:
