@@ -69,3 +69,32 @@ def test_the_model_reads_dated_days_but_quotes_keep_the_article_words() -> None:
     assert first.seen == "Construction of the tram line began on Tuesday (April 15, 2025)."
     assert "began on Tuesday (April 15, 2025)." in evidence.render_excerpts()
     assert "began on Tuesday (April 15, 2025)." in evidence.render()
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        (  # the day goes with "said", not with the plan reported earlier in the sentence
+            "Sanctions will be lifted, officials said late Thursday.",
+            "Sanctions will be lifted, officials said late Thursday (April 10, 2025).",
+        ),
+        (
+            "He resigned on Wednesday, saying he will stay on the board.",
+            "He resigned on Wednesday (April 9, 2025), saying he will stay on the board.",
+        ),
+        (
+            "Officials said on Monday the talks will resume.",
+            "Officials said on Monday (April 14, 2025) the talks will resume.",
+        ),
+        (
+            "Officials said the talks will resume on Thursday.",
+            "Officials said the talks will resume on Thursday (April 17, 2025).",
+        ),
+        (
+            "On Friday, the ministry will publish its plan.",
+            "On Friday (April 18, 2025), the ministry will publish its plan.",
+        ),
+    ],
+)
+def test_each_day_takes_the_tense_of_the_nearest_verb(sentence: str, expected: str) -> None:
+    assert date_relative_days(sentence, TUESDAY) == expected
