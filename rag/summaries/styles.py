@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.errors import RagError
-from rag.text import SPEECH_VERBS, sentence_spans, split_sentences
+from rag.text import SPEECH_VERBS, sentence_spans, split_sentences, stop_words
 
 Style = Literal["brief", "bullets", "headline", "quotes"]
 
@@ -136,10 +136,42 @@ def enforce_style(
     return _enforce_quotes(text, spec.max_items, quote_checker)
 
 
+REPEAT_SHARE = 0.75  # a sentence whose content words are mostly said already adds nothing
+_CONTENT_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+def _content_words(text: str) -> set[str]:
+    words = (w.lower().removesuffix("'s").removesuffix("’s") for w in _CONTENT_WORD.findall(text))
+    return {w for w in words if len(w) > 2 and w not in stop_words()}
+
+
+def without_repeats(items: list[str]) -> list[str]:
+    """``items`` less those whose content words are mostly (``REPEAT_SHARE``) in earlier
+    ones: a small model sometimes restates its first sentence in other words.
+
+    Example:
+        >>> without_repeats(["The headset has a Retina display.",
+        ...                  "A Retina display is on the headset.", "It costs $3,499."])
+        ['The headset has a Retina display.', 'It costs $3,499.']
+    """
+    kept: list[str] = []
+    said: set[str] = set()
+    for item in items:
+        words = _content_words(item)
+        if kept and len(words) >= 2 and len(words & said) >= REPEAT_SHARE * len(words):
+            continue
+        kept.append(item)
+        said |= words
+    return kept
+
+
 def _enforce_sentences(text: str, limit: int) -> tuple[str, list[str]]:
     paragraph = " ".join(_BULLET.sub("", line).strip() for line in text.split("\n"))
-    sentences = split_sentences(re.sub(r"\s+", " ", paragraph).strip())
+    found = split_sentences(re.sub(r"\s+", " ", paragraph).strip())
+    sentences = without_repeats(found)
     notes = []
+    if len(sentences) < len(found):
+        notes.append(f"left out {len(found) - len(sentences)} sentence(s) repeating earlier ones")
     if len(sentences) > limit:
         notes.append(f"trimmed from {len(sentences)} to {limit} sentences")
         sentences = sentences[:limit]
@@ -178,8 +210,11 @@ def enforce_bullets(
         >>> enforce_bullets("* a.\\n* b.\\n* c.", 2)
         ('- a.\\n- b.', ['trimmed from 3 to 2 bullets'])
     """
-    items = bullet_items(text)
+    found = bullet_items(text)
+    items = without_repeats(found)
     notes = []
+    if len(items) < len(found):
+        notes.append(f"left out {len(found) - len(items)} bullet(s) repeating earlier ones")
     if len(items) > limit:
         notes.append(f"trimmed from {len(items)} to {limit} bullets")
         items = items[:limit]

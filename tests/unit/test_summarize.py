@@ -373,6 +373,30 @@ def test_prose_bullets_become_one_point_per_sentence() -> None:
     assert text == "- Vance met Zelenskyy.\n- They talked.\n- It was frank."
 
 
+def test_a_sentence_restating_an_earlier_one_is_left_out() -> None:
+    reply = (
+        "The Vision Pro headset has a Retina display for the first time. "
+        "It is the headset's first Retina display. It costs 3,499 dollars."
+    )
+    text, notes = enforce_style("brief", reply)
+    assert text == (
+        "The Vision Pro headset has a Retina display for the first time. It costs 3,499 dollars."
+    )
+    assert notes == ["left out 1 sentence(s) repeating earlier ones"]
+
+
+def test_points_that_share_a_few_words_are_all_kept() -> None:
+    reply = "- Vance met Zelenskyy in Munich.\n- Vance met Putin in Moscow.\n- Vance point one."
+    text, notes = enforce_style("bullets", reply)
+    assert text.count("- ") == 3 and notes == []
+
+
+def test_a_repeated_point_is_left_out() -> None:
+    reply = "- Rates fell to 3.5% in March.\n- In March rates fell to 3.5%.\n- Exports rose."
+    text, _ = enforce_style("bullets", reply)
+    assert text == "- Rates fell to 3.5% in March.\n- Exports rose."
+
+
 def test_headline_is_one_short_line(tmp_path: Path) -> None:
     reply = (
         '"Vance and Zelenskyy meet in Munich: talks on guarantees end without firm '
