@@ -73,7 +73,8 @@ class Answer(KeepsOldNames):
     abstain_reason: str | None = Field(
         None,
         description="'no_sources', 'low_similarity', 'missing_name', 'model' (the model named "
-        "no evidence) or 'unsure' (it named some, but its own chance of none was high).",
+        "no evidence), 'unsure' (it named some, but its own chance of none was high) or "
+        "'unsupported' (no excerpt holds what the answer says).",
     )
     flags: list[Flag] = Field(default_factory=list)
     timings: dict[str, float] = Field(

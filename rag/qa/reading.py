@@ -29,6 +29,7 @@ from rag.qa.citations import (
 from rag.qa.evidence import Evidence, EvidenceSentence
 from rag.qa.passages import article_citations
 from rag.qa.support import (
+    added_words,
     covering_sentences,
     evidence_signals,
     supporting_sentences,
@@ -134,6 +135,11 @@ def _excerpt_answer(turn: Turn, text: str, settings: Settings) -> Reading:
         return ABSTAIN_MESSAGE, [], []
     chosen = covering_sentences(evidence.sentences, answer, turn.standalone)
     turn.signals.update(evidence_signals(evidence, chosen, answer, turn.standalone))
+    if not chosen and added_words(answer, turn.standalone) and not unsure(turn.signals, settings):
+        # the signals let it through, yet no excerpt holds any word the answer adds
+        logger.info("answer not found in the excerpts, refused: %s", answer)
+        turn.abstain_reason = "unsupported"
+        return ABSTAIN_MESSAGE, [], []
     return _cite(turn, evidence, chosen, answer, settings)
 
 

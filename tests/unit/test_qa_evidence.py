@@ -337,8 +337,8 @@ def test_a_quotation_over_several_sentences_stays_one_piece():
 
 
 # --- excerpts: plain-text answers cited from the sentences that hold their words --------
-def excerpts_service(docs: list[Document], *responses: str) -> QAService:
-    return service(docs, *responses, qa_mode="excerpts")
+def excerpts_service(docs: list[Document], *responses: str, **settings: Any) -> QAService:
+    return service(docs, *responses, qa_mode="excerpts", **settings)
 
 
 def test_excerpts_show_running_text_under_headers_without_numbers(docs):
@@ -383,6 +383,22 @@ def test_excerpts_refusal_and_unsupported_answers_abstain(docs):
     made_up = excerpts_service(docs, "Brazil beat France on penalties in the final.")
     answer = made_up.ask("Who won the World Cup?")
     assert answer.abstained and answer.abstain_reason == "unsure" and answer.citations == []
+
+
+def test_excerpts_answer_that_no_excerpt_holds_abstains_even_when_the_signals_pass(docs):
+    # support threshold off: only the grounding rule stands between the reply and the user
+    made_up = excerpts_service(docs, "The final score was 20-10.", qa_min_answer_support=0.0)
+    answer = made_up.ask("What was the final score?")
+    assert answer.abstained and answer.abstain_reason == "unsupported"
+    assert answer.citations == [] and answer.answer == ABSTAIN_MESSAGE
+
+
+def test_excerpts_answer_held_by_an_excerpt_is_kept_with_the_support_threshold_off(docs):
+    qa = excerpts_service(
+        docs, "No American troops would be deployed to Ukraine.", qa_min_answer_support=0.0
+    )
+    answer = qa.ask("What did Hegseth say about troops?")
+    assert not answer.abstained and [c.quote for c in answer.citations] == [TROOPS]
 
 
 def test_excerpts_stream_plain_words_then_the_cited_answer(docs):
