@@ -53,8 +53,6 @@ def date_relative_days(sentence: str, published: str) -> str:
         'Talks ended on Friday (April 11, 2025), officials said.'
         >>> date_relative_days("The board will meet on Friday.", "2025-04-15")
         'The board will meet on Friday (April 18, 2025).'
-        >>> date_relative_days("Fares will rise, officials said on Friday.", "2025-04-15")
-        'Fares will rise, officials said on Friday (April 11, 2025).'
         >>> date_relative_days("It opened on Tuesday, February 18.", "2025-04-15")
         'It opened on Tuesday, February 18.'
         >>> date_relative_days("It opened on Tuesday.", "")

@@ -145,6 +145,13 @@ def _content_words(text: str) -> set[str]:
     return {w for w in words if len(w) > 2 and w not in stop_words()}
 
 
+def _unrepeated(items: list[str], unit: str) -> tuple[list[str], list[str]]:
+    """``items`` without repeats, and the note saying how many were left out."""
+    kept = without_repeats(items)
+    dropped = len(items) - len(kept)
+    return kept, [f"left out {dropped} {unit}(s) repeating earlier ones"] if dropped else []
+
+
 def without_repeats(items: list[str]) -> list[str]:
     """``items`` less those whose content words are mostly (``REPEAT_SHARE``) in earlier
     ones: a small model sometimes restates its first sentence in other words.
@@ -168,10 +175,7 @@ def without_repeats(items: list[str]) -> list[str]:
 def _enforce_sentences(text: str, limit: int) -> tuple[str, list[str]]:
     paragraph = " ".join(_BULLET.sub("", line).strip() for line in text.split("\n"))
     found = split_sentences(re.sub(r"\s+", " ", paragraph).strip())
-    sentences = without_repeats(found)
-    notes = []
-    if len(sentences) < len(found):
-        notes.append(f"left out {len(found) - len(sentences)} sentence(s) repeating earlier ones")
+    sentences, notes = _unrepeated(found, "sentence")
     if len(sentences) > limit:
         notes.append(f"trimmed from {len(sentences)} to {limit} sentences")
         sentences = sentences[:limit]
@@ -210,11 +214,7 @@ def enforce_bullets(
         >>> enforce_bullets("* a.\\n* b.\\n* c.", 2)
         ('- a.\\n- b.', ['trimmed from 3 to 2 bullets'])
     """
-    found = bullet_items(text)
-    items = without_repeats(found)
-    notes = []
-    if len(items) < len(found):
-        notes.append(f"left out {len(found) - len(items)} bullet(s) repeating earlier ones")
+    items, notes = _unrepeated(bullet_items(text), "bullet")
     if len(items) > limit:
         notes.append(f"trimmed from {len(items)} to {limit} bullets")
         items = items[:limit]
