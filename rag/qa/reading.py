@@ -29,7 +29,6 @@ from rag.qa.citations import (
 from rag.qa.evidence import Evidence, EvidenceSentence
 from rag.qa.passages import article_citations
 from rag.qa.support import (
-    added_words,
     covering_sentences,
     evidence_signals,
     supporting_sentences,
@@ -135,12 +134,7 @@ def _excerpt_answer(turn: Turn, text: str, settings: Settings) -> Reading:
         return ABSTAIN_MESSAGE, [], []
     chosen = covering_sentences(evidence.sentences, answer, turn.standalone)
     turn.signals.update(evidence_signals(evidence, chosen, answer, turn.standalone))
-    if not chosen and added_words(answer, turn.standalone) and not unsure(turn.signals, settings):
-        # the signals let it through, yet no excerpt holds any word the answer adds
-        logger.info("answer not found in the excerpts, refused: %s", answer)
-        turn.abstain_reason = "unsupported"
-        return ABSTAIN_MESSAGE, [], []
-    return _cite(turn, evidence, chosen, answer, settings)
+    return _cite(turn, evidence, chosen, answer, settings, must_be_held=True)
 
 
 def _cite(
@@ -149,11 +143,18 @@ def _cite(
     chosen: Sequence[EvidenceSentence],
     answer: str,
     settings: Settings,
+    *,
+    must_be_held: bool = False,
 ) -> Reading:
     """The answer with ``[n]`` markers for the articles of ``chosen``, numbered by first
-    use; the refusal instead when the calibrated signals doubt it."""
+    use; the refusal instead when the calibrated signals doubt it, or (``must_be_held``)
+    when no shown sentence holds any word the answer adds to the question."""
     if unsure(turn.signals, settings):
         turn.abstain_reason = "unsure"
+        return ABSTAIN_MESSAGE, [], []
+    if must_be_held and not chosen and turn.signals.get("answer_new_words"):
+        logger.info("answer not found in the excerpts, refused: %s", answer)
+        turn.abstain_reason = "unsupported"
         return ABSTAIN_MESSAGE, [], []
     turn.passages = article_citations(evidence, chosen)
     cited = [c for c in turn.passages if c.quote]

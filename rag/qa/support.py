@@ -25,7 +25,6 @@ from rag.retrieval.lexical import bm25_tokenize
 from rag.text import sentence_spans
 
 __all__ = [
-    "added_words",
     "answer_support",
     "covering_sentences",
     "evidence_signals",
@@ -136,16 +135,6 @@ def supporting_sentences(
     return covering
 
 
-def added_words(answer: str, question: str) -> set[str]:
-    """The answer's own words: its search terms that the question does not contain.
-
-    Example:
-        >>> sorted(added_words("The Lions lost 30-20.", "What was the Lions' score?"))
-        ['20', '30', 'lost']
-    """
-    return set(bm25_tokenize(answer)) - set(bm25_tokenize(question))
-
-
 def covering_sentences(
     sentences: Sequence[EvidenceSentence], answer: str, question: str
 ) -> list[EvidenceSentence]:
@@ -167,7 +156,7 @@ def covering_sentences(
     """
     question_words = set(bm25_tokenize(question))
     bags = [set(bm25_tokenize(sentence.seen)) for sentence in sentences]
-    missing = added_words(answer, question)
+    missing = set(new_words(answer, question))
     picked: list[int] = []
 
     def rank(i: int) -> tuple[int, int, float]:

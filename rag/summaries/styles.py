@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.errors import RagError
-from rag.text import SPEECH_VERBS, sentence_spans, split_sentences, stop_words
+from rag.retrieval.lexical import bm25_tokenize
+from rag.text import SPEECH_VERBS, sentence_spans, split_sentences
 
 Style = Literal["brief", "bullets", "headline", "quotes"]
 
@@ -137,12 +138,6 @@ def enforce_style(
 
 
 REPEAT_SHARE = 0.75  # a sentence whose content words are mostly said already adds nothing
-_CONTENT_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-
-
-def _content_words(text: str) -> set[str]:
-    words = (w.lower().removesuffix("'s").removesuffix("’s") for w in _CONTENT_WORD.findall(text))
-    return {w for w in words if len(w) > 2 and w not in stop_words()}
 
 
 def _unrepeated(items: list[str], unit: str) -> tuple[list[str], list[str]]:
@@ -164,7 +159,7 @@ def without_repeats(items: list[str]) -> list[str]:
     kept: list[str] = []
     said: set[str] = set()
     for item in items:
-        words = _content_words(item)
+        words = set(bm25_tokenize(item))
         if kept and len(words) >= 2 and len(words & said) >= REPEAT_SHARE * len(words):
             continue
         kept.append(item)
