@@ -54,7 +54,7 @@ from rag.qa.calls import Call, Result, Step, adrive, drive, step_runnable
 from rag.qa.citations import Flag
 from rag.qa.evidence import select_evidence
 from rag.qa.history import History, clean_condensed, usable_rewrite
-from rag.qa.parts import PartSteps, answer_in_parts, parts_to_answer
+from rag.qa.parts import answer_in_parts, parts_to_answer
 from rag.qa.passages import (
     article_citations,
     citation,
@@ -329,8 +329,11 @@ class QAService:
         read into text, citations and flags; a compound question part by part."""
         parts = parts_to_answer(turn, self.settings)
         if len(parts) > 1:
-            steps = PartSteps(answer=self._generate_one, condense=self._condense)
-            return (yield from answer_in_parts(turn, parts, steps, stream=stream))
+            return (
+                yield from answer_in_parts(
+                    turn, parts, answer=self._generate_one, condense=self._condense, stream=stream
+                )
+            )
         return (yield from self._generate_one(turn, stream))
 
     def _generate_one(self, turn: Turn, stream: bool) -> Step[Answer]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from rag.qa.answer import ABSTAIN_MESSAGE, Answer, Citation, Stage, Token
 from rag.qa.calls import Step, muted
@@ -37,7 +37,6 @@ from rag.retrieval.lexical import bm25_tokenize
 from rag.settings import Settings
 
 __all__ = [
-    "PartSteps",
     "answer_in_parts",
     "join_answers",
     "leans_on_earlier",
@@ -67,37 +66,30 @@ def parts_to_answer(turn: Turn, settings: Settings) -> list[str]:
     return question_parts(turn.standalone)
 
 
-@dataclass(frozen=True)
-class PartSteps:
-    """The QA steps a compound answer runs for each part: answer a turn, and rewrite a
-    turn's question to stand alone (both :data:`rag.qa.calls.Step` generators).
-
-    Example:
-        >>> steps = PartSteps(answer=qa._generate_one, condense=qa._condense)  # doctest: +SKIP
-    """
-
-    answer: Callable[[Turn, bool], Step[Answer]]
-    condense: Callable[[Turn], Step[Turn]]
-
-
 def answer_in_parts(
-    turn: Turn, parts: list[str], steps: PartSteps, *, stream: bool
+    turn: Turn,
+    parts: list[str],
+    *,
+    answer: Callable[[Turn, bool], Step[Answer]],
+    condense: Callable[[Turn], Step[Turn]],
+    stream: bool,
 ) -> Step[Answer]:
-    """Each part answered alone over the turn's excerpts (a part leaning on the first is
-    rewritten with it as the conversation), then the answers joined by :func:`join_answers`.
+    """Each part answered alone over the turn's excerpts by the ``answer`` step (a part
+    leaning on the first is first rewritten by the ``condense`` step, with the first part
+    as the conversation), then the answers joined by :func:`join_answers`.
     The parts' own stages are not shown: one "reading" stage names how many there are.
 
     Example:
         >>> from rag.qa.calls import drive
-        >>> def answer(sub, stream):
+        >>> def echo(sub, stream):
         ...     yield from ()
         ...     return Answer(question=sub.question, answer=sub.question.replace("?", "."),
         ...                   standalone_question=sub.question)
         >>> whole = Turn(question="Who coached the Rovers, and who won the marathon?",
         ...              history=[], filters=None)
         >>> parts = ["Who coached the Rovers?", "Who won the city marathon?"]
-        >>> steps = PartSteps(answer=answer, condense=None)  # no part leans on another
-        >>> events = list(drive(answer_in_parts(whole, parts, steps, stream=False)))
+        >>> run = answer_in_parts(whole, parts, answer=echo, condense=None, stream=False)
+        >>> events = list(drive(run))  # no part leans on another: no rewrite
         >>> events[-1].value.answer
         'Who coached the Rovers. Who won the city marathon.'
     """
@@ -107,10 +99,10 @@ def answer_in_parts(
         sub = part_turn(turn, part)
         if answers and leans_on_earlier(part):
             sub.history = [(answers[0].question, answers[0].answer)]
-            yield from muted(steps.condense(sub), Stage)
+            yield from muted(condense(sub), Stage)
         if answers and stream:
             yield Token(" ")
-        answers.append((yield from muted(steps.answer(sub, stream), Stage)))
+        answers.append((yield from muted(answer(sub, stream), Stage)))
     return join_answers(turn, answers)
 
 
