@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from rag.components import Components, Part
 from rag.delegate import forwarded
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.runnables import Runnable
 
-    from rag.ingest.article import Article
+    from rag.ingest.article import Article, ArticleMeta
     from rag.ingest.pipeline import IngestReport
     from rag.models.warmup import Warmup
     from rag.qa.answer_cache import AnswerCache
@@ -143,19 +143,13 @@ class NewsRAG:
         return ingest_locations(list(locations or []), self.store, self.settings, progress=progress)
 
     def ingest_text(
-        self,
-        text: str,
-        title: str,
-        *,
-        outlet: str | None = None,
-        url: str | None = None,
-        published: str | None = None,
-        author: str | None = None,
-        source: str | None = None,
+        self, text: str, title: str, *, source: str | None = None, **meta: Unpack[ArticleMeta]
     ) -> IngestReport:
         """Store one article given as raw text (e.g. pasted in the app).
 
-        ``source`` is the old name of ``outlet`` (deprecated).
+        ``meta`` holds the :class:`~rag.ingest.article.ArticleMeta` keys: ``outlet``,
+        ``url``, ``published`` and ``author``. ``source`` is the old name of ``outlet``
+        (deprecated).
 
         Example:
             >>> report = rag.ingest_text("Body of the story.", "A headline", outlet="Civic Wire")
@@ -164,18 +158,8 @@ class NewsRAG:
         """
         from rag.ingest.pipeline import ingest_text
 
-        outlet = renamed_argument(outlet, source, "outlet", "source")
-
-        return ingest_text(
-            self.store,
-            self.settings,
-            text=text,
-            title=title,
-            outlet=outlet,
-            url=url,
-            published=published,
-            author=author,
-        )
+        meta["outlet"] = renamed_argument(meta.get("outlet"), source, "outlet", "source")
+        return ingest_text(self.store, self.settings, text=text, title=title, **meta)
 
     def list_articles(
         self, outlet: str | None = None, *, source: str | None = None

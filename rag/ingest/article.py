@@ -17,8 +17,9 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from pydantic import field_validator
 
@@ -30,6 +31,7 @@ from rag.text import canonical_url
 __all__ = [
     "ID_LENGTH",
     "Article",
+    "ArticleMeta",
     "LoadFailure",
     "LoadItem",
     "article_id",
@@ -46,6 +48,25 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # --------------------------------------------------------------------------- model
+class ArticleMeta(TypedDict, total=False):
+    """What may be known of an article besides its title and text (every key optional).
+
+    The keyword arguments shared by :meth:`Article.create`,
+    :func:`rag.ingest.pipeline.ingest_text` and :meth:`rag.NewsRAG.ingest_text`.
+    ``published`` may be a date or any string :func:`~rag.ingest.dates.parse_date` reads.
+
+    Example:
+        >>> meta: ArticleMeta = {"outlet": "Civic Wire", "published": "2025-02-14"}
+        >>> Article.create(title="Flood", text="Water rose.", **meta).outlet
+        'Civic Wire'
+    """
+
+    outlet: str | None
+    url: str | None
+    published: str | date | None
+    author: str | None
+
+
 class Article(KeepsOldNames):
     """One news article: clean text plus the metadata its input really holds.
 
@@ -87,19 +108,16 @@ class Article(KeepsOldNames):
         *,
         title: str,
         text: str,
-        outlet: str | None = None,
-        url: str | None = None,
-        author: str | None = None,
-        published: Any = None,
         language: str | None = None,
         origin: str = "",
         source: str | None = None,
+        **meta: Unpack[ArticleMeta],
     ) -> Article:
         """Build an article, cleaning the text and computing ``id`` and ``content_hash``.
 
-        ``published`` may be a date, datetime or string; it is normalized to ISO or
-        dropped when it is not a complete date. ``source`` is the old name of ``outlet``
-        (deprecated). Raises :class:`IngestError` when the text is empty.
+        ``meta`` holds the :class:`ArticleMeta` keys. ``published`` is normalized to ISO
+        or dropped when it is not a complete date. ``source`` is the old name of
+        ``outlet`` (deprecated). Raises :class:`IngestError` when the text is empty.
 
         Example:
             >>> Article.create(title="T", text="  Body  text. ").text
@@ -109,7 +127,8 @@ class Article(KeepsOldNames):
         if not clean:
             raise IngestError("the article has no text")
         heading = one_line(title) or derive_title(clean)
-        outlet = renamed_argument(outlet, source, "outlet", "source")
+        outlet = renamed_argument(meta.get("outlet"), source, "outlet", "source")
+        url = meta.get("url")
         canonical = canonical_url(url) if url else None
         return cls(
             id=article_id(clean, canonical),
@@ -117,8 +136,8 @@ class Article(KeepsOldNames):
             text=clean,
             outlet=one_line(outlet) or None,
             url=canonical,
-            author=one_line(author) or None,
-            published=parse_date(published),
+            author=one_line(meta.get("author")) or None,
+            published=parse_date(meta.get("published")),
             language=one_line(language).lower() or None,
             content_hash=content_hash(heading, clean),
             origin=origin,

@@ -25,11 +25,11 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from rag.errors import IngestError
 from rag.files import sha256_file
-from rag.ingest.article import Article, LoadFailure, LoadItem
+from rag.ingest.article import Article, ArticleMeta, LoadFailure, LoadItem
 from rag.ingest.dates import parse_date
 from rag.ingest.fetch import is_url
 from rag.ingest.locations import load_file, load_location, load_url
@@ -177,10 +177,7 @@ def ingest_text(
     *,
     text: str,
     title: str,
-    outlet: str | None = None,
-    url: str | None = None,
-    published: str | None = None,
-    author: str | None = None,
+    **meta: Unpack[ArticleMeta],
 ) -> IngestReport:
     """Store one article given as raw text (e.g. pasted in the app).
 
@@ -200,19 +197,13 @@ def ingest_text(
     try:
         if not title or not title.strip():
             raise IngestError("the title is empty")
+        published, url = meta.get("published"), meta.get("url")
         if published and parse_date(published) is None:
             raise IngestError(f"unrecognized date {published!r} (use YYYY-MM-DD)")
         if url and not is_url(url.strip()):
             raise IngestError(f"not an http(s) URL: {url!r}")
-        article = Article.create(
-            title=title,
-            text=text,
-            outlet=outlet,
-            url=url.strip() if url else None,
-            author=author,
-            published=published,
-            origin=origin,
-        )
+        meta["url"] = url.strip() if url else None
+        article = Article.create(title=title, text=text, origin=origin, **meta)
     except IngestError as exc:
         return IngestReport(failed=[(origin, exc.message)], seconds=time.perf_counter() - started)
     report = store.add_articles([article])

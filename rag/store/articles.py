@@ -85,6 +85,10 @@ class ArticleStore:
     prefixed) and queries; vectors are computed here and upserted explicitly, so Chroma
     never runs an embedding function of its own.
 
+    Attributes: ``client`` (the Chroma client, embedded or server), ``embeddings``,
+    ``collection`` (the chromadb chunk collection) and ``registry`` (the article
+    registry collection: one record per article, plus journals).
+
     Example (``embeddings`` here are fake vectors, so the nearest chunks are arbitrary):
         >>> from rag.ingest.locations import load_location
         >>> store = ArticleStore.from_settings(settings, embeddings)
@@ -105,8 +109,8 @@ class ArticleStore:
         location: str = "",
         batch_articles: int = DEFAULT_BATCH_ARTICLES,
     ) -> None:
-        self._client = client
-        self._embeddings = embeddings
+        self.client: ClientAPI = client
+        self.embeddings: Embeddings = embeddings
         self.collection_name = collection
         self.chunker = chunker or Chunker()
         self.mode = mode
@@ -116,18 +120,20 @@ class ArticleStore:
         self._vectorstore: Chroma | None = None
         self._failures = StoreFailures(mode, location)
         self._errors = self._failures.during
+        self.collection: Collection
+        self.registry: Collection
         with self._errors("open the collections"):
-            self._chunks, self._registry = open_collections(client, collection)
+            self.collection, self.registry = open_collections(client, collection)
         self._embedder = CheckedEmbedder(
-            embeddings, self._registry, collection=collection, failures=self._failures
+            embeddings, self.registry, collection=collection, failures=self._failures
         )
         self._journal = WriteJournal(
-            self._chunks, self._registry, key=key, lock=self._lock, failures=self._failures
+            self.collection, self.registry, key=key, lock=self._lock, failures=self._failures
         )
         self._writer = ArticleWriter(
             client,
-            self._chunks,
-            self._registry,
+            self.collection,
+            self.registry,
             journal=self._journal,
             embedder=self._embedder,
             chunker=self.chunker,
@@ -163,26 +169,6 @@ class ArticleStore:
 
     # -- properties --------------------------------------------------------------
     @property
-    def client(self) -> ClientAPI:
-        """The Chroma client (embedded or server) holding the store's collections."""
-        return self._client
-
-    @property
-    def collection(self) -> Collection:
-        """The chunk collection (chromadb ``Collection``)."""
-        return self._chunks
-
-    @property
-    def registry(self) -> Collection:
-        """The article registry collection (one record per article, plus journals)."""
-        return self._registry
-
-    @property
-    def embeddings(self) -> Embeddings:
-        """The embedding model used for chunks and queries."""
-        return self._embeddings
-
-    @property
     def vectorstore(self) -> Chroma:
         """A ``langchain_chroma.Chroma`` over the chunk collection (for reading and retrievers).
 
@@ -194,9 +180,9 @@ class ArticleStore:
 
             with self._errors("open the LangChain vector store"):
                 self._vectorstore = Chroma(
-                    client=self._client,
+                    client=self.client,
                     collection_name=self.collection_name,
-                    embedding_function=self._embeddings,
+                    embedding_function=self.embeddings,
                 )
         return self._vectorstore
 
@@ -213,7 +199,7 @@ class ArticleStore:
         """
         self._journal.resolve_failed_writes()
         with self._errors("read the store generation"):
-            got = self._registry.get(ids=[GENERATION_ID], include=["metadatas"])
+            got = self.registry.get(ids=[GENERATION_ID], include=["metadatas"])
         metas = got.get("metadatas") or []
         return str(metas[0].get("value", "0")) if metas and metas[0] else "0"
 
@@ -226,7 +212,7 @@ class ArticleStore:
         """
         self._journal.resolve_failed_writes()
         with self._errors("list the articles"):
-            got = self._registry.get(where={"kind": "article"}, include=["metadatas"])
+            got = self.registry.get(where={"kind": "article"}, include=["metadatas"])
         rows = zip(got["ids"], got["metadatas"] or [], strict=False)
         infos = [article_info(i, m) for i, m in rows]
         if outlet:
@@ -247,7 +233,7 @@ class ArticleStore:
         """
         self._journal.resolve_failed_writes()
         with self._errors("read an article"):
-            got = self._registry.get(ids=[article_id], include=["metadatas", "documents"])
+            got = self.registry.get(ids=[article_id], include=["metadatas", "documents"])
         if not got["ids"]:
             return None
         return article_from_record(article_id, got["metadatas"][0], got["documents"][0])
@@ -261,8 +247,8 @@ class ArticleStore:
         """
         self._journal.resolve_failed_writes()
         with self._errors("count the articles"):
-            articles = len(self._registry.get(where={"kind": "article"}, include=[])["ids"])
-            chunks = self._chunks.count()
+            articles = len(self.registry.get(where={"kind": "article"}, include=[])["ids"])
+            chunks = self.collection.count()
         return StoreStats(
             articles=articles,
             chunks=chunks,
@@ -283,7 +269,7 @@ class ArticleStore:
         """
         self._journal.resolve_failed_writes()
         with self._errors("list the chunks"):
-            got = self._registry.get(where={"kind": "article"}, include=["metadatas"])
+            got = self.registry.get(where={"kind": "article"}, include=["metadatas"])
         return {
             aid: [chunk_id(aid, int(m["version"]), i) for i in range(int(m["chunks"]))]
             for aid, m in zip(got["ids"], got["metadatas"] or [], strict=True)
@@ -299,7 +285,7 @@ class ArticleStore:
         offset = 0
         while True:
             with self._errors("read chunks"):
-                got = self._chunks.get(
+                got = self.collection.get(
                     limit=batch_size, offset=offset, include=["documents", "metadatas"]
                 )
             ids = got["ids"]
@@ -323,7 +309,7 @@ class ArticleStore:
             return []
         self._journal.resolve_failed_writes()
         with self._errors("read chunks"):
-            got = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
+            got = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
         found = {
             cid: Document(page_content=doc, metadata=dict(meta), id=cid)
             for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
@@ -349,7 +335,7 @@ class ArticleStore:
         self._journal.resolve_failed_writes()
         vector = self._embedder.embed_query(query)
         with self._errors("search"):
-            got = self._chunks.query(
+            got = self.collection.query(
                 query_embeddings=[vector],
                 n_results=k,
                 where=where or None,
@@ -416,7 +402,7 @@ class ArticleStore:
             []
         """
         with self._errors("check the store"):
-            registry = self._registry.get(include=["metadatas"])
+            registry = self.registry.get(include=["metadatas"])
         return consistency_problems(registry, self.iter_chunks())
 
     def close(self) -> None:

@@ -142,7 +142,7 @@ def test_many_articles_stream_in_batches_with_progress(
 ) -> None:
     settings = load_settings(data_dir=tmp_path / "d")
     store = ArticleStore(
-        ArticleStore.from_settings(settings, embedder)._client,
+        ArticleStore.from_settings(settings, embedder).client,
         embedder,
         collection="batched",
         chunker=Chunker(40, 8, count_tokens=words),
@@ -291,7 +291,7 @@ def test_recovery_rolls_forward_complete_write(store: ArticleStore) -> None:
     article = make_article(8)
     total = _upsert_chunks(store, article)
     _write_journal(store, article, total, _dead_pid())
-    reopened = ArticleStore(store._client, store.embeddings, chunker=store.chunker)  # recovers
+    reopened = ArticleStore(store.client, store.embeddings, chunker=store.chunker)  # recovers
     assert reopened.get_article(article.id) == article
     assert reopened.list_articles()[0].chunks == total
     assert reopened.check_consistency() == []
@@ -385,7 +385,7 @@ def test_embedding_errors_become_model_errors(store: ArticleStore) -> None:
         def embed_documents(self, texts: list[str]) -> list[list[float]]:
             raise ConnectionError("endpoint down")
 
-    broken = ArticleStore(store._client, Broken(size=384), chunker=store.chunker)
+    broken = ArticleStore(store.client, Broken(size=384), chunker=store.chunker)
     with pytest.raises(ModelError, match="endpoint down"):
         broken.add_articles([make_article(1)])
     assert broken.stats().articles == 0
