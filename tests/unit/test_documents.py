@@ -227,6 +227,26 @@ def test_html_page_body_and_metadata() -> None:
     assert "\n\n" in article.text  # paragraphs kept
 
 
+def test_html_metadata_declared_only_in_json_ld() -> None:
+    # Many publishers declare a story's facts in schema.org JSON-LD and no <meta> tags.
+    page = (
+        '<html lang="en"><head><title>Ferry fares rise | Site</title>'
+        '<script type="application/ld+json">{"@context": "https://schema.org",'
+        ' "@type": "NewsArticle", "headline": "Ferry fares rise by a tenth in spring",'
+        ' "datePublished": "2025-03-04T23:10:00-05:00",'
+        ' "author": {"@type": "Person", "name": "Ines Alvarez"},'
+        ' "publisher": {"@type": "Organization", "name": "Harbor Daily"}}</script>'
+        '<link rel="canonical" href="https://harbor.example/news/ferry-fares"></head>'
+        f"<body><article><h1>Ferry fares rise</h1><p>{BODY}</p><p>{BODY}</p></article>"
+        "</body></html>"
+    )
+    article = parse_html(page.encode(), origin="page.html")
+    assert article.title == "Ferry fares rise by a tenth in spring"
+    assert (article.outlet, article.author) == ("Harbor Daily", "Ines Alvarez")
+    assert article.published == "2025-03-04"  # the publisher's own day, not UTC's
+    assert article.url == "https://harbor.example/news/ferry-fares"
+
+
 def test_html_lede_without_its_own_paragraph_is_kept() -> None:
     # The lede shares a <p> with a "related content" box, so it has no opening <p> of its
     # own once parsed: it was dropped, and the key sentence of the story with it.
