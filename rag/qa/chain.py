@@ -145,10 +145,7 @@ class QAService:
         return self._chain
 
     def ask(
-        self,
-        question: str,
-        history: History | None = None,
-        filters: SearchFilters | None = None,
+        self, question: str, *, history: History | None = None, filters: SearchFilters | None = None
     ) -> Answer:
         """Answer ``question`` (a follow-up when ``history`` is given) with citations.
 
@@ -159,20 +156,14 @@ class QAService:
         return self.chain.invoke({"question": question, "history": history, "filters": filters})
 
     async def aask(
-        self,
-        question: str,
-        history: History | None = None,
-        filters: SearchFilters | None = None,
+        self, question: str, *, history: History | None = None, filters: SearchFilters | None = None
     ) -> Answer:
         """Async :meth:`ask`."""
         payload = {"question": question, "history": history, "filters": filters}
         return await self.chain.ainvoke(payload)
 
     def stream(
-        self,
-        question: str,
-        history: History | None = None,
-        filters: SearchFilters | None = None,
+        self, question: str, *, history: History | None = None, filters: SearchFilters | None = None
     ) -> Iterator[str | Answer]:
         """Yield answer text pieces as the model generates them, then the final :class:`Answer`.
 
@@ -181,14 +172,11 @@ class QAService:
             ...     print(piece if isinstance(piece, str) else piece.citations)
         """
         pieces = StreamPieces()
-        for event in self.stream_events(question, history, filters):
+        for event in self.stream_events(question, history=history, filters=filters):
             yield from pieces.of(event)
 
     async def astream(
-        self,
-        question: str,
-        history: History | None = None,
-        filters: SearchFilters | None = None,
+        self, question: str, *, history: History | None = None, filters: SearchFilters | None = None
     ) -> AsyncIterator[str | Answer]:
         """Async :meth:`stream`: text pieces as generated, then the final :class:`Answer`.
 
@@ -197,15 +185,12 @@ class QAService:
             ...     pass
         """
         pieces = StreamPieces()
-        async for event in self.astream_events(question, history, filters):
+        async for event in self.astream_events(question, history=history, filters=filters):
             for piece in pieces.of(event):
                 yield piece
 
     def stream_events(
-        self,
-        question: str,
-        history: History | None = None,
-        filters: SearchFilters | None = None,
+        self, question: str, *, history: History | None = None, filters: SearchFilters | None = None
     ) -> Iterator[QAEvent]:
         """Yield :class:`Stage`, :class:`PassagesFound` (before any token), :class:`Token`s, then
         :class:`Done`. Closing the iterator early closes the model's stream (the server stops).
@@ -220,10 +205,7 @@ class QAService:
             yield Done(item.value) if isinstance(item, Result) else item
 
     async def astream_events(
-        self,
-        question: str,
-        history: History | None = None,
-        filters: SearchFilters | None = None,
+        self, question: str, *, history: History | None = None, filters: SearchFilters | None = None
     ) -> AsyncIterator[QAEvent]:
         """Async :meth:`stream_events`.
 
