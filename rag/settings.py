@@ -263,6 +263,13 @@ class Settings(BaseSettings):
         "many words (half the prompt; see evals/README.md for what it does to key facts); "
         "0 = the whole article. Other styles always read the whole article.",
     )
+    summary_brief_figures: bool = Field(
+        False,
+        description="When a brief summary leaves out a figure of the article's opening, add "
+        "the first sentence that states one, word for word, if the brief stays within the "
+        "length of the article's first three sentences (more key facts, lower ROUGE; see "
+        "evals/README.md).",
+    )
     qa_constrained_output: bool = Field(
         True,
         description="Constrain the reply to the evidence JSON schema (OpenAI `response_format`; "

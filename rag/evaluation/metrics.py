@@ -36,6 +36,7 @@ from functools import lru_cache
 from typing import Any
 
 from rag.qa.citations import strip_citations
+from rag.summaries.opening import lead_sentences
 from rag.text import split_sentences
 
 Alternatives = str | Sequence[str]
@@ -510,8 +511,7 @@ def lead_n(text: str, n: int = 3) -> str:
         >>> lead_n("One. Two. Three. Four.", 3)
         'One. Two. Three.'
     """
-    sentences = [s for s in split_sentences(text) if not s.startswith("#")]
-    return " ".join(" ".join(sentences[:n]).split())
+    return " ".join(" ".join(lead_sentences(text, n)).split())
 
 
 def lead_words(text: str, n: int) -> str:
@@ -524,8 +524,7 @@ def lead_words(text: str, n: int) -> str:
         >>> lead_words("One two three. Four five.", 4)
         'One two three. Four'
     """
-    sentences = [s for s in split_sentences(text) if not s.startswith("#")]
-    return " ".join(" ".join(sentences).split()[: max(n, 0)])
+    return " ".join(" ".join(lead_sentences(text)).split()[: max(n, 0)])
 
 
 # --- aggregates ------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 The text is checked against the article (numbers, quotes, names); a failed check
 regenerates the summary once with its problems named, and what still fails is reported
 in ``Summary.issues``. For the ``quotes`` style the model picks numbered quotations and
-their lines are rendered from the article's own words.
+their lines are rendered from the article's own words. A brief that left out the figures
+of the article's opening can get the sentence that states them
+(:mod:`rag.summaries.figures`, ``RAG_SUMMARY_BRIEF_FIGURES``).
 
 Example:
     >>> from rag.summaries.styles import get_style
@@ -19,6 +21,7 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from rag.summaries.faithfulness import SourceIndex, check_faithfulness, missing_quotes
+from rag.summaries.figures import with_opening_figures
 from rag.summaries.long_articles import map_notes
 from rag.summaries.model_calls import Generation, Usage, drain, grounding_text, style_messages
 from rag.summaries.opening import text_to_summarize
@@ -90,6 +93,13 @@ def generate_summary(
         if len(retry_issues) < len(issues):
             final, notes, issues = retry_final, retry_notes, retry_issues
         notes = [*notes, "regenerated once after a failed faithfulness check"]
+    if spec.name == "brief" and final and summarizer.settings.summary_brief_figures:
+        final, added = with_opening_figures(
+            final, article.text, summarizer.settings.summary_brief_words
+        )
+        if added:
+            yield f" {added}"
+            notes = [*notes, "added the opening's sentence with figures the summary left out"]
     return _summary(summarizer, article, spec, final, notes, issues, method, usage, started)
 
 

@@ -8,9 +8,9 @@ article, reads half the prompt, and has less material to mix up (see evals/READM
 
 from __future__ import annotations
 
-from rag.text import sentence_spans
+from rag.text import sentence_spans, split_sentences
 
-__all__ = ["article_opening", "text_to_summarize"]
+__all__ = ["article_opening", "lead_sentences", "text_to_summarize"]
 
 
 def article_opening(text: str, words: int) -> str:
@@ -33,6 +33,17 @@ def article_opening(text: str, words: int) -> str:
         if count >= words:
             return text[:end]
     return text
+
+
+def lead_sentences(text: str, n: int | None = None) -> list[str]:
+    """The first ``n`` sentences of ``text`` (all when ``None``), headings left out.
+
+    Example:
+        >>> lead_sentences("# Rates\\nRates fell. Markets rose. Analysts were surprised.", 2)
+        ['Rates fell.', 'Markets rose.']
+    """
+    sentences = [s for s in split_sentences(text) if not s.startswith("#")]
+    return sentences if n is None else sentences[:n]
 
 
 def text_to_summarize(text: str, style: str, brief_words: int) -> str:

@@ -130,8 +130,8 @@ class Summarizer:
         """Versions of every prompt (and of the post-processing) behind ``style``.
 
         Example:
-            >>> summarizer.prompt_version("brief")
-            'summary_brief:v3+summary_map:v1+pipeline:v1'
+            >>> summarizer.prompt_version("bullets")
+            'summary_bullets:v2+summary_map:v1+pipeline:v1'
         """
         spec = get_style(style)
         version = (
@@ -140,6 +140,8 @@ class Summarizer:
         )
         if spec.name == "brief" and self.settings.summary_brief_words:
             version += f"+opening:{self.settings.summary_brief_words}"
+        if spec.name == "brief" and self.settings.summary_brief_figures:
+            version += "+figures"
         return version
 
     def cache_key(self, article: Any, style: str) -> str:

@@ -693,7 +693,31 @@ def test_a_brief_from_the_opening_shares_the_start_of_the_other_prompts(tmp_path
         for style in ("brief", "bullets")
     )
     assert len(brief) < len(bullets) and bullets.startswith(brief.rstrip())
-    assert summarizer.prompt_version("brief").endswith("+opening:20")
+    assert "+opening:20" in summarizer.prompt_version("brief")
+
+
+def test_a_brief_without_the_openings_figures_gets_the_sentence_that_holds_them(
+    tmp_path: Path,
+) -> None:
+    reply = "Vance met Zelenskyy in Munich. They spoke about guarantees."
+    summarizer, _, _, _ = make(tmp_path, [reply], summary_brief_figures=True)
+    streamed, summary = drain(summarizer.stream("munich"))
+    first = MUNICH.split("\n\n")[0]  # the sentence with the date's figures
+    assert summary.text == f"{reply} {first}" == streamed
+    assert "added the opening's sentence with figures the summary left out" in summary.notes
+    assert summary.faithful
+    assert summarizer.prompt_version("brief").endswith("+figures")
+
+
+def test_a_brief_with_the_openings_figures_is_left_as_written(tmp_path: Path) -> None:
+    reply = (
+        "Vance met Zelenskyy in Munich on February 14, 2025. The army has 880,000 soldiers, "
+        "and 3 delegations took part."
+    )
+    summarizer, _, _, _ = make(tmp_path, [reply], summary_brief_figures=True)
+    summary = summarizer.summarize("munich")
+    assert summary.text == reply
+    assert not any("figures" in note for note in summary.notes)
 
 
 def test_degenerate_digest_output_is_cut_and_articles_still_covered(tmp_path: Path) -> None:
