@@ -83,9 +83,11 @@ def start_app(model_dir: Path):
         )
         with contextlib.ExitStack() as running:
             try:
-                running.enter_context(app)
+                app_process = running.enter_context(app)
             except ServerDidNotStart as error:
                 pytest.fail(f"the app did not start: {error}")
+            run.pids[url] = app_process.pid
             yield url
 
+    run.pids = {}  # url -> the app's process id (a failed browser test asks it for its stacks)
     return run

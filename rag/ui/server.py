@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.redaction import install_log_redaction
+from rag.stacks import log_stacks_on_signal
 
 if TYPE_CHECKING:
     from rag.service import NewsRAG
@@ -140,6 +141,7 @@ def main(**overrides: Any) -> None:
     from rag.ui.app import build_app
 
     configure_logging()
+    log_stacks_on_signal()  # `kill -USR1 <pid>`: what each busy thread is doing, in the log
     settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
     install_log_redaction(settings)
     service = NewsRAG.from_settings(settings)

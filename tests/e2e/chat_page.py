@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 
-ANSWER_TIMEOUT = 900_000  # ms: the first answer also starts the embedded model (slow on a busy CPU)
+ANSWER_TIMEOUT = 600_000  # ms: the first answer also starts the embedded model (slow on a busy CPU)
 SUMMARY_TIMEOUT = 900_000
 INGEST_TIMEOUT = 180_000
 PANEL_TITLE = re.compile(r"(Sources|Passages searched) \(\d+\)")

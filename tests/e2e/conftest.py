@@ -6,8 +6,11 @@ One app process and one browser serve a whole test module; screenshots go to
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +29,7 @@ CHROMIUM_FLAGS = [
 ]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
+APP_LOG_LINES = 60  # of a failed test's app log, shown in its report
 
 
 @pytest.fixture(scope="module")
@@ -126,10 +130,30 @@ def screenshot():
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """Remember each phase's report on the test item (for the failure screenshot below)."""
+    """Remember each phase's report on the test item (for the failure screenshot below); a
+    failed test's report also shows the end of its app's log, with the app's busy threads."""
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"report_{report.when}", report)
+    if report.when == "call" and report.failed:
+        log = _app_log_tail(item)
+        if log:
+            report.sections.append(("app log (last lines, with its busy threads)", log))
+
+
+def _app_log_tail(item, lines: int = APP_LOG_LINES) -> str:
+    """The app's log after it was asked (SIGUSR1) to log what its threads are doing."""
+    data_dir, url = item.funcargs.get("app_data_dir"), item.funcargs.get("app_url")
+    start_app = item.funcargs.get("start_app")
+    if data_dir is None or not (data_dir / "app.log").exists():
+        return ""
+    pid = getattr(start_app, "pids", {}).get(url)
+    if pid is not None and hasattr(signal, "SIGUSR1"):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGUSR1)
+            time.sleep(1.0)  # the app logs its stacks on its main thread's next turn
+    text = (data_dir / "app.log").read_text(encoding="utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
 
 
 @pytest.fixture(autouse=True)
