@@ -17,22 +17,12 @@ from __future__ import annotations
 
 import re
 
+from rag.summaries.faithfulness import source_numbers, summary_numbers
 from rag.summaries.opening import article_opening, lead_sentences
 
-__all__ = ["figures_in", "with_opening_figures"]
+__all__ = ["with_opening_figures"]
 
-_FIGURE = re.compile(r"\d(?:[\d,.]*\d)?")
 _QUOTE_MARKS = re.compile(r"[\"“”«»]")
-
-
-def figures_in(text: str) -> set[str]:
-    """The numbers written in ``text`` as digits, thousands separators removed.
-
-    Example:
-        >>> sorted(figures_in("3,400 people; 2.9 billion; a 9-4 vote in 2025."))
-        ['2.9', '2025', '3400', '4', '9']
-    """
-    return {match.group().replace(",", "") for match in _FIGURE.finditer(text)}
 
 
 def with_opening_figures(brief: str, article: str, opening_words: int) -> tuple[str, str | None]:
@@ -41,7 +31,8 @@ def with_opening_figures(brief: str, article: str, opening_words: int) -> tuple[
 
     The opening is the article's first ``opening_words`` words (whole sentences; 0 = the
     whole article); news puts what matters most first, so the earliest sentence wins. A
-    sentence qualifies when it brings a missing figure, holds no quotation (a quote out of
+    sentence qualifies when it brings a figure the brief does not state (in digits or in
+    words, "1.2bn" and "1.2 billion" alike), holds no quotation (a quote out of
     its context loses its speaker) and keeps the brief within the words of the article's
     first three sentences.
 
@@ -53,11 +44,11 @@ def with_opening_figures(brief: str, article: str, opening_words: int) -> tuple[
         ('Storms brought 212 mm of rain.', None)
     """
     budget = len(" ".join(lead_sentences(article, 3)).split()) - len(brief.split())
-    stated = figures_in(brief)
+    stated = source_numbers(brief)
     for sentence in lead_sentences(article_opening(article, opening_words)):
         added = " ".join(sentence.split())
         if (
-            figures_in(added) - stated
+            {value for _, value in summary_numbers(added)} - stated
             and len(added.split()) <= budget
             and not _QUOTE_MARKS.search(added)
         ):

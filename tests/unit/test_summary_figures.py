@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.summaries.figures import figures_in, with_opening_figures
+from rag.summaries.figures import with_opening_figures
 
 pytestmark = pytest.mark.unit
 
@@ -17,9 +17,12 @@ ARTICLE = (
 )
 
 
-def test_figures_are_compared_without_thousands_separators() -> None:
-    assert figures_in("1,420 million and 6.5%; 1420 again") == {"1420", "6.5"}
-    assert figures_in("no figures here.") == set()
+def test_figures_stated_in_other_words_or_scales_count_as_stated() -> None:
+    brief = "The council approved its budget by nine votes to four after six hours."
+    _, added = with_opening_figures(brief, ARTICLE, opening_words=0)
+    assert added == "Spending rises by 6.5% to 1,420 million dollars."
+    brief = "The budget, passed 9-4 after 6 hours, rises 6.5% to $1.42bn."
+    assert with_opening_figures(brief, ARTICLE, opening_words=20) == (brief, None)
 
 
 def test_the_first_sentence_with_a_missing_figure_is_added_word_for_word() -> None:
