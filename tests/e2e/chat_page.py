@@ -12,6 +12,9 @@ import time
 ANSWER_TIMEOUT = 600_000  # ms: the first answer also starts the embedded model (slow on a busy CPU)
 SUMMARY_TIMEOUT = 900_000
 INGEST_TIMEOUT = 180_000
+# Long waits poll on a timer: the default polls on animation frames, which a page the
+# browser is not painting (a background tab, a stalled compositor) never runs.
+POLL_MS = 250
 PANEL_TITLE = re.compile(r"(Sources|Passages searched) \(\d+\)")
 
 ANSWERS_JS = """() => [...document.querySelectorAll('#news-rag-chat [data-testid="bot"]')]
@@ -58,7 +61,7 @@ def submit(page, question: str) -> float:
 
 def wait_answer(page, number: int, timeout: float = ANSWER_TIMEOUT) -> str:
     """The text of answer ``number`` once it is finished."""
-    page.wait_for_function(ANSWER_DONE_JS, arg=number, timeout=timeout)
+    page.wait_for_function(ANSWER_DONE_JS, arg=number, timeout=timeout, polling=POLL_MS)
     return answers(page)[number - 1]
 
 

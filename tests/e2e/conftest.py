@@ -101,6 +101,7 @@ def open_tab(browser_context, app_url: str, dialogs: list[str]):
         tab = browser_context.new_page()
         tab.on("dialog", on_dialog)
         tab.goto(app_url, wait_until="load")
+        tab.bring_to_front()  # the tab under test is the one the browser shows and paints
         tab.wait_for_selector("#question textarea")
         return tab
 

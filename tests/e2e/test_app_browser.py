@@ -16,6 +16,7 @@ import pytest
 from chat_page import (
     INGEST_TIMEOUT,
     PANEL_TITLE,
+    POLL_MS,
     SUMMARY_TIMEOUT,
     answers,
     ask,
@@ -129,6 +130,7 @@ def test_brief_summary(page, screenshot) -> None:
             && !text.includes('Summarizing');
         }""",
         timeout=SUMMARY_TIMEOUT,
+        polling=POLL_MS,
     )
     text = page.inner_text("#summary-output")
     body = text.split("Summary style: brief", 1)[-1]

@@ -21,6 +21,7 @@ import pytest
 from chat_page import (
     ANSWER_TIMEOUT,
     INGEST_TIMEOUT,
+    POLL_MS,
     SUMMARY_TIMEOUT,
     WORKING_JS,
     answers,
@@ -62,7 +63,7 @@ def app_url(start_app, app_data_dir: Path) -> Iterator[str]:
 
 
 def _wait(page, script: str, timeout: float = ANSWER_TIMEOUT) -> float:
-    page.wait_for_function(script, timeout=timeout, polling=100)
+    page.wait_for_function(script, timeout=timeout, polling=POLL_MS)
     return time.monotonic()
 
 
@@ -287,6 +288,7 @@ def test_summary_can_be_stopped_and_names_its_style(page) -> None:
         """() => document.querySelector('#summary-output').innerText.includes('headline')
           && !!document.querySelector('#summarize-button')""",
         timeout=SUMMARY_TIMEOUT,
+        polling=POLL_MS,
     )
     text = page.inner_text("#summary-output")
     assert "Summary style: headline" in text and "bullets" not in text
@@ -306,6 +308,7 @@ def test_digest_shows_progress_and_lists_only_topical_articles(page, screenshot)
         "() => document.querySelector('#summary-output').innerText.includes('Articles')"
         " && !!document.querySelector('#digest-button')",
         timeout=SUMMARY_TIMEOUT,
+        polling=POLL_MS,
     )
     listed = page.locator("#summary-output li").all_inner_texts()
     articles = [item for item in listed if re.match(r"\[\d\]", item)]
