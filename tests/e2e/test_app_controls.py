@@ -63,7 +63,7 @@ def app_url(start_app, app_data_dir: Path) -> Iterator[str]:
 
 
 def _wait(page, script: str, timeout: float = ANSWER_TIMEOUT) -> float:
-    page.wait_for_function(script, timeout=timeout, polling=POLL_MS)
+    page.wait_for_function(script, timeout=timeout, polling=100)  # timed: poll finely
     return time.monotonic()
 
 
