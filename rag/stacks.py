@@ -1,7 +1,7 @@
 """What each thread of a running app is doing, for a request that seems stuck.
 
 ``kill -USR1 <pid>`` on the app makes it log, at WARNING, the stack of every thread that is
-running the project's code (answers, summaries, the warm-up) and of the main thread; idle
+running code of the ``rag`` package (answers, summaries, the warm-up) and of the main thread; idle
 server threads are left out so the log stays short. Nothing stops or changes.
 
 Example:
@@ -23,12 +23,12 @@ __all__ = ["log_stacks_on_signal", "thread_stacks"]
 
 logger = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent  # the rag package, wherever it is installed
 MAX_FRAMES = 12  # innermost frames shown per thread
 
 
 def thread_stacks(max_frames: int = MAX_FRAMES) -> str:
-    """The stacks (innermost frame first) of the main thread and of threads in project code.
+    """The stacks (innermost frame first) of the main thread and of threads in ``rag`` code.
 
     Example:
         >>> thread_stacks().splitlines()[0].startswith("thread MainThread")
@@ -71,13 +71,12 @@ def log_stacks_on_signal(signum: int | None = None) -> bool:
 
 
 def _in_project(filename: str) -> bool:
-    path = Path(filename)
-    return path.is_relative_to(PROJECT_ROOT) and ".venv" not in path.parts
+    return Path(filename).is_relative_to(PACKAGE_DIR)
 
 
 def _short(filename: str) -> str:
     path = Path(filename)
-    if path.is_relative_to(PROJECT_ROOT):
-        return str(path.relative_to(PROJECT_ROOT))
+    if path.is_relative_to(PACKAGE_DIR.parent):
+        return str(path.relative_to(PACKAGE_DIR.parent))
     parts = path.parts
     return str(Path(*parts[-3:])) if len(parts) > 3 else filename
