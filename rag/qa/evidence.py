@@ -98,6 +98,8 @@ class EvidenceSentence:
     anchor: bool = False
     shown: str = ""
     """The text as the model reads it (relative days dated); '' when it is ``text``."""
+    following: str = ""
+    """The article's next sentence in the retrieved text (cleaned), shown or not; '' at the end."""
 
     @property
     def seen(self) -> str:
@@ -171,6 +173,38 @@ class Evidence:
             if sentence.number == number:
                 return sentence
         return None
+
+    def next_sentence(self, sentence: EvidenceSentence) -> EvidenceSentence | None:
+        """The article's sentence after ``sentence``: the shown one, else a new one numbered
+        after the last and added to ``sentences`` (so citations can quote it); ``None`` at
+        the end of the retrieved text.
+
+        Example:
+            >>> from langchain_core.documents import Document
+            >>> doc = Document(page_content="Ana Ruiz won. She said rents would fall. Rain fell.",
+            ...                metadata={"article_id": "a", "title": "Vote"})
+            >>> ev = select_evidence("Who won?", [doc], embed=None, budget_tokens=14, max_anchors=1)
+            >>> [s.text for s in ev.sentences]
+            ['Ana Ruiz won.']
+            >>> ev.next_sentence(ev.sentences[0]).text, len(ev.sentences)
+            ('She said rents would fall.', 2)
+        """
+        if not sentence.following:
+            return None
+        segment, index = sentence.position
+        place = (segment, index + 1)
+        for shown in self.sentences:
+            if shown.passage == sentence.passage and shown.position == place:
+                return shown
+        added = EvidenceSentence(
+            number=max(self.numbers, default=0) + 1,
+            text=sentence.following,
+            shown=_dated(sentence.following, self.passages[sentence.passage].published),
+            passage=sentence.passage,
+            position=place,
+        )
+        self.sentences.append(added)
+        return added
 
     @property
     def best(self) -> EvidenceSentence | None:
@@ -429,7 +463,12 @@ def select_evidence(
                     continue
                 chosen[id(c)] = c
                 used += cost
-    return _number(passages, list(chosen.values()), {id(a) for a in anchors})
+    following = {
+        id(c): after.text
+        for c in chosen.values()
+        if (after := by_place.get((c.passage, c.segment, c.index + 1))) is not None
+    }
+    return _number(passages, list(chosen.values()), {id(a) for a in anchors}, following)
 
 
 def _dated(text: str, published: str) -> str:
@@ -437,7 +476,12 @@ def _dated(text: str, published: str) -> str:
     return dated if dated != text else ""
 
 
-def _number(passages: list[Passage], chosen: list[_Candidate], anchor_ids: set[int]) -> Evidence:
+def _number(
+    passages: list[Passage],
+    chosen: list[_Candidate],
+    anchor_ids: set[int],
+    following: dict[int, str],
+) -> Evidence:
     """Order by article (best article first), then by place; number from 1; drop unused."""
     best: dict[int, float] = {}
     for c in chosen:
@@ -456,6 +500,7 @@ def _number(passages: list[Passage], chosen: list[_Candidate], anchor_ids: set[i
             lexical=round(c.lexical, 4),
             dense=round(c.dense, 4),
             anchor=id(c) in anchor_ids,
+            following=following.get(id(c), ""),
         )
         for i, c in enumerate(chosen, start=1)
     ]

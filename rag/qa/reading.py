@@ -28,6 +28,7 @@ from rag.qa.citations import (
 )
 from rag.qa.evidence import Evidence, EvidenceSentence
 from rag.qa.passages import article_citations
+from rag.qa.statements import with_continuation
 from rag.qa.support import (
     covering_sentences,
     evidence_signals,
@@ -134,6 +135,7 @@ def _excerpt_answer(turn: Turn, text: str, settings: Settings) -> Reading:
         return ABSTAIN_MESSAGE, [], []
     chosen = covering_sentences(evidence.sentences, answer, turn.standalone)
     turn.signals.update(evidence_signals(evidence, chosen, answer, turn.standalone))
+    answer, chosen = with_continuation(turn.standalone, answer, chosen, evidence)
     return _cite(turn, evidence, chosen, answer, settings, must_be_held=True)
 
 

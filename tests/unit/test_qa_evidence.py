@@ -359,6 +359,27 @@ def test_excerpts_answer_is_cited_to_the_sentence_holding_its_words(docs):
     assert answer.citations[0].article_id == "hegseth"
 
 
+def test_excerpts_answer_about_what_someone_did_gets_the_speakers_next_sentence(docs):
+    qa = excerpts_service(docs, HEGSETH)
+    answer = qa.ask("What did Hegseth rule out?")
+    assert answer.answer == f"{HEGSETH} [1] {TROOPS}"  # the marker after the closer sentence
+    assert len(answer.citations) == 1
+    assert HEGSETH in answer.citations[0].quote and TROOPS in answer.citations[0].quote
+
+
+def test_excerpts_answer_to_a_narrow_question_is_not_extended(docs):
+    qa = excerpts_service(docs, HEGSETH)
+    answer = qa.ask("How did Hegseth describe NATO membership for Ukraine?")
+    assert answer.answer == f"{HEGSETH} [1]"
+    assert [c.quote for c in answer.citations] == [HEGSETH]
+
+
+def test_excerpts_answer_is_not_extended_by_a_sentence_about_someone_else():
+    weather = doc("hegseth", f"{HEGSETH} Rain fell on Brussels all week long.")
+    answer = excerpts_service([weather], HEGSETH).ask("What did Hegseth rule out?")
+    assert answer.answer == f"{HEGSETH} [1]"
+
+
 def test_excerpts_answer_may_use_the_date_of_a_weekday_and_quotes_keep_the_article_words():
     began = "Construction of the tram line began on Tuesday."
     tram = doc("tram", f"{began} It will cost 229 million dollars.", published="2025-04-15")
