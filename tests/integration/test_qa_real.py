@@ -81,6 +81,7 @@ def test_hegseth_answer_mentions_nato_membership_and_cites_munich(hegseth: Answe
     text = hegseth.answer.lower()
     assert not hegseth.abstained, hegseth
     assert "nato" in text and "member" in text, hegseth.answer
+    assert "borders" in text, hegseth.answer  # the second thing he ruled out, said next
     assert any("Munich" in title for title in _cited_titles(hegseth)), hegseth
     assert all(c.article_id and c.text for c in hegseth.citations)
     assert [f for f in hegseth.flags if f.kind == "invalid_citation"] == []
