@@ -175,9 +175,10 @@ class Evidence:
         return None
 
     def next_sentence(self, sentence: EvidenceSentence) -> EvidenceSentence | None:
-        """The article's sentence after ``sentence``: the shown one, else a new one numbered
-        after the last and added to ``sentences`` (so citations can quote it); ``None`` at
-        the end of the retrieved text.
+        """The article's sentence after ``sentence``: the shown one, else one numbered after
+        the last shown, for citations to quote (``sentences`` is left as it is: the parts
+        of a compound question share it, and their prompts stay the same); ``None`` at the
+        end of the retrieved text.
 
         Example:
             >>> from langchain_core.documents import Document
@@ -186,8 +187,9 @@ class Evidence:
             >>> ev = select_evidence("Who won?", [doc], embed=None, budget_tokens=14, max_anchors=1)
             >>> [s.text for s in ev.sentences]
             ['Ana Ruiz won.']
-            >>> ev.next_sentence(ev.sentences[0]).text, len(ev.sentences)
-            ('She said rents would fall.', 2)
+            >>> after = ev.next_sentence(ev.sentences[0])
+            >>> after.text, after.number, len(ev.sentences)
+            ('She said rents would fall.', 2, 1)
         """
         if not sentence.following:
             return None
@@ -196,15 +198,13 @@ class Evidence:
         for shown in self.sentences:
             if shown.passage == sentence.passage and shown.position == place:
                 return shown
-        added = EvidenceSentence(
+        return EvidenceSentence(
             number=max(self.numbers, default=0) + 1,
             text=sentence.following,
             shown=_dated(sentence.following, self.passages[sentence.passage].published),
             passage=sentence.passage,
             position=place,
         )
-        self.sentences.append(added)
-        return added
 
     @property
     def best(self) -> EvidenceSentence | None:
