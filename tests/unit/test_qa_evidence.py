@@ -367,6 +367,20 @@ def test_excerpts_answer_about_what_someone_did_gets_the_speakers_next_sentence(
     assert HEGSETH in answer.citations[0].quote and TROOPS in answer.citations[0].quote
 
 
+def test_the_speakers_next_sentence_is_added_even_when_the_model_was_not_shown_it():
+    ruled = (
+        "Hegseth ruled out NATO membership for Ukraine as part of any negotiated settlement "
+        "with Russia at the meeting of the contact group in Brussels on Wednesday."
+    )
+    borders = "He said a return to Ukraine's pre-war borders was an unrealistic objective."
+    brussels = doc("hegseth", f"{ruled} {borders}")
+    qa = excerpts_service([brussels], ruled, qa_evidence_tokens=64)
+    answer = qa.ask("What did Hegseth rule out?")
+    assert "pre-war borders" not in str(qa.llm.calls[0][-1].content)  # over the budget
+    assert answer.answer == f"{ruled} [1] {borders}"
+    assert answer.citations[0].quote == f"{ruled} {borders}"
+
+
 def test_excerpts_answer_to_a_narrow_question_is_not_extended(docs):
     qa = excerpts_service(docs, HEGSETH)
     answer = qa.ask("How did Hegseth describe NATO membership for Ukraine?")
