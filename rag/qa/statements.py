@@ -28,7 +28,7 @@ import re
 from collections.abc import Sequence
 
 from rag.qa.evidence import Evidence, EvidenceSentence
-from rag.retrieval.lexical import bm25_tokenize
+from rag.qa.support import answer_support, new_words
 
 __all__ = ["asks_what_someone_did", "continues_speaker", "with_continuation"]
 
@@ -88,7 +88,7 @@ def with_continuation(
     restated = _restated(answer, chosen)
     if restated is None or not continues_speaker(restated.following):
         return answer, list(chosen)
-    if len(set(bm25_tokenize(restated.following)) - set(bm25_tokenize(answer))) < MIN_NEW_WORDS:
+    if len(set(new_words(restated.following, answer))) < MIN_NEW_WORDS:
         return answer, list(chosen)
     after = evidence.next_sentence(restated)
     if after is None:
@@ -99,9 +99,6 @@ def with_continuation(
 
 def _restated(answer: str, chosen: Sequence[EvidenceSentence]) -> EvidenceSentence | None:
     """The one sentence of ``chosen`` holding nearly all of the answer's words, if any."""
-    words = set(bm25_tokenize(answer))
-    if not words or len(chosen) != 1:
+    if len(chosen) != 1 or answer_support(chosen, answer, question="") < RESTATES:
         return None
-    sentence = chosen[0]
-    held = len(words & set(bm25_tokenize(sentence.seen))) / len(words)
-    return sentence if held >= RESTATES else None
+    return chosen[0]

@@ -28,6 +28,7 @@ __all__ = [
     "answer_support",
     "covering_sentences",
     "evidence_signals",
+    "new_words",
     "supporting_sentences",
     "unverified_quotes",
     "with_markers",
