@@ -62,7 +62,7 @@ from rag.qa.passages import (
     passage_text,
     removal_flags,
     shown_passage,
-    with_lead_ins,
+    with_context,
 )
 from rag.qa.prompting import QAPrompts, reader_model
 from rag.qa.reading import finish_answer
@@ -297,7 +297,7 @@ class QAService:
         embed = self.embeddings.embed_documents if self.embeddings is not None else None
         turn.evidence = select_evidence(
             turn.standalone,
-            with_lead_ins(turn.documents, getattr(self.retriever, "store", None)),
+            with_context(turn.documents, getattr(self.retriever, "store", None)),
             embed=embed,
             budget_tokens=self.settings.qa_evidence_tokens,
             clean=lambda sentence: passage_text(sentence)[0],

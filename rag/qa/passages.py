@@ -32,7 +32,7 @@ __all__ = [
     "passage_text",
     "removal_flags",
     "shown_passage",
-    "with_lead_ins",
+    "with_context",
 ]
 
 
@@ -194,27 +194,30 @@ def article_citations(evidence: Evidence, chosen: Sequence[EvidenceSentence]) ->
     return citations
 
 
-def with_lead_ins(documents: list[Document], store: Any) -> list[Document]:
-    """Also the chunk before each chunk that starts mid-sentence, so that its first
-    sentence is whole (and says who or what it is about). Used for evidence only.
+OPENING_ARTICLES = 2  # the best-ranked articles whose opening chunk is always read
+
+
+def with_context(documents: list[Document], store: Any) -> list[Document]:
+    """``documents`` and the chunks that give them context, for evidence only:
+
+    - the chunk before each chunk that starts mid-sentence, so that its first sentence is
+      whole (and says who or what it is about);
+    - the opening chunk of the :data:`OPENING_ARTICLES` best-ranked articles: news states
+      its key facts (the what, where and how much) in its first sentences, and a question
+      worded after the headline can rank a later chunk above the lede.
 
     ``store`` reads chunks by id (``get_chunks``); without one, ``documents`` as they are.
 
     Example:
-        >>> with_lead_ins([Document(page_content="and then it rained.")], store=None)
+        >>> with_context([Document(page_content="and then it rained.")], store=None)
         [Document(metadata={}, page_content='and then it rained.')]
     """
     if store is None or not hasattr(store, "get_chunks"):
         return documents
-    have = {(d.metadata.get("article_id"), d.metadata.get("chunk_index")) for d in documents}
-    wanted = []
-    for doc in documents:
-        meta = doc.metadata
-        index, version = meta.get("chunk_index"), meta.get("version")
-        if not index or version is None or not doc.page_content.lstrip()[:1].islower():
-            continue
-        if (meta.get("article_id"), index - 1) not in have:
-            wanted.append(chunk_id(str(meta.get("article_id")), int(version), int(index) - 1))
+    wanted = [
+        chunk_id(str(article), int(version), index)
+        for article, version, index in _context_chunks(documents)
+    ]
     if not wanted:
         return documents
     try:
@@ -222,3 +225,31 @@ def with_lead_ins(documents: list[Document], store: Any) -> list[Document]:
     except RagError as exc:  # context is a nicety: answer without it
         logger.warning("could not read neighbouring chunks: %s", exc)
         return documents
+
+
+def _context_chunks(documents: Sequence[Document]) -> list[tuple[str, int, int]]:
+    """(article id, version, chunk index) of the context chunks :func:`with_context` adds,
+    without those already in ``documents``.
+
+    Example:
+        >>> docs = [Document("and it rained.", metadata={"article_id": "a", "version": 1,
+        ...                                               "chunk_index": 3})]
+        >>> _context_chunks(docs)
+        [('a', 1, 2), ('a', 1, 0)]
+    """
+    have = {(d.metadata.get("article_id"), d.metadata.get("chunk_index")) for d in documents}
+    wanted: list[tuple[str, int, int]] = []
+    articles: list[str] = []
+    for doc in documents:
+        meta = doc.metadata
+        article, version = meta.get("article_id"), meta.get("version")
+        index = meta.get("chunk_index")
+        if article is None or index is None or version is None:
+            continue
+        if index and doc.page_content.lstrip()[:1].islower():
+            wanted.append((article, version, index - 1))
+        if article not in articles and len(articles) < OPENING_ARTICLES:
+            articles.append(article)
+            wanted.append((article, version, 0))
+    unique = dict.fromkeys(w for w in wanted if (w[0], w[2]) not in have)
+    return list(unique)

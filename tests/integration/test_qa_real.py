@@ -88,6 +88,14 @@ def test_hegseth_answer_mentions_nato_membership_and_cites_munich(hegseth: Answe
     assert hegseth.prompt_tokens and hegseth.prompt_tokens < 1600
 
 
+def test_a_figure_stated_in_the_opening_is_found(qa: QAService):
+    # the lede holds the rainfall; the question's words rank later chunks of the story higher
+    answer = qa.ask("How much rain fell in the Ardent Valley?")
+    assert not answer.abstained, answer
+    assert "212" in answer.answer, answer.answer
+    assert any("Ardent Valley" in title for title in _cited_titles(answer)), answer
+
+
 def test_follow_up_is_condensed_and_answered(qa: QAService, hegseth: Answer):
     history = [("What did Hegseth rule out?", hegseth.answer)]
     answer = qa.ask("And what did he say about troops?", history=history)

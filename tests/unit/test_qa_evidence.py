@@ -327,6 +327,26 @@ def test_a_chunk_starting_mid_sentence_gets_its_lead_in_from_the_store():
     assert answer.citations[0].quote == text
 
 
+def test_the_opening_of_the_two_best_ranked_articles_is_read_as_evidence():
+    lede = "A storm dropped 212 millimetres of rain on Kessler Falls in 24 hours."
+    opening = doc("floods", lede)
+    opening.metadata.update(chunk_index=0, version=1, start=0, end=len(lede))
+    later = doc("floods", "The forecast had predicted heavy rain but not such totals.")
+    later.metadata.update(chunk_index=4, version=1, start=400, end=460)
+    second = doc("moon", "Selene-2 landed near the south pole.", title="Moon")
+    second.metadata.update(chunk_index=2, version=3)
+    third = doc("rovers", "The Rovers won the cup.", title="Cup")
+    third.metadata.update(chunk_index=1, version=1)
+    store = ChunkStore({"floods:1:0": opening})
+    retriever = StoreRetriever(docs=[later, second, third], store=store)
+    llm = ScriptedChatModel(responses=["212 millimetres of rain fell."])
+    qa = QAService(retriever, llm, load_settings(abstain_on_missing_names=False))
+    answer = qa.ask("How much rain fell in Kessler Falls?")
+    assert store.asked == [["floods:1:0", "moon:3:0"]]  # not the third article's
+    assert lede in str(llm.calls[0][-1].content)
+    assert answer.citations[0].quote == lede
+
+
 def test_a_quotation_over_several_sentences_stays_one_piece():
     text = 'Asked about troops, Hegseth answered: "No. There will be no US troops." Talks went on.'
     evidence = select_evidence("Did Hegseth rule out troops?", [doc("h", text)], embed=None)
