@@ -37,6 +37,10 @@ pytestmark = pytest.mark.e2e
 RUN = uuid.uuid4().hex[:6]
 TIMINGS = Path(__file__).resolve().parents[2] / "test-artifacts" / "timings.json"
 QUESTION = "What did Hegseth rule out?"
+# Asked nowhere else in this module: the model server has no cached prompt for it, so the
+# model is still reading its excerpts (seconds) when Stop is clicked. A repeated question
+# reaches its first word within a second, and the test would race it.
+UNREAD_QUESTION = "What did the privacy regulator say about the Halo glasses?"
 SOURCES_SHOWN_JS = """() => [...document.querySelectorAll('#news-rag-chat .thought-group')]
   .some((box) => /Reading|Read /.test(box.innerText) && box.querySelector('li'))"""
 WORDS_SHOWN_JS = """() => [...document.querySelectorAll('#news-rag-chat [data-testid="bot"]')]
@@ -109,7 +113,7 @@ def test_sources_show_before_the_first_word(page) -> None:
 
 def test_stop_while_reading_then_a_new_question_answers(page, app_log) -> None:
     _fresh(page)
-    submit(page, QUESTION)
+    submit(page, UNREAD_QUESTION)
     _wait(page, SOURCES_SHOWN_JS)
     assert page.is_visible("#stop-button") and not page.is_visible("#ask-button")
     stopped_at = time.monotonic()
@@ -119,7 +123,7 @@ def test_stop_while_reading_then_a_new_question_answers(page, app_log) -> None:
     assert "Read " in " ".join(panels(page))  # the sources found stay listed
     assert ask(page, "Who won the mayoral election?")  # the chat goes on normally
     assert not error_badge(page)
-    assert questions(page) == [QUESTION, "Who won the mayoral election?"]
+    assert questions(page) == [UNREAD_QUESTION, "Who won the mayoral election?"]
     assert re.search(r"question stopped \(stopped\): sources [\d.]+ s", app_log())
 
 
