@@ -237,15 +237,14 @@ def _context_chunks(documents: Sequence[Document]) -> list[tuple[str, int, int]]
         >>> _context_chunks(docs)
         [('a', 1, 2), ('a', 1, 0)]
     """
-    have = {(d.metadata.get("article_id"), d.metadata.get("chunk_index")) for d in documents}
+    places = [_place(doc) for doc in documents]
+    have = {(article, index) for article, _, index in filter(None, places)}
     wanted: list[tuple[str, int, int]] = []
     articles: list[str] = []
-    for doc in documents:
-        meta = doc.metadata
-        article, version = meta.get("article_id"), meta.get("version")
-        index = meta.get("chunk_index")
-        if article is None or index is None or version is None:
+    for doc, place in zip(documents, places, strict=True):
+        if place is None:
             continue
+        article, version, index = place
         if index and doc.page_content.lstrip()[:1].islower():
             wanted.append((article, version, index - 1))
         if article not in articles and len(articles) < OPENING_ARTICLES:
@@ -253,3 +252,17 @@ def _context_chunks(documents: Sequence[Document]) -> list[tuple[str, int, int]]
             wanted.append((article, version, 0))
     unique = dict.fromkeys(w for w in wanted if (w[0], w[2]) not in have)
     return list(unique)
+
+
+def _place(doc: Document) -> tuple[str, int, int] | None:
+    """(article id, version, chunk index) of a stored chunk; ``None`` for other documents.
+
+    Example:
+        >>> _place(Document("x", metadata={"article_id": "a", "version": 2, "chunk_index": 0}))
+        ('a', 2, 0)
+    """
+    meta = doc.metadata
+    article, version, index = meta.get("article_id"), meta.get("version"), meta.get("chunk_index")
+    if article is None or version is None or index is None:
+        return None
+    return str(article), int(version), int(index)
