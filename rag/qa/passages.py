@@ -214,10 +214,7 @@ def with_context(documents: list[Document], store: Any) -> list[Document]:
     """
     if store is None or not hasattr(store, "get_chunks"):
         return documents
-    wanted = [
-        chunk_id(str(article), int(version), index)
-        for article, version, index in _context_chunks(documents)
-    ]
+    wanted = [chunk_id(*place) for place in _context_chunks(documents)]
     if not wanted:
         return documents
     try:
